@@ -1,0 +1,127 @@
+#include "format/json.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+
+using namespace sluice;
+
+namespace {
+
+std::string str(std::string_view s, json::HexCase hex = json::HexCase::Lower) {
+  std::string out;
+  json::append_string(out, s, hex);
+  return out;
+}
+
+std::string dbl(double d) {
+  std::string out;
+  json::append_double(out, d);
+  return out;
+}
+
+// fluentd-observed.md §2.6.
+const std::string kEdgeCase =
+    "bad\xff\xfe" "bytes ctrl\x01\x1f del\x7f ls\xe2\x80\xa8 emoji\xf0\x9f\x98\x80 tab\there";
+
+}  // namespace
+
+TEST(Json, EdgeCaseOjLowercase) {
+  EXPECT_EQ(str(kEdgeCase),
+            "\"bad\xff\xfe" "bytes ctrl\\u0001\\u001f del\x7f ls\xe2\x80\xa8 "
+            "emoji\xf0\x9f\x98\x80 tab\\there\"");
+}
+
+TEST(Json, EdgeCaseYajlUppercase) {
+  EXPECT_EQ(str(kEdgeCase, json::HexCase::Upper),
+            "\"bad\xff\xfe" "bytes ctrl\\u0001\\u001F del\x7f ls\xe2\x80\xa8 "
+            "emoji\xf0\x9f\x98\x80 tab\\there\"");
+}
+
+TEST(Json, NamedEscapesAndRawPunctuation) {
+  EXPECT_EQ(str("a\"b\\c\b\f\n\r\t"), R"("a\"b\\c\b\f\n\r\t")");
+  EXPECT_EQ(str("</script>&/"), "\"</script>&/\"");
+  EXPECT_EQ(str(std::string("\0x", 2)), "\"\\u0000x\"");
+  EXPECT_EQ(str("\x1b", json::HexCase::Upper), "\"\\u001B\"");
+  EXPECT_EQ(str("\x1b"), "\"\\u001b\"");
+  EXPECT_EQ(str(""), "\"\"");
+  EXPECT_EQ(str("h\xc3\xa9llo"), "\"h\xc3\xa9llo\"");
+}
+
+TEST(Json, RubyFloatToS) {
+  EXPECT_EQ(dbl(1.5), "1.5");
+  EXPECT_EQ(dbl(100.0), "100.0");
+  EXPECT_EQ(dbl(1e20), "1.0e+20");
+  EXPECT_EQ(dbl(1e-5), "1.0e-05");
+  EXPECT_EQ(dbl(0.0001), "0.0001");
+  EXPECT_EQ(dbl(0.1), "0.1");
+  EXPECT_EQ(dbl(0.0), "0.0");
+  EXPECT_EQ(dbl(-0.0), "-0.0");
+  EXPECT_EQ(dbl(-2.5), "-2.5");
+  EXPECT_EQ(dbl(1e15), "1000000000000000.0");
+  EXPECT_EQ(dbl(1e16), "1.0e+16");
+  EXPECT_EQ(dbl(1234567890123456.7), "1234567890123456.8");
+  EXPECT_EQ(dbl(12345678901234567.0), "1.2345678901234568e+16");
+  EXPECT_EQ(dbl(1.0 / 3), "0.3333333333333333");
+  EXPECT_EQ(dbl(1.25e-7), "1.25e-07");
+  EXPECT_EQ(dbl(1e100), "1.0e+100");
+  EXPECT_EQ(dbl(-1.5e-300), "-1.5e-300");
+  EXPECT_EQ(dbl(std::numeric_limits<double>::max()), "1.7976931348623157e+308");
+  EXPECT_EQ(dbl(5e-324), "5.0e-324");
+  EXPECT_EQ(dbl(NAN), "null");
+  EXPECT_EQ(dbl(INFINITY), "null");
+}
+
+TEST(Json, Values) {
+  std::string out;
+  json::append_value(out, Value::null());
+  out += ' ';
+  json::append_value(out, Value::of_bool(true));
+  out += ' ';
+  json::append_value(out, Value::of_bool(false));
+  out += ' ';
+  json::append_value(out, Value::of_int(-9223372036854775807LL - 1));
+  out += ' ';
+  json::append_value(out, Value::of_int(42));
+  out += ' ';
+  json::append_value(out, Value::of_float(2.0));
+  out += ' ';
+  json::append_value(out, Value::of_json(R"({"a":[1,2]})"));
+  EXPECT_EQ(out, R"(null true false -9223372036854775808 42 2.0 {"a":[1,2]})");
+}
+
+TEST(Json, RecordWithCommonFieldsInOrder) {
+  Batch b;
+  b.tag = "t";
+  b.begin_record({1, 0});
+  b.add_field("msg", Value::of_string("from python"));
+  b.add_field("list", Value::of_json("[1,2,3]"));
+  b.add_field("f", Value::of_float(1.5));
+  b.begin_record({2, 0});
+  b.common_fields.push_back({"kubernetes", Value::of_json(R"({"pod_name":"p"})")});
+  std::string out;
+  json::append_record(out, b, b.records[0]);
+  EXPECT_EQ(out, R"({"msg":"from python","list":[1,2,3],"f":1.5,"kubernetes":{"pod_name":"p"}})");
+  out.clear();
+  json::append_record(out, b, b.records[1]);
+  EXPECT_EQ(out, R"({"kubernetes":{"pod_name":"p"}})");
+
+  out.clear();
+  bool any = json::append_record_open(out, b, b.records[0]);
+  EXPECT_TRUE(any);
+  bool first = !any;
+  json::append_member(out, first, "tag", Value::of_string("t"));
+  out += '}';
+  EXPECT_EQ(out, R"({"msg":"from python","list":[1,2,3],"f":1.5,"kubernetes":{"pod_name":"p"},"tag":"t"})");
+
+  Batch empty;
+  empty.begin_record({1, 0});
+  out.clear();
+  any = json::append_record_open(out, empty, empty.records[0]);
+  EXPECT_FALSE(any);
+  first = !any;
+  json::append_member(out, first, "tag", Value::of_string("t"));
+  out += '}';
+  EXPECT_EQ(out, R"({"tag":"t"})");
+}
