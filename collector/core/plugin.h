@@ -9,6 +9,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "config/params.h"
 #include "core/event.h"
@@ -103,6 +104,8 @@ struct PluginContext {
   std::function<Emitter*(const std::string& label)> label_emitter;
   // True for `--dry-run`: build and validate, open nothing.
   bool dry_run = false;
+  // Where validation errors of nested sections go (all are reported, not only the first).
+  std::vector<ConfigError>* errors = nullptr;
 
   // Builds a parser from a `<parse>` section (or the given default type when absent).
   std::unique_ptr<ParserPlugin> make_parser(const ConfigSection* parse,
@@ -110,6 +113,13 @@ struct PluginContext {
   // Builds an output from a section with @type (used by `copy` for its `<store>`s).
   std::unique_ptr<Output> make_output(const ConfigSection& section,
                                       const std::string& id_suffix) const;
+  // Validates a nested section declared with another kind (e.g. `<buffer>` against the "buffer"
+  // specs, `<format>` against "formatter"), reporting into `errors`. Returns its spec, or null
+  // when the type is unknown (also reported).
+  const PluginSpec* check_section(const ConfigSection& section, const std::string& kind,
+                                  const std::string& default_type) const;
+  // Counter named `<name>{plugin="<id>"}`.
+  Counter& counter(const std::string& name) const;
 };
 
 }  // namespace sluice

@@ -3,15 +3,34 @@
 
 namespace sluice {
 
+const PluginSpec* PluginContext::check_section(const ConfigSection& section,
+                                               const std::string& kind,
+                                               const std::string& default_type) const {
+  std::string type = section.get("@type", default_type);
+  const PluginSpec* spec = registry->spec(kind, type);
+  if (!spec) {
+    std::string msg = type.empty() ? "<" + section.name + "> needs @type"
+                                   : "unknown " + kind + " type '" + type + "' in <" +
+                                         section.name + ">";
+    if (errors) errors->push_back({section.pos, msg});
+    return nullptr;
+  }
+  if (errors)
+    for (auto& e : validate_params(section, *spec)) errors->push_back(e);
+  return spec;
+}
+
 std::unique_ptr<ParserPlugin> PluginContext::make_parser(const ConfigSection* parse,
                                                          const std::string& default_type) const {
-  static const ConfigSection empty;
+  static const ConfigSection empty{"parse", "", {}, {}, {}};
   const ConfigSection& section = parse ? *parse : empty;
   std::string type = section.get("@type", default_type);
   SourcePos pos = parse ? parse->pos : (this->section ? this->section->pos : SourcePos{});
   const ParserFactory* factory = registry->parser(type);
   const PluginSpec* spec = registry->spec("parser", type);
   if (!factory || !spec) throw ConfigException(pos, "unknown parser type '" + type + "'");
+  if (errors && parse)
+    for (auto& e : validate_params(section, *spec)) errors->push_back(e);
   PluginContext child = *this;
   child.section = &section;
   Params params(section, *spec);
@@ -23,12 +42,20 @@ std::unique_ptr<Output> PluginContext::make_output(const ConfigSection& section,
   std::string type = section.get("@type");
   const OutputFactory* factory = registry->output(type);
   const PluginSpec* spec = registry->spec("output", type);
-  if (!factory || !spec) throw ConfigException(section.pos, "unknown output plugin '" + type + "'");
+  if (!factory || !spec)
+    throw ConfigException(section.pos, type.empty() ? "<" + section.name + "> needs @type"
+                                                    : "unknown output plugin '" + type + "'");
+  if (errors)
+    for (auto& e : validate_params(section, *spec)) errors->push_back(e);
   PluginContext child = *this;
   child.section = &section;
   child.id = section.get("@id", id + "." + id_suffix);
   Params params(section, *spec);
   return (*factory)(child, params);
+}
+
+Counter& PluginContext::counter(const std::string& name) const {
+  return metrics->counter(name + "{plugin=\"" + id + "\"}");
 }
 
 }  // namespace sluice

@@ -1,0 +1,150 @@
+#include "app/cli.h"
+
+#include <cstring>
+
+namespace sluice {
+
+const char* usage() {
+  return R"(usage:
+  sluice [-c FILE] [--log-level LEVEL]     run a pipeline (Fluentd config syntax); without -c, the
+                                           embedded default tails the bundled samples to stdout
+  sluice --dry-run -c FILE                 check a configuration: errors as file:line: message
+  sluice tail PATH... [options]            follow files without a config file
+      --parser auto|cri|docker|json|none   line format (default auto: CRI or docker per line)
+      --from-head                          read files from their start
+      --tag TAG                            tag (default tail.*; * expands to the path)
+      --to stdout|file:PATH|null           where records go (default stdout)
+      --pos-file FILE                      remember positions across runs
+      --exit-on-eof                        read to the end, flush, exit 0
+  sluice plugins                           list supported plugins and their parameters
+  sluice --version | --help
+)";
+}
+
+bool parse_cli(int argc, char** argv, CliOptions& out, std::string& error) {
+  int i = 1;
+  if (i < argc && std::strcmp(argv[i], "tail") == 0) {
+    out.mode = CliOptions::Mode::Tail;
+    ++i;
+  } else if (i < argc && std::strcmp(argv[i], "plugins") == 0) {
+    out.mode = CliOptions::Mode::Plugins;
+    return true;
+  } else if (i < argc && std::strcmp(argv[i], "check-config") == 0) {
+    out.mode = CliOptions::Mode::DryRun;
+    ++i;
+  }
+  auto value = [&](const char* flag, std::string& dest) {
+    if (i + 1 >= argc) {
+      error = std::string(flag) + " needs a value";
+      return false;
+    }
+    dest = argv[++i];
+    return true;
+  };
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--help" || a == "-h") {
+      out.mode = CliOptions::Mode::Help;
+      return true;
+    } else if (a == "--version") {
+      out.mode = CliOptions::Mode::Version;
+      return true;
+    } else if (a == "-c" || a == "--config") {
+      if (!value("-c", out.config_path)) return false;
+    } else if (a == "--dry-run") {
+      if (out.mode == CliOptions::Mode::Run) out.mode = CliOptions::Mode::DryRun;
+    } else if (a == "--log-level") {
+      if (!value("--log-level", out.log_level)) return false;
+    } else if (a == "-v") {
+      out.log_level = "debug";
+    } else if (a == "-q") {
+      out.log_level = "warn";
+    } else if (out.mode == CliOptions::Mode::Tail && a == "--parser") {
+      if (!value("--parser", out.parser)) return false;
+    } else if (out.mode == CliOptions::Mode::Tail && a == "--tag") {
+      if (!value("--tag", out.tag)) return false;
+    } else if (out.mode == CliOptions::Mode::Tail && a == "--to") {
+      if (!value("--to", out.to)) return false;
+    } else if (out.mode == CliOptions::Mode::Tail && a == "--pos-file") {
+      if (!value("--pos-file", out.pos_file)) return false;
+    } else if (out.mode == CliOptions::Mode::Tail && a == "--from-head") {
+      out.from_head = true;
+    } else if (out.mode == CliOptions::Mode::Tail && a == "--exit-on-eof") {
+      out.exit_on_eof = true;
+    } else if (out.mode == CliOptions::Mode::Tail && !a.empty() && a[0] != '-') {
+      out.tail_paths.push_back(a);
+    } else {
+      error = "unknown option '" + a + "'";
+      return false;
+    }
+  }
+  if (out.mode == CliOptions::Mode::Tail && out.tail_paths.empty()) {
+    error = "sluice tail needs at least one PATH";
+    return false;
+  }
+  if (out.mode == CliOptions::Mode::Tail && out.exit_on_eof) out.from_head = true;
+  return true;
+}
+
+namespace {
+// Values go inside double quotes in the generated config.
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '#') {
+      out += "\\#";  // no embedded Ruby from the command line
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out + "\"";
+}
+}  // namespace
+
+bool tail_config(const CliOptions& o, std::string& config, std::string& error) {
+  std::string paths;
+  for (auto& p : o.tail_paths) paths += (paths.empty() ? "" : ",") + p;
+  std::string parser = o.parser == "auto" ? "container" : o.parser;
+  config = "<source>\n  @type tail\n  path " + quoted(paths) + "\n  tag " + quoted(o.tag) +
+           "\n  read_from_head " + (o.from_head ? "true" : "false") +
+           "\n  refresh_interval 1\n";
+  if (!o.pos_file.empty()) config += "  pos_file " + quoted(o.pos_file) + "\n";
+  config += "  <parse>\n    @type " + quoted(parser) + "\n  </parse>\n</source>\n";
+  config += "<match **>\n";
+  if (o.to == "stdout") {
+    config += "  @type stdout\n";
+  } else if (o.to == "null") {
+    config += "  @type null\n";
+  } else if (o.to.rfind("file:", 0) == 0 && o.to.size() > 5) {
+    config += "  @type file\n  path " + quoted(o.to.substr(5)) +
+              "\n  append true\n  add_path_suffix false\n  <buffer>\n    flush_interval 1s\n  </buffer>\n";
+  } else {
+    error = "unknown --to target '" + o.to + "' (stdout, file:PATH or null)";
+    return false;
+  }
+  config += "</match>\n";
+  return true;
+}
+
+std::string default_config() {
+  return R"(# sluice's embedded default: follow the bundled CRI and docker samples, print to stdout.
+<source>
+  @type tail
+  @id samples
+  path "#{ENV['SLUICE_SAMPLES_DIR'] || ')" SLUICE_SOURCE_DIR R"(/deploy/samples'}/*.log"
+  tag kubernetes.*
+  read_from_head true
+  refresh_interval 5
+  <parse>
+    @type container
+  </parse>
+</source>
+
+<match **>
+  @type stdout
+</match>
+)";
+}
+
+}  // namespace sluice

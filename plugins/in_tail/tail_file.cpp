@@ -1,0 +1,160 @@
+#include "tail_file.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "tail_input.h"
+
+namespace sluice {
+
+TailFile::TailFile(TailInput& owner, std::string path, int fd, FileIdentity id, uint64_t offset,
+                   std::unique_ptr<Parser> parser)
+    : owner_(owner),
+      path_(std::move(path)),
+      stream_id_(std::to_string(id.dev) + ":" + std::to_string(id.ino)),
+      tag_(owner.tag_for(path_)),
+      fd_(fd),
+      id_(id),
+      parser_(std::move(parser)),
+      tracker_(offset),
+      file_offset_(offset) {
+  buf_.resize(owner.config().read_block_size);
+  tracker_.on_commit = [this](uint64_t committed) {
+    if (!detached) owner_.on_commit(path_, id_, committed);
+  };
+}
+
+TailFile::~TailFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void TailFile::restart_from_zero() {
+  log::info("detected truncation of " + path_ + "; reading it again from the start");
+  buf_len_ = 0;
+  file_offset_ = 0;
+  skipping_long_line_ = false;
+  tracker_.reset(0);
+  owner_.on_commit(path_, id_, 0);
+}
+
+TailFile::ReadResult TailFile::read_block() {
+  const size_t max_line =
+      owner_.config().max_line_size ? owner_.config().max_line_size : TailInput::kHardMaxLine;
+  if (buf_len_ == buf_.size()) {
+    // A line longer than the buffer: grow up to the line limit, then cut it.
+    if (buf_.size() < max_line) {
+      buf_.resize(std::min(buf_.size() * 2, max_line));
+    } else {
+      log::warn_once("long-line:" + path_, "line longer than " + std::to_string(max_line) +
+                                               " bytes in " + path_ + " at offset " +
+                                               std::to_string(file_offset_) +
+                                               "; shipping it truncated");
+      owner_.count_truncated_line();
+      lines_.clear();
+      lines_.push_back(Line{{buf_.data(), buf_len_}, file_offset_});
+      batch_.clear();
+      batch_.tag = tag_;
+      batch_.stream_id = stream_id_;
+      batch_.source_path = path_;
+      size_t before = batch_.records.size();
+      parser_->parse(lines_, batch_);
+      if (batch_.records.size() > before) batch_.add_field("_truncated", Value::of_bool(true));
+      file_offset_ += buf_len_;
+      buf_len_ = 0;
+      skipping_long_line_ = true;
+      Claim* claim = tracker_.open(std::min(file_offset_, parser_->held_from()));
+      batch_.claim = claim;
+      owner_.count_records(batch_.records.size(), 0);
+      owner_.emitter().emit(batch_);
+      claim->release();
+      return ReadResult::More;
+    }
+  }
+  ssize_t n;
+  do {
+    n = ::pread(fd_, buf_.data() + buf_len_, buf_.size() - buf_len_,
+                static_cast<off_t>(file_offset_ + buf_len_));
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    log::warn_once("read-error:" + path_, "cannot read " + path_ + ": " + std::strerror(errno));
+    return ReadResult::Error;
+  }
+  if (n == 0) {
+    at_eof_ = true;
+    return ReadResult::Eof;
+  }
+  at_eof_ = false;
+  size_t scan_from = buf_len_;
+  buf_len_ += static_cast<size_t>(n);
+
+  // Find the last newline: everything before it is complete lines.
+  const char* base = buf_.data();
+  const char* last_nl = static_cast<const char*>(memrchr(base + scan_from, '\n', buf_len_ - scan_from));
+  if (!last_nl) return ReadResult::More;
+  emit_lines(static_cast<size_t>(last_nl - base) + 1);
+  return ReadResult::More;
+}
+
+void TailFile::emit_lines(size_t consumed_end) {
+  const char* base = buf_.data();
+  const char* p = base;
+  const char* end = base + consumed_end;
+  lines_.clear();
+  if (skipping_long_line_) {
+    // The rest of a line that was already shipped truncated.
+    const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
+    p = nl + 1;
+    skipping_long_line_ = false;
+  }
+  while (p < end) {
+    const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
+    size_t len = static_cast<size_t>(nl - p);
+    // Ruby's chomp, as Fluentd applies it, also drops a \r before the \n.
+    if (len > 0 && p[len - 1] == '\r') --len;
+    lines_.push_back(Line{{p, len}, file_offset_ + static_cast<uint64_t>(p - base)});
+    p = nl + 1;
+  }
+  batch_.clear();
+  batch_.tag = tag_;
+  batch_.stream_id = stream_id_;
+  batch_.source_path = path_;
+  if (!owner_.config().path_key.empty())
+    batch_.common_fields.push_back({owner_.config().path_key, Value::of_string(path_)});
+  if (!lines_.empty()) parser_->parse(lines_, batch_);
+  uint64_t end_offset = file_offset_ + consumed_end;
+  Claim* claim = tracker_.open(std::min(end_offset, parser_->held_from()));
+  batch_.claim = claim;
+  owner_.count_records(batch_.records.size(), consumed_end);
+  owner_.emitter().emit(batch_);
+  claim->release();
+
+  // Keep the incomplete tail for the next read.
+  size_t rest = buf_len_ - consumed_end;
+  if (rest) std::memmove(buf_.data(), base + consumed_end, rest);
+  buf_len_ = rest;
+  file_offset_ = end_offset;
+  // A buffer grown for one long line goes back to its normal size once the line is done.
+  if (buf_.size() > owner_.config().read_block_size && buf_len_ <= owner_.config().read_block_size) {
+    buf_.resize(owner_.config().read_block_size);
+    buf_.shrink_to_fit();
+  }
+}
+
+void TailFile::flush_parser() {
+  batch_.clear();
+  batch_.tag = tag_;
+  batch_.stream_id = stream_id_;
+  batch_.source_path = path_;
+  parser_->flush(batch_);
+  if (batch_.records.empty()) return;
+  Claim* claim = tracker_.open(file_offset_);
+  batch_.claim = claim;
+  owner_.count_records(batch_.records.size(), 0);
+  owner_.emitter().emit(batch_);
+  claim->release();
+}
+
+}  // namespace sluice

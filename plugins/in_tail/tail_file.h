@@ -1,0 +1,79 @@
+// One followed file: reads blocks, splits lines, parses them as a batch, emits it, and tracks
+// which offsets the outputs have acknowledged.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/delivery.h"
+#include "core/event.h"
+#include "core/plugin.h"
+
+namespace sluice {
+
+class TailInput;
+
+struct FileIdentity {
+  uint64_t dev = 0;
+  uint64_t ino = 0;
+  friend bool operator==(const FileIdentity&, const FileIdentity&) = default;
+};
+
+class TailFile {
+ public:
+  TailFile(TailInput& owner, std::string path, int fd, FileIdentity id, uint64_t offset,
+           std::unique_ptr<Parser> parser);
+  ~TailFile();
+  TailFile(const TailFile&) = delete;
+  TailFile& operator=(const TailFile&) = delete;
+
+  enum class ReadResult { Eof, More, Error };
+  // Reads one block (or less) and emits the complete lines in it.
+  ReadResult read_block();
+  // Emits whatever the parser holds (end of input, shutdown, rotation).
+  void flush_parser();
+  // The file was truncated below the read position: start over from 0.
+  void restart_from_zero();
+
+  const std::string& path() const { return path_; }
+  FileIdentity identity() const { return id_; }
+  uint64_t read_offset() const { return file_offset_; }
+  uint64_t committed() const { return tracker_.committed(); }
+  bool delivered() const { return tracker_.idle(); }
+  bool at_eof() const { return at_eof_; }
+  int fd() const { return fd_; }
+  TailInput& owner() { return owner_; }
+
+  // Set once the path points elsewhere (rotated) or is gone (deleted): read to the end, wait for
+  // acknowledgements, then close.
+  bool detached = false;
+  uint64_t detached_at_ms = 0;
+  bool queued = false;  // on the owner's ready list
+  uv_fs_event_t* watcher = nullptr;
+
+ private:
+  void emit_lines(size_t consumed_end);
+
+  TailInput& owner_;
+  std::string path_;
+  std::string stream_id_;
+  std::string tag_;
+  int fd_;
+  FileIdentity id_;
+  std::unique_ptr<Parser> parser_;
+  DeliveryTracker tracker_;
+
+  std::vector<char> buf_;
+  size_t buf_len_ = 0;
+  uint64_t file_offset_;  // offset of buf_[0]
+  bool skipping_long_line_ = false;
+  bool at_eof_ = false;
+  std::vector<Line> lines_;
+  Batch batch_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,436 @@
+#include "tail_input.h"
+
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/log.h"
+#include "core/registry.h"
+
+namespace sluice {
+
+namespace {
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  int depth = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i < s.size() && s[i] == '{') ++depth;
+    if (i < s.size() && s[i] == '}' && depth > 0) --depth;
+    if (i == s.size() || (s[i] == ',' && depth == 0)) {
+      std::string part = s.substr(start, i - start);
+      size_t a = part.find_first_not_of(" \t"), b = part.find_last_not_of(" \t");
+      if (a != std::string::npos) out.push_back(part.substr(a, b - a + 1));
+      start = i + 1;
+    }
+  }
+  return out;
+}
+
+template <typename H>
+H* new_handle(void* owner) {
+  H* h = new H;
+  h->data = owner;
+  return h;
+}
+template <typename H>
+void close_handle(H*& h) {
+  if (!h) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* x) { delete reinterpret_cast<H*>(x); });
+  h = nullptr;
+}
+}  // namespace
+
+TailInput::TailInput(PluginContext& ctx, const Params& params)
+    : ctx_(ctx),
+      records_(ctx.counter("sluice_input_records_total")),
+      bytes_(ctx.counter("sluice_input_bytes_total")),
+      truncated_lines_(ctx.counter("sluice_input_truncated_lines_total")),
+      rotations_(ctx.counter("sluice_input_rotations_total")) {
+  config_.paths = split_commas(params.str("path"));
+  if (config_.paths.empty()) throw ConfigException(params.pos("path"), "'path' is empty");
+  for (auto& p : params.list("exclude_path")) config_.exclude_paths.push_back(p);
+  std::string tag = params.str("tag");
+  size_t star = tag.find('*');
+  if (star != std::string::npos) {
+    config_.tag_expands = true;
+    config_.tag_prefix = tag.substr(0, star);
+    config_.tag_suffix = tag.substr(star + 1);
+  } else {
+    config_.fixed_tag = tag;
+  }
+  if (params.has("pos_file")) config_.pos_file = params.str("pos_file");
+  config_.read_from_head = params.flag("read_from_head");
+  config_.refresh_interval = params.seconds("refresh_interval");
+  config_.rotate_wait = params.seconds("rotate_wait");
+  config_.pos_write_interval = params.seconds("pos_write_interval");
+  config_.enable_watch_timer = params.flag("enable_watch_timer");
+  config_.enable_stat_watcher = params.flag("enable_stat_watcher");
+  if (!config_.enable_watch_timer && !config_.enable_stat_watcher)
+    throw ConfigException(ctx.section->pos,
+                          "either enable_watch_timer or enable_stat_watcher must be true");
+  if (params.has("path_key")) config_.path_key = params.str("path_key");
+  config_.read_block_size = std::max<uint64_t>(4096, params.size("read_block_size"));
+  config_.max_line_size = params.size("max_line_size");
+  if (config_.max_line_size && config_.max_line_size < config_.read_block_size)
+    config_.read_block_size = std::max<size_t>(config_.max_line_size, 1024);
+  config_.read_bytes_limit_per_second = params.integer("read_bytes_limit_per_second");
+  if (params.has("limit_recently_modified"))
+    config_.limit_recently_modified = params.seconds("limit_recently_modified");
+  if (config_.refresh_interval <= 0)
+    throw ConfigException(params.pos("refresh_interval"), "refresh_interval must be > 0");
+
+  parser_ = ctx.make_parser(ctx.section->child("parse"), "");
+  if (!config_.pos_file.empty()) positions_ = std::make_unique<PositionFile>(config_.pos_file);
+}
+
+TailInput::~TailInput() = default;
+
+std::string TailInput::tag_for(const std::string& path) const {
+  if (!config_.tag_expands) return config_.fixed_tag;
+  // Fluentd: path with '/' as '.', runs of dots squeezed, no leading dot.
+  std::string t;
+  t.reserve(path.size());
+  for (char c : path) {
+    char d = c == '/' ? '.' : c;
+    if (d == '.' && (t.empty() || t.back() == '.')) continue;
+    t.push_back(d);
+  }
+  return config_.tag_prefix + t + config_.tag_suffix;
+}
+
+void TailInput::start() {
+  if (ctx_.dry_run) return;
+  started_ = true;
+  if (positions_) {
+    std::string error;
+    if (!positions_->load(error)) log::error(error);
+  }
+  idle_ = new_handle<uv_idle_t>(this);
+  uv_idle_init(ctx_.loop, idle_);
+  refresh_timer_ = new_handle<uv_timer_t>(this);
+  uv_timer_init(ctx_.loop, refresh_timer_);
+  auto refresh_ms = static_cast<uint64_t>(config_.refresh_interval * 1000);
+  uv_timer_start(refresh_timer_, on_refresh, refresh_ms, refresh_ms);
+  watch_timer_ = new_handle<uv_timer_t>(this);
+  uv_timer_init(ctx_.loop, watch_timer_);
+  // The watch timer also detects rotation, so it runs even when inotify serves appends.
+  uv_timer_start(watch_timer_, on_watch_timer, 1000, 1000);
+  if (positions_) {
+    pos_timer_ = new_handle<uv_timer_t>(this);
+    uv_timer_init(ctx_.loop, pos_timer_);
+    auto ms = std::max<uint64_t>(10, static_cast<uint64_t>(config_.pos_write_interval * 1000));
+    uv_timer_start(pos_timer_, on_pos_timer, ms, ms);
+  }
+  ctx_.flow->on_resume([this] {
+    if (!stopped_ && !ready_.empty()) uv_idle_start(idle_, on_idle);
+  });
+  discover();
+  discovered_ = true;
+  save_positions();
+}
+
+std::vector<std::string> TailInput::expand_paths() const {
+  std::vector<std::string> out;
+  for (auto& pattern : config_.paths) {
+    glob_t g{};
+    int r = glob(pattern.c_str(), GLOB_BRACE | GLOB_NOSORT, nullptr, &g);
+    if (r == 0)
+      for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
+    globfree(&g);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+bool TailInput::excluded(const std::string& path) const {
+  for (auto& ex : config_.exclude_paths)
+    if (fnmatch(ex.c_str(), path.c_str(), 0) == 0) return true;
+  return false;
+}
+
+void TailInput::discover() {
+  bool at_startup = !discovered_;
+  for (auto& path : expand_paths()) {
+    if (files_.count(path) || excluded(path)) continue;
+    open_file(path, at_startup);
+  }
+}
+
+void TailInput::open_file(const std::string& path, bool at_startup) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
+  if (config_.limit_recently_modified > 0 &&
+      difftime(time(nullptr), st.st_mtime) > config_.limit_recently_modified)
+    return;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    log::warn_once("open:" + path, "cannot open " + path + ": " + std::strerror(errno));
+    return;
+  }
+  // Identity of what was opened, not of what the path points at by now.
+  struct stat fst;
+  fstat(fd, &fst);
+  FileIdentity id{static_cast<uint64_t>(fst.st_dev), static_cast<uint64_t>(fst.st_ino)};
+  uint64_t size = static_cast<uint64_t>(fst.st_size);
+  uint64_t offset = 0;
+  const PositionEntry* known = positions_ ? positions_->find(path) : nullptr;
+  if (known && known->inode == id.ino) {
+    offset = known->offset <= size ? known->offset : 0;
+  } else if (known) {
+    offset = 0;  // rotated while we were not running: the new file is all unread
+  } else if (!config_.read_from_head && at_startup) {
+    offset = size;  // Fluentd: without read_from_head, files present at start are followed from their end
+  }
+  log::info("following tail of " + path);
+  auto file = std::make_unique<TailFile>(*this, path, fd, id, offset, parser_->open_stream(path));
+  TailFile* f = file.get();
+  files_[path] = std::move(file);
+  if (positions_) positions_->update(path, offset, id.ino);
+  watch(f);
+  schedule(f);
+}
+
+void TailInput::watch(TailFile* file) {
+  if (!config_.enable_stat_watcher) return;
+  file->watcher = new_handle<uv_fs_event_t>(file);
+  uv_fs_event_init(ctx_.loop, file->watcher);
+  file->watcher->data = file;
+  if (uv_fs_event_start(file->watcher, on_fs_event, file->path().c_str(), 0) != 0) {
+    // Out of inotify watches: the watch timer still polls this file.
+    close_handle(file->watcher);
+  }
+}
+
+void TailInput::on_fs_event(uv_fs_event_t* h, const char*, int, int) {
+  auto* file = static_cast<TailFile*>(h->data);
+  if (file) file->owner().schedule(file);
+}
+
+void TailInput::schedule(TailFile* file) {
+  if (stopped_ || file->queued) return;
+  file->queued = true;
+  ready_.push_back(file);
+  if (!ctx_.flow->blocked()) uv_idle_start(idle_, on_idle);
+}
+
+void TailInput::on_idle(uv_idle_t* h) { static_cast<TailInput*>(h->data)->drain(); }
+
+void TailInput::drain() {
+  if (ctx_.flow->blocked() || stopped_) {
+    uv_idle_stop(idle_);
+    return;
+  }
+  if (config_.read_bytes_limit_per_second > 0) {
+    uint64_t now_ms = uv_now(ctx_.loop);
+    if (now_ms - second_started_ms_ >= 1000) {
+      second_started_ms_ = now_ms;
+      bytes_this_second_ = 0;
+    }
+    if (bytes_this_second_ >= static_cast<uint64_t>(config_.read_bytes_limit_per_second)) {
+      uv_idle_stop(idle_);  // the watch timer reschedules the files
+      return;
+    }
+  }
+  // One block per ready file per turn of the loop, so one busy file cannot starve the others.
+  size_t n = ready_.size();
+  for (size_t i = 0; i < n && !ready_.empty(); ++i) {
+    TailFile* f = ready_.front();
+    ready_.pop_front();
+    uint64_t before = f->read_offset();
+    auto r = f->read_block();
+    bytes_this_second_ += f->read_offset() - before;
+    if (r == TailFile::ReadResult::More && !stopped_) {
+      ready_.push_back(f);
+    } else {
+      f->queued = false;
+    }
+    if (ctx_.flow->blocked()) break;
+  }
+  if (ready_.empty() || ctx_.flow->blocked()) uv_idle_stop(idle_);
+}
+
+void TailInput::on_refresh(uv_timer_t* h) { static_cast<TailInput*>(h->data)->discover(); }
+
+void TailInput::on_watch_timer(uv_timer_t* h) {
+  auto* self = static_cast<TailInput*>(h->data);
+  self->check_rotation();
+  for (auto& [p, f] : self->files_) self->schedule(f.get());
+  for (auto& f : self->detached_) self->schedule(f.get());
+  self->close_detached();
+}
+
+void TailInput::check_rotation() {
+  std::vector<std::string> reopen;
+  for (auto it = files_.begin(); it != files_.end();) {
+    TailFile* f = it->second.get();
+    struct stat st;
+    bool gone = ::stat(f->path().c_str(), &st) != 0;
+    bool moved = !gone && (static_cast<uint64_t>(st.st_ino) != f->identity().ino ||
+                           static_cast<uint64_t>(st.st_dev) != f->identity().dev);
+    if (!gone && !moved) {
+      struct stat fst;
+      if (fstat(f->fd(), &fst) == 0 && static_cast<uint64_t>(fst.st_size) < f->read_offset())
+        f->restart_from_zero();
+      ++it;
+      continue;
+    }
+    log::info(std::string(gone ? "detected deletion of " : "detected rotation of ") + f->path() +
+              "; reading it to the end, then waiting " + std::to_string(config_.rotate_wait) +
+              " seconds");
+    bump(rotations_);
+    f->detached = true;
+    f->detached_at_ms = uv_now(ctx_.loop);
+    if (positions_) {
+      if (gone) positions_->remove(f->path());
+    }
+    if (!gone) reopen.push_back(f->path());
+    detached_.push_back(std::move(it->second));
+    it = files_.erase(it);
+  }
+  // The new file at a rotated path is new data: read it from its start.
+  for (auto& p : reopen) open_file(p, false);
+}
+
+void TailInput::close_detached() {
+  uint64_t now_ms = uv_now(ctx_.loop);
+  auto wait_ms = static_cast<uint64_t>(config_.rotate_wait * 1000);
+  for (auto it = detached_.begin(); it != detached_.end();) {
+    TailFile* f = it->get();
+    if (f->at_eof() && !f->queued && now_ms - f->detached_at_ms >= wait_ms) {
+      f->flush_parser();
+      if (f->delivered()) {
+        close_file(std::move(*it));
+        it = detached_.erase(it);
+        continue;
+      }
+    }
+    ++it;
+  }
+}
+
+void TailInput::close_file(std::unique_ptr<TailFile> file) {
+  if (file->watcher) {
+    file->watcher->data = nullptr;
+    close_handle(file->watcher);
+  }
+  auto it = std::find(ready_.begin(), ready_.end(), file.get());
+  if (it != ready_.end()) ready_.erase(it);
+}
+
+void TailInput::on_commit(const std::string& path, FileIdentity id, uint64_t offset) {
+  if (positions_) positions_->update(path, offset, id.ino);
+}
+
+void TailInput::on_pos_timer(uv_timer_t* h) { static_cast<TailInput*>(h->data)->save_positions(); }
+
+void TailInput::save_positions() {
+  if (!positions_) return;
+  std::string error;
+  if (!positions_->save(error)) log::warn_once("pos:" + positions_->path(), error);
+}
+
+void TailInput::stop() {
+  if (!started_ || stopped_) return;
+  for (auto& [p, f] : files_) f->flush_parser();
+  for (auto& f : detached_) f->flush_parser();
+  stopped_ = true;
+  ready_.clear();
+  close_handle(idle_);
+  close_handle(refresh_timer_);
+  close_handle(watch_timer_);
+  for (auto& [p, f] : files_)
+    if (f->watcher) {
+      f->watcher->data = nullptr;
+      close_handle(f->watcher);
+    }
+  for (auto& f : detached_)
+    if (f->watcher) {
+      f->watcher->data = nullptr;
+      close_handle(f->watcher);
+    }
+}
+
+void TailInput::finish() {
+  if (!started_) return;
+  close_handle(pos_timer_);
+  save_positions();
+}
+
+bool TailInput::at_eof() const {
+  if (!discovered_) return false;
+  if (!ready_.empty()) return false;
+  for (auto& [p, f] : files_)
+    if (!f->at_eof()) return false;
+  for (auto& f : detached_)
+    if (!f->at_eof()) return false;
+  return true;
+}
+
+void register_in_tail(Registry& registry) {
+  PluginSpec spec{"input", "tail", "Follows files matching globs (Fluentd's in_tail).", {}, {"parse"}};
+  auto ignored = [](const char* name, ParamType type, const char* def, const char* why) {
+    ParamSpec p{name, type, def, why};
+    p.ignored = true;
+    return p;
+  };
+  ParamSpec path{"path", ParamType::String, "", "Paths or globs, comma separated."};
+  path.required = true;
+  path.has_default = false;
+  ParamSpec tag{"tag", ParamType::String, "", "Tag; a `*` is replaced by the path with / as ."};
+  tag.required = true;
+  tag.has_default = false;
+  ParamSpec pos{"pos_file", ParamType::String, "", "Position file (Fluentd's format)."};
+  pos.has_default = false;
+  ParamSpec path_key{"path_key", ParamType::String, "", "Add the file path under this key."};
+  path_key.has_default = false;
+  ParamSpec recent{"limit_recently_modified", ParamType::Duration, "",
+                   "Only follow files modified within this time."};
+  recent.has_default = false;
+  spec.params = {
+      path, tag, pos, path_key, recent,
+      {"exclude_path", ParamType::Array, "[]", "Globs of paths not to follow."},
+      {"read_from_head", ParamType::Bool, "false",
+       "Read files found at start from their beginning (files appearing later always are)."},
+      {"refresh_interval", ParamType::Duration, "60", "How often globs are expanded again."},
+      {"rotate_wait", ParamType::Duration, "5",
+       "How long a rotated or deleted file stays open after it was read to its end."},
+      {"pos_write_interval", ParamType::Duration, "1",
+       "How often acknowledged positions are written: the most a kill -9 makes us read again."},
+      {"enable_watch_timer", ParamType::Bool, "true", "Poll files every second."},
+      {"enable_stat_watcher", ParamType::Bool, "true", "Use inotify to see appends at once."},
+      {"read_block_size", ParamType::Size, "256k", "Bytes read per block."},
+      {"max_line_size", ParamType::Size, "0",
+       "Longer lines are shipped truncated with `_truncated: true` (0: 32 MiB)."},
+      {"read_bytes_limit_per_second", ParamType::Integer, "-1", "Read throttle per input (-1: none)."},
+      {"read_lines_limit", ParamType::Integer, "1000", "Accepted; sluice reads by blocks."},
+      {"follow_inodes", ParamType::Bool, "false", "Accepted; files are always tracked by inode."},
+      ignored("open_on_every_update", ParamType::Bool, "false", "Accepted; files stay open."),
+      ignored("pos_file_compaction_interval", ParamType::Duration, "0",
+              "Accepted; the position file is compacted on every write."),
+      ignored("skip_refresh_on_startup", ParamType::Bool, "false", "Accepted; ignored."),
+      ignored("multiline_flush_interval", ParamType::Duration, "0",
+              "Accepted; parsers flush held lines themselves."),
+      ignored("encoding", ParamType::String, "", "Accepted; bytes are passed through."),
+      ignored("from_encoding", ParamType::String, "", "Accepted; bytes are passed through."),
+      ignored("emit_unmatched_lines", ParamType::Bool, "false",
+              "Accepted; unparsable lines are always kept."),
+      ignored("ignore_repeated_permission_error", ParamType::Bool, "false",
+              "Accepted; permission errors are logged once per file."),
+      ignored("path_timezone", ParamType::String, "", "Accepted; ignored."),
+      ignored("file_permission", ParamType::String, "", "Accepted; ignored."),
+      ignored("dir_permission", ParamType::String, "", "Accepted; ignored."),
+  };
+  registry.add_input(spec, [](PluginContext& ctx, const Params& params) {
+    return std::make_unique<TailInput>(ctx, params);
+  });
+}
+
+}  // namespace sluice

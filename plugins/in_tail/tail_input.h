@@ -1,0 +1,107 @@
+// `@type tail`: follows files matching `path` globs, as Fluentd's in_tail does.
+#pragma once
+
+#include <uv.h>
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/plugin.h"
+#include "position_file.h"
+#include "tail_file.h"
+
+namespace sluice {
+
+struct TailConfig {
+  std::vector<std::string> paths;
+  std::vector<std::string> exclude_paths;
+  std::string tag_prefix, tag_suffix;  // around the `*` of `tag`
+  std::string fixed_tag;               // `tag` without `*`
+  bool tag_expands = false;
+  std::string pos_file;
+  bool read_from_head = false;
+  double refresh_interval = 60;
+  double rotate_wait = 5;
+  double pos_write_interval = 1;
+  bool enable_watch_timer = true;
+  bool enable_stat_watcher = true;
+  std::string path_key;
+  size_t read_block_size = 256 * 1024;
+  size_t max_line_size = 0;  // 0: the hard cap
+  int64_t read_bytes_limit_per_second = -1;
+  double limit_recently_modified = 0;
+};
+
+class TailInput : public Input {
+ public:
+  TailInput(PluginContext& ctx, const Params& params);
+  ~TailInput() override;
+
+  void start() override;
+  void stop() override;
+  void finish() override;
+  bool at_eof() const override;
+
+  // For TailFile.
+  std::string tag_for(const std::string& path) const;
+  Emitter& emitter() { return *ctx_.emitter; }
+  const TailConfig& config() const { return config_; }
+  const std::string& id() const { return ctx_.id; }
+  void on_commit(const std::string& path, FileIdentity id, uint64_t offset);
+  void count_truncated_line() { bump(truncated_lines_); }
+  void count_records(size_t n, size_t bytes) {
+    bump(records_, n);
+    bump(bytes_, bytes);
+  }
+  void schedule(TailFile* file);
+
+  static constexpr size_t kHardMaxLine = 32 * 1024 * 1024;
+
+ private:
+  void discover();
+  std::vector<std::string> expand_paths() const;
+  bool excluded(const std::string& path) const;
+  void open_file(const std::string& path, bool at_startup);
+  void check_rotation();
+  void watch(TailFile* file);
+  void drain();
+  void close_detached();
+  void save_positions();
+  void close_file(std::unique_ptr<TailFile> file);
+
+  static void on_idle(uv_idle_t* h);
+  static void on_refresh(uv_timer_t* h);
+  static void on_watch_timer(uv_timer_t* h);
+  static void on_pos_timer(uv_timer_t* h);
+  static void on_fs_event(uv_fs_event_t* h, const char* name, int events, int status);
+
+  PluginContext ctx_;
+  TailConfig config_;
+  std::unique_ptr<ParserPlugin> parser_;
+  std::unique_ptr<PositionFile> positions_;
+
+  // Files followed by their path; rotated or deleted files still being drained.
+  std::map<std::string, std::unique_ptr<TailFile>> files_;
+  std::vector<std::unique_ptr<TailFile>> detached_;
+  std::deque<TailFile*> ready_;
+  bool started_ = false;
+  bool stopped_ = false;
+  bool discovered_ = false;
+  uint64_t bytes_this_second_ = 0;
+  uint64_t second_started_ms_ = 0;
+
+  uv_idle_t* idle_ = nullptr;
+  uv_timer_t* refresh_timer_ = nullptr;
+  uv_timer_t* watch_timer_ = nullptr;
+  uv_timer_t* pos_timer_ = nullptr;
+
+  Counter& records_;
+  Counter& bytes_;
+  Counter& truncated_lines_;
+  Counter& rotations_;
+};
+
+}  // namespace sluice
