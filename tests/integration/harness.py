@@ -1,0 +1,146 @@
+"""Helpers for integration tests: run the real sluice binary against real files and services,
+and stop everything they start by PID."""
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+import unittest
+
+BINARY = os.environ.get("SLUICE_BINARY", os.path.join(os.path.dirname(__file__), "../../build/sluice"))
+FIXTURES = os.environ.get("SLUICE_FIXTURES", os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
+REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
+
+STDOUT_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} [+-]\d{4}) (\S+): (.*)$")
+
+
+def run(args, timeout=30, env=None, input=None):
+    """Runs sluice to completion; returns CompletedProcess with text output."""
+    e = dict(os.environ, TZ="UTC")
+    if env:
+        e.update(env)
+    return subprocess.run([BINARY] + args, capture_output=True, timeout=timeout, env=e, input=input)
+
+
+def parse_stdout_records(data):
+    """Parses Fluentd out_stdout lines into (time, tag, record) triples."""
+    out = []
+    for raw in data.split(b"\n"):
+        if not raw:
+            continue
+        line = raw.decode("utf-8", "surrogateescape")
+        m = STDOUT_LINE.match(line)
+        if not m:
+            raise AssertionError("not an out_stdout line: %r" % line[:300])
+        out.append((m.group(1), m.group(2), json.loads(m.group(3))))
+    return out
+
+
+class Sluice:
+    """A running sluice process, its stdout and stderr captured to files."""
+
+    def __init__(self, args, workdir, env=None):
+        self.workdir = workdir
+        self.stdout_path = os.path.join(workdir, "sluice.%d.stdout" % time.monotonic_ns())
+        self.stderr_path = self.stdout_path.replace(".stdout", ".stderr")
+        e = dict(os.environ, TZ="UTC")
+        if env:
+            e.update(env)
+        self._out = open(self.stdout_path, "wb")
+        self._err = open(self.stderr_path, "wb")
+        self.proc = subprocess.Popen([BINARY] + args, stdout=self._out, stderr=self._err, env=e,
+                                     cwd=workdir)
+
+    @property
+    def pid(self):
+        return self.proc.pid
+
+    def stdout(self):
+        with open(self.stdout_path, "rb") as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.stderr_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def records(self):
+        data = self.stdout()
+        # A line may be half-written while we read: only complete lines count.
+        data = data[: data.rfind(b"\n") + 1]
+        return parse_stdout_records(data)
+
+    def wait_until(self, predicate, timeout=20, what="condition"):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate():
+                return
+            if self.proc.poll() is not None:
+                raise AssertionError("sluice exited (%s) while waiting for %s\nstderr:\n%s"
+                                     % (self.proc.returncode, what, self.stderr()[-3000:]))
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for %s\nstderr:\n%s" % (what, self.stderr()[-3000:]))
+
+    def wait_records(self, n, timeout=20):
+        self.wait_until(lambda: len(self.records()) >= n, timeout, "%d records" % n)
+        return self.records()
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        if self.proc.poll() is None:
+            os.kill(self.proc.pid, sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+                raise AssertionError("sluice did not exit within %ss of signal %s" % (timeout, sig))
+        self._out.close()
+        self._err.close()
+        return self.proc.returncode
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+
+class SluiceTestCase(unittest.TestCase):
+    """Gives each test a temporary directory and stops every process it started."""
+
+    def setUp(self):
+        self.dir = tempfile.mkdtemp(prefix="sluice-it-")
+        self.procs = []
+
+    def tearDown(self):
+        for p in self.procs:
+            if p.proc.poll() is None:
+                os.kill(p.pid, signal.SIGKILL)
+                p.proc.wait()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def path(self, *parts):
+        return os.path.join(self.dir, *parts)
+
+    def write(self, name, content, mode="w"):
+        p = self.path(name)
+        os.makedirs(os.path.dirname(p), exist_ok=True)
+        with open(p, mode + ("b" if isinstance(content, bytes) else "")) as f:
+            f.write(content)
+        return p
+
+    def config(self, text, name="fluent.conf"):
+        return self.write(name, text)
+
+    def start(self, args, env=None):
+        p = Sluice(args, self.dir, env)
+        self.procs.append(p)
+        return p
+
+
+def cri_line(i, stream="stdout", tag="F", text=None):
+    return "2024-05-01T12:00:%02d.%09dZ %s %s %s\n" % (i // 1000000000 % 60, i % 1000000000, stream, tag,
+                                                     text if text is not None else "line %d" % i)
+
+
+def main():
+    unittest.main(verbosity=2)
