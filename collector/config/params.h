@@ -45,6 +45,13 @@ struct PluginSpec {
   std::vector<std::string> sections;
 };
 
+// A Regexp parameter: `/pattern/flags` (flags i and m) or a bare pattern.
+struct RegexpValue {
+  std::string pattern;
+  bool ignore_case = false;  // /.../i
+  bool multiline = false;    // /.../m (Ruby's m: `.` matches newlines)
+};
+
 // Parameters every directive takes, handled by the core.
 bool is_system_param(const std::string& key);
 
@@ -65,6 +72,7 @@ class Params {
   std::vector<std::pair<std::string, std::string>> hash(const std::string& name) const;
   // The pattern without surrounding slashes.
   std::string regexp(const std::string& name) const;
+  RegexpValue regexp_value(const std::string& name) const;  // pattern and flags
 
   const ConfigSection& section() const { return section_; }
   const PluginSpec& spec() const { return spec_; }
@@ -86,5 +94,10 @@ std::vector<ConfigError> validate_params(const ConfigSection& section, const Plu
 bool parse_size(const std::string& text, uint64_t& out);
 bool parse_duration(const std::string& text, double& out);
 bool parse_bool(const std::string& text, bool& out);
+bool parse_integer(const std::string& text, int64_t& out);
+bool parse_float(const std::string& text, double& out);
+bool parse_array(const std::string& text, std::vector<std::string>& out);
+bool parse_hash(const std::string& text, std::vector<std::pair<std::string, std::string>>& out);
+bool parse_regexp(const std::string& text, RegexpValue& out);
 
 }  // namespace sluice
