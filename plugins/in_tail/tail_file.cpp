@@ -1,5 +1,6 @@
 #include "tail_file.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,7 +24,7 @@ TailFile::TailFile(TailInput& owner, std::string path, int fd, FileIdentity id, 
       file_offset_(offset) {
   buf_.resize(owner.config().read_block_size);
   tracker_.on_commit = [this](uint64_t committed) {
-    if (!detached) owner_.on_commit(path_, id_, committed);
+    owner_.on_commit(this, committed);
   };
 }
 
@@ -37,7 +38,20 @@ void TailFile::restart_from_zero() {
   file_offset_ = 0;
   skipping_long_line_ = false;
   tracker_.reset(0);
-  owner_.on_commit(path_, id_, 0);
+  owner_.on_commit(this, 0);
+}
+
+bool TailFile::check_truncated() {
+  struct stat st;
+  if (fstat(fd_, &st) != 0) return false;
+  if (static_cast<uint64_t>(st.st_size) >= file_offset_ + buf_len_) return false;
+  restart_from_zero();
+  return true;
+}
+
+bool TailFile::has_unread_bytes() const {
+  struct stat st;
+  return fstat(fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) > file_offset_ + buf_len_;
 }
 
 TailFile::ReadResult TailFile::read_block() {
@@ -84,6 +98,8 @@ TailFile::ReadResult TailFile::read_block() {
   }
   if (n == 0) {
     at_eof_ = true;
+    // A truncated file reads as empty at our offset (copytruncate, `> file`).
+    if (!detached && check_truncated()) return ReadResult::More;
     return ReadResult::Eof;
   }
   at_eof_ = false;

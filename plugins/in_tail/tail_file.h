@@ -38,6 +38,13 @@ class TailFile {
   void flush_parser();
   // The file was truncated below the read position: start over from 0.
   void restart_from_zero();
+  // Restarts from 0 if the file is now shorter than what was read; returns whether it did.
+  bool check_truncated();
+  bool has_unread_bytes() const;
+  std::unique_ptr<Parser> swap_parser(std::unique_ptr<Parser> parser) {
+    std::swap(parser, parser_);
+    return parser;
+  }
 
   const std::string& path() const { return path_; }
   FileIdentity identity() const { return id_; }

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/registry.h"
+#include "core/uv_handle.h"
 
 namespace sluice {
 
@@ -33,18 +34,6 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
-template <typename H>
-H* new_handle(void* owner) {
-  H* h = new H;
-  h->data = owner;
-  return h;
-}
-template <typename H>
-void close_handle(H*& h) {
-  if (!h) return;
-  uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* x) { delete reinterpret_cast<H*>(x); });
-  h = nullptr;
-}
 }  // namespace
 
 TailInput::TailInput(PluginContext& ctx, const Params& params)
@@ -112,18 +101,18 @@ void TailInput::start() {
     std::string error;
     if (!positions_->load(error)) log::error(error);
   }
-  idle_ = new_handle<uv_idle_t>(this);
+  idle_ = new_uv_handle<uv_idle_t>(this);
   uv_idle_init(ctx_.loop, idle_);
-  refresh_timer_ = new_handle<uv_timer_t>(this);
+  refresh_timer_ = new_uv_handle<uv_timer_t>(this);
   uv_timer_init(ctx_.loop, refresh_timer_);
   auto refresh_ms = static_cast<uint64_t>(config_.refresh_interval * 1000);
   uv_timer_start(refresh_timer_, on_refresh, refresh_ms, refresh_ms);
-  watch_timer_ = new_handle<uv_timer_t>(this);
+  watch_timer_ = new_uv_handle<uv_timer_t>(this);
   uv_timer_init(ctx_.loop, watch_timer_);
   // The watch timer also detects rotation, so it runs even when inotify serves appends.
   uv_timer_start(watch_timer_, on_watch_timer, 1000, 1000);
   if (positions_) {
-    pos_timer_ = new_handle<uv_timer_t>(this);
+    pos_timer_ = new_uv_handle<uv_timer_t>(this);
     uv_timer_init(ctx_.loop, pos_timer_);
     auto ms = std::max<uint64_t>(10, static_cast<uint64_t>(config_.pos_write_interval * 1000));
     uv_timer_start(pos_timer_, on_pos_timer, ms, ms);
@@ -134,199 +123,6 @@ void TailInput::start() {
   discover();
   discovered_ = true;
   save_positions();
-}
-
-std::vector<std::string> TailInput::expand_paths() const {
-  std::vector<std::string> out;
-  for (auto& pattern : config_.paths) {
-    glob_t g{};
-    int r = glob(pattern.c_str(), GLOB_BRACE | GLOB_NOSORT, nullptr, &g);
-    if (r == 0)
-      for (size_t i = 0; i < g.gl_pathc; ++i) out.emplace_back(g.gl_pathv[i]);
-    globfree(&g);
-  }
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
-
-bool TailInput::excluded(const std::string& path) const {
-  for (auto& ex : config_.exclude_paths)
-    if (fnmatch(ex.c_str(), path.c_str(), 0) == 0) return true;
-  return false;
-}
-
-void TailInput::discover() {
-  bool at_startup = !discovered_;
-  for (auto& path : expand_paths()) {
-    if (files_.count(path) || excluded(path)) continue;
-    open_file(path, at_startup);
-  }
-}
-
-void TailInput::open_file(const std::string& path, bool at_startup) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return;
-  if (config_.limit_recently_modified > 0 &&
-      difftime(time(nullptr), st.st_mtime) > config_.limit_recently_modified)
-    return;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    log::warn_once("open:" + path, "cannot open " + path + ": " + std::strerror(errno));
-    return;
-  }
-  // Identity of what was opened, not of what the path points at by now.
-  struct stat fst;
-  fstat(fd, &fst);
-  FileIdentity id{static_cast<uint64_t>(fst.st_dev), static_cast<uint64_t>(fst.st_ino)};
-  uint64_t size = static_cast<uint64_t>(fst.st_size);
-  uint64_t offset = 0;
-  const PositionEntry* known = positions_ ? positions_->find(path) : nullptr;
-  if (known && known->inode == id.ino) {
-    offset = known->offset <= size ? known->offset : 0;
-  } else if (known) {
-    offset = 0;  // rotated while we were not running: the new file is all unread
-  } else if (!config_.read_from_head && at_startup) {
-    offset = size;  // Fluentd: without read_from_head, files present at start are followed from their end
-  }
-  log::info("following tail of " + path);
-  auto file = std::make_unique<TailFile>(*this, path, fd, id, offset, parser_->open_stream(path));
-  TailFile* f = file.get();
-  files_[path] = std::move(file);
-  if (positions_) positions_->update(path, offset, id.ino);
-  watch(f);
-  schedule(f);
-}
-
-void TailInput::watch(TailFile* file) {
-  if (!config_.enable_stat_watcher) return;
-  file->watcher = new_handle<uv_fs_event_t>(file);
-  uv_fs_event_init(ctx_.loop, file->watcher);
-  file->watcher->data = file;
-  if (uv_fs_event_start(file->watcher, on_fs_event, file->path().c_str(), 0) != 0) {
-    // Out of inotify watches: the watch timer still polls this file.
-    close_handle(file->watcher);
-  }
-}
-
-void TailInput::on_fs_event(uv_fs_event_t* h, const char*, int, int) {
-  auto* file = static_cast<TailFile*>(h->data);
-  if (file) file->owner().schedule(file);
-}
-
-void TailInput::schedule(TailFile* file) {
-  if (stopped_ || file->queued) return;
-  file->queued = true;
-  ready_.push_back(file);
-  if (!ctx_.flow->blocked()) uv_idle_start(idle_, on_idle);
-}
-
-void TailInput::on_idle(uv_idle_t* h) { static_cast<TailInput*>(h->data)->drain(); }
-
-void TailInput::drain() {
-  if (ctx_.flow->blocked() || stopped_) {
-    uv_idle_stop(idle_);
-    return;
-  }
-  if (config_.read_bytes_limit_per_second > 0) {
-    uint64_t now_ms = uv_now(ctx_.loop);
-    if (now_ms - second_started_ms_ >= 1000) {
-      second_started_ms_ = now_ms;
-      bytes_this_second_ = 0;
-    }
-    if (bytes_this_second_ >= static_cast<uint64_t>(config_.read_bytes_limit_per_second)) {
-      uv_idle_stop(idle_);  // the watch timer reschedules the files
-      return;
-    }
-  }
-  // One block per ready file per turn of the loop, so one busy file cannot starve the others.
-  size_t n = ready_.size();
-  for (size_t i = 0; i < n && !ready_.empty(); ++i) {
-    TailFile* f = ready_.front();
-    ready_.pop_front();
-    uint64_t before = f->read_offset();
-    auto r = f->read_block();
-    bytes_this_second_ += f->read_offset() - before;
-    if (r == TailFile::ReadResult::More && !stopped_) {
-      ready_.push_back(f);
-    } else {
-      f->queued = false;
-    }
-    if (ctx_.flow->blocked()) break;
-  }
-  if (ready_.empty() || ctx_.flow->blocked()) uv_idle_stop(idle_);
-}
-
-void TailInput::on_refresh(uv_timer_t* h) { static_cast<TailInput*>(h->data)->discover(); }
-
-void TailInput::on_watch_timer(uv_timer_t* h) {
-  auto* self = static_cast<TailInput*>(h->data);
-  self->check_rotation();
-  for (auto& [p, f] : self->files_) self->schedule(f.get());
-  for (auto& f : self->detached_) self->schedule(f.get());
-  self->close_detached();
-}
-
-void TailInput::check_rotation() {
-  std::vector<std::string> reopen;
-  for (auto it = files_.begin(); it != files_.end();) {
-    TailFile* f = it->second.get();
-    struct stat st;
-    bool gone = ::stat(f->path().c_str(), &st) != 0;
-    bool moved = !gone && (static_cast<uint64_t>(st.st_ino) != f->identity().ino ||
-                           static_cast<uint64_t>(st.st_dev) != f->identity().dev);
-    if (!gone && !moved) {
-      struct stat fst;
-      if (fstat(f->fd(), &fst) == 0 && static_cast<uint64_t>(fst.st_size) < f->read_offset())
-        f->restart_from_zero();
-      ++it;
-      continue;
-    }
-    log::info(std::string(gone ? "detected deletion of " : "detected rotation of ") + f->path() +
-              "; reading it to the end, then waiting " + std::to_string(config_.rotate_wait) +
-              " seconds");
-    bump(rotations_);
-    f->detached = true;
-    f->detached_at_ms = uv_now(ctx_.loop);
-    if (positions_) {
-      if (gone) positions_->remove(f->path());
-    }
-    if (!gone) reopen.push_back(f->path());
-    detached_.push_back(std::move(it->second));
-    it = files_.erase(it);
-  }
-  // The new file at a rotated path is new data: read it from its start.
-  for (auto& p : reopen) open_file(p, false);
-}
-
-void TailInput::close_detached() {
-  uint64_t now_ms = uv_now(ctx_.loop);
-  auto wait_ms = static_cast<uint64_t>(config_.rotate_wait * 1000);
-  for (auto it = detached_.begin(); it != detached_.end();) {
-    TailFile* f = it->get();
-    if (f->at_eof() && !f->queued && now_ms - f->detached_at_ms >= wait_ms) {
-      f->flush_parser();
-      if (f->delivered()) {
-        close_file(std::move(*it));
-        it = detached_.erase(it);
-        continue;
-      }
-    }
-    ++it;
-  }
-}
-
-void TailInput::close_file(std::unique_ptr<TailFile> file) {
-  if (file->watcher) {
-    file->watcher->data = nullptr;
-    close_handle(file->watcher);
-  }
-  auto it = std::find(ready_.begin(), ready_.end(), file.get());
-  if (it != ready_.end()) ready_.erase(it);
-}
-
-void TailInput::on_commit(const std::string& path, FileIdentity id, uint64_t offset) {
-  if (positions_) positions_->update(path, offset, id.ino);
 }
 
 void TailInput::on_pos_timer(uv_timer_t* h) { static_cast<TailInput*>(h->data)->save_positions(); }
@@ -343,24 +139,16 @@ void TailInput::stop() {
   for (auto& f : detached_) f->flush_parser();
   stopped_ = true;
   ready_.clear();
-  close_handle(idle_);
-  close_handle(refresh_timer_);
-  close_handle(watch_timer_);
-  for (auto& [p, f] : files_)
-    if (f->watcher) {
-      f->watcher->data = nullptr;
-      close_handle(f->watcher);
-    }
-  for (auto& f : detached_)
-    if (f->watcher) {
-      f->watcher->data = nullptr;
-      close_handle(f->watcher);
-    }
+  close_uv_handle(idle_);
+  close_uv_handle(refresh_timer_);
+  close_uv_handle(watch_timer_);
+  for (auto& [p, f] : files_) close_uv_handle(f->watcher);
+  for (auto& f : detached_) close_uv_handle(f->watcher);
 }
 
 void TailInput::finish() {
   if (!started_) return;
-  close_handle(pos_timer_);
+  close_uv_handle(pos_timer_);
   save_positions();
 }
 

@@ -50,7 +50,8 @@ class TailInput : public Input {
   Emitter& emitter() { return *ctx_.emitter; }
   const TailConfig& config() const { return config_; }
   const std::string& id() const { return ctx_.id; }
-  void on_commit(const std::string& path, FileIdentity id, uint64_t offset);
+  void on_commit(TailFile* file, uint64_t offset);
+  void check_path(TailFile* file);
   void count_truncated_line() { bump(truncated_lines_); }
   void count_records(size_t n, size_t bytes) {
     bump(records_, n);
@@ -64,10 +65,13 @@ class TailInput : public Input {
   void discover();
   std::vector<std::string> expand_paths() const;
   bool excluded(const std::string& path) const;
-  void open_file(const std::string& path, bool at_startup);
-  void check_rotation();
+  void open_file(const std::string& path, bool at_startup, std::unique_ptr<Parser> inherited);
+  void recover_rotated(const std::string& path, const PositionEntry& entry);
+  TailFile* predecessor(const std::string& path) const;
+  void hand_position_to_successor(const std::string& path);
   void watch(TailFile* file);
   void drain();
+  void drain_now(TailFile* file);
   void close_detached();
   void save_positions();
   void close_file(std::unique_ptr<TailFile> file);
@@ -92,6 +96,7 @@ class TailInput : public Input {
   bool discovered_ = false;
   uint64_t bytes_this_second_ = 0;
   uint64_t second_started_ms_ = 0;
+  uint64_t watch_ticks_ = 0;
 
   uv_idle_t* idle_ = nullptr;
   uv_timer_t* refresh_timer_ = nullptr;
