@@ -1,0 +1,110 @@
+// An asynchronous HTTP(S) client on the libuv loop: libcurl's multi interface driven by the loop's
+// sockets (curl_multi_socket_action with one uv_poll_t per socket and one uv_timer_t), so nothing
+// blocks the loop thread. Connections are kept alive and reused (a bounded pool shared by all
+// requests of one client); requests beyond `max_concurrent` wait in libcurl's queue.
+//
+// Use from the loop thread only. Callbacks run on the loop thread, never from inside send().
+//
+//   HttpClient client(loop);
+//   HttpRequest req;
+//   req.url = "https://node:10250/pods";
+//   req.bearer_token = token;
+//   req.tls.ca_file = "/var/run/secrets/kubernetes.io/serviceaccount/ca.crt";
+//   client.send(std::move(req), [](HttpResponse r) { if (r.ok()) ... });
+//   ...
+//   client.close();  // before the loop is expected to exit
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace sluice::http {
+
+struct TlsOptions {
+  std::string ca_file;      // PEM bundle; empty: the system's
+  std::string client_cert;  // PEM client certificate (mutual TLS)
+  std::string client_key;   // PEM key of client_cert
+  bool verify_peer = true;
+  bool verify_host = true;
+};
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;
+  HeaderList headers;  // sent as given; a header with an empty value removes libcurl's default
+  std::string body;
+  long timeout_ms = 30000;         // whole request; 0: none
+  long connect_timeout_ms = 10000; // 0: libcurl's default
+  TlsOptions tls;
+  std::string user, password;  // HTTP basic auth when user is not empty
+  std::string bearer_token;    // `Authorization: Bearer <token>` when not empty
+  bool gzip_body = false;      // gzip `body` and send `Content-Encoding: gzip`
+  bool accept_compressed = false;  // ask for gzip/deflate responses (decoded transparently)
+  size_t max_response_bytes = 256u << 20;  // longer bodies fail the request
+  std::string proxy;  // empty: libcurl's environment handling (http_proxy, no_proxy)
+};
+
+struct HttpResponse {
+  long status = 0;  // HTTP status; 0 when the request failed before a response
+  std::string body;
+  HeaderList headers;  // of the final response; names as received
+  // Transport error (connection refused, timeout, TLS failure...): libcurl's message. Never holds
+  // request headers, tokens or passwords. Empty when a response was received (whatever status).
+  std::string error;
+  bool timed_out = false;
+  double seconds = 0;  // total time
+
+  bool ok() const { return error.empty() && status >= 200 && status < 300; }
+  // Case-insensitive header lookup; null when absent.
+  const std::string* header(std::string_view name) const;
+};
+
+using ResponseCallback = std::function<void(HttpResponse)>;
+
+class HttpClient {
+ public:
+  struct Options {
+    size_t max_concurrent = 16;   // connections in use at once; more requests wait in a queue
+    size_t pool_size = 16;        // idle connections kept for reuse
+    size_t max_per_host = 0;      // 0: no limit beyond max_concurrent
+    std::string user_agent = "sluice";
+  };
+
+  explicit HttpClient(uv_loop_t* loop);
+  HttpClient(uv_loop_t* loop, Options options);
+  ~HttpClient();  // close()
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Starts a request. The callback runs exactly once on the loop thread (later, never inside
+  // send), unless close() is called first. Returns an id for cancel(). After close(), send()
+  // does nothing and returns 0.
+  uint64_t send(HttpRequest request, ResponseCallback callback);
+  // Aborts one request; its callback is called with error "cancelled". Unknown ids are ignored.
+  void cancel(uint64_t id);
+  // Aborts every request without calling their callbacks, closes connections and frees the
+  // loop handles, so the loop can exit. Idempotent. The object may be destroyed right after.
+  void close();
+
+  size_t in_flight() const;
+  bool closed() const;
+
+  struct Impl;
+
+ private:
+  std::shared_ptr<Impl> impl_;
+};
+
+// gzip (RFC 1952) of `data`, as sent with `Content-Encoding: gzip`.
+std::string gzip_compress(std::string_view data, int level = 6);
+
+}  // namespace sluice::http
