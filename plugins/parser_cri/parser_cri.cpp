@@ -1,0 +1,228 @@
+#include "parser_cri.h"
+
+#include <cstring>
+
+#include "core/registry.h"
+
+namespace sluice {
+namespace parsers {
+
+namespace {
+
+// One stream's (stdout/stderr) held partial fragments.
+struct Pending {
+  std::string stream;      // the stream token
+  std::string message;     // fragments joined so far (capacity reused)
+  std::string first_time;  // the first fragment's time string
+  EventTime last_time;     // the last fragment's event time
+  uint64_t first_offset = 0;
+  bool active = false;
+};
+
+struct CriLine {
+  std::string_view time, stream, tag, message;
+};
+
+// Splits `<time> <stream> <tag> <message>` on single spaces. The message keeps its leading
+// whitespace (Fluentd's awk-style split(" ", 4) would drop it; see README). A line ending right
+// after the tag (no space) has an empty message.
+bool split_cri(std::string_view s, CriLine& out) {
+  const char* p = s.data();
+  const char* end = p + s.size();
+  const char* sp1 = static_cast<const char*>(std::memchr(p, ' ', s.size()));
+  if (!sp1 || sp1 == p) return false;
+  const char* q = sp1 + 1;
+  const char* sp2 = static_cast<const char*>(std::memchr(q, ' ', static_cast<size_t>(end - q)));
+  if (!sp2 || sp2 == q) return false;
+  const char* r = sp2 + 1;
+  const char* sp3 = static_cast<const char*>(std::memchr(r, ' ', static_cast<size_t>(end - r)));
+  const char* tag_end = sp3 ? sp3 : end;
+  if (tag_end == r) return false;
+  out.time = {p, static_cast<size_t>(sp1 - p)};
+  out.stream = {q, static_cast<size_t>(sp2 - q)};
+  out.tag = {r, static_cast<size_t>(tag_end - r)};
+  out.message = sp3 ? std::string_view(sp3 + 1, static_cast<size_t>(end - sp3 - 1)) : std::string_view();
+  return true;
+}
+
+class CriParser final : public Parser {
+ public:
+  CriParser(CriPlugin& plugin, std::string_view stream_name) : plugin_(plugin), opts_(plugin.options()) {
+    if (plugin.sub_parser()) sub_ = plugin.sub_parser()->open_stream(stream_name);
+  }
+
+  void parse(std::span<const Line> lines, Batch& out) override {
+    for (const Line& line : lines) parse_line(line, out);
+  }
+
+  void flush(Batch& out) override {
+    for (Pending& p : pending_)
+      if (p.active) emit_pending(p, out, "P", false);
+  }
+
+  uint64_t held_from() const override {
+    uint64_t m = UINT64_MAX;
+    for (const Pending& p : pending_)
+      if (p.active && p.first_offset < m) m = p.first_offset;
+    return m;
+  }
+
+ private:
+  void parse_line(const Line& line, Batch& out) {
+    CriLine c;
+    if (!split_cri(line.bytes, c)) {
+      plugin_.errors().keep_raw(out, line, "format", "invalid CRI line (expected '<time> <stream> <P|F> <message>')");
+      return;
+    }
+    EventTime t;
+    if (!opts_.time.parse(c.time, t)) {
+      std::string reason = "invalid time format: value = ";
+      reason.append(c.time.substr(0, 64));
+      plugin_.errors().keep_raw(out, line, "time", reason);
+      return;
+    }
+    const bool partial = c.tag.size() >= 1 && c.tag[0] == 'P' && (c.tag.size() == 1 || c.tag[1] == ':');
+    if (opts_.merge_partial) {
+      Pending* p = find(c.stream);
+      if (partial) {
+        if (!p) p = &add(c.stream);
+        if (p->active && p->message.size() + c.message.size() > opts_.max_partial_size) {
+          // Bounded: emit what was collected, marked, and start again with this fragment.
+          emit_pending(*p, out, "P", true);
+        }
+        if (!p->active) {
+          p->active = true;
+          p->first_offset = line.offset;
+          p->first_time.assign(c.time);
+          p->message.clear();
+        }
+        p->message.append(c.message);
+        p->last_time = t;
+        return;
+      }
+      if (p && p->active) {
+        // The final fragment: one record, message joined in the arena, logtag F, event time of
+        // this (last) fragment and `time` string of the first (as fluent-plugin-concat does).
+        std::string_view msg = out.arena.concat(p->message, c.message);
+        std::string_view first_time = out.arena.copy(p->first_time);
+        uint64_t off = p->first_offset;
+        p->active = false;
+        p->message.clear();
+        emit(out, t, off, c.stream, c.tag, msg, first_time, false);
+        return;
+      }
+    }
+    emit(out, t, line.offset, c.stream, c.tag, c.message, c.time, false);
+  }
+
+  void emit(Batch& out, EventTime t, uint64_t offset, std::string_view stream, std::string_view tag,
+            std::string_view message, std::string_view time_text, bool truncated) {
+    if (sub_) {
+      // Nested <parse>: the message is parsed by the sub parser; stream/logtag are merged in.
+      size_t before = out.records.size();
+      Line l{message, offset};
+      sub_->parse(std::span<const Line>(&l, 1), out);
+      if (out.records.size() > before && opts_.merge_cri_fields) {
+        // Fields of the last record(s) are contiguous at the end: add to the last one.
+        out.add_field("stream", Value::of_string(stream));
+        out.add_field("logtag", Value::of_string(tag));
+      }
+      if (truncated && out.records.size() > before) out.add_field("_partial_truncated", Value::of_bool(true));
+      return;
+    }
+    out.begin_record(t, offset);
+    out.add_field("stream", Value::of_string(stream));
+    out.add_field("logtag", Value::of_string(tag));
+    out.add_field("message", Value::of_string(message));
+    if (opts_.time.keep && !opts_.time.key.empty()) out.add_field(opts_.time.key, Value::of_string(time_text));
+    if (truncated) out.add_field("_partial_truncated", Value::of_bool(true));
+  }
+
+  void emit_pending(Pending& p, Batch& out, std::string_view tag, bool truncated) {
+    std::string_view msg = out.arena.copy(p.message);
+    std::string_view stream = out.arena.copy(p.stream);
+    std::string_view time_text = out.arena.copy(p.first_time);
+    std::string_view tag_text = tag == "P" ? std::string_view("P") : std::string_view("F");
+    if (truncated && plugin_.truncated_counter()) bump(*plugin_.truncated_counter());
+    p.active = false;
+    p.message.clear();
+    emit(out, p.last_time, p.first_offset, stream, tag_text, msg, time_text, truncated);
+  }
+
+  Pending* find(std::string_view stream) {
+    for (Pending& p : pending_)
+      if (p.stream == stream) return &p;
+    return nullptr;
+  }
+  Pending& add(std::string_view stream) {
+    pending_.emplace_back();
+    pending_.back().stream.assign(stream);
+    return pending_.back();
+  }
+
+  CriPlugin& plugin_;
+  const CriOptions& opts_;
+  std::vector<Pending> pending_;  // usually stdout and stderr
+  std::unique_ptr<Parser> sub_;
+};
+
+}  // namespace
+
+CriPlugin::CriPlugin(PluginContext& ctx, const Params& params) : errors_(ctx, "cri") {
+  options_.time.configure(params);
+  options_.merge_partial = params.flag("merge_cri_partial");
+  options_.max_partial_size = params.size("max_partial_size");
+  options_.merge_cri_fields = params.flag("merge_cri_fields");
+  if (ctx.metrics)
+    truncated_ = &ctx.metrics->counter("sluice_partial_truncated_total{plugin=\"" + ctx.id + "\"}");
+  if (const ConfigSection* sub = params.section().child("parse")) sub_ = ctx.make_parser(sub, "none");
+}
+
+CriPlugin::CriPlugin(PluginContext& ctx, CriOptions options, std::string type_name)
+    : options_(std::move(options)), errors_(ctx, std::move(type_name)) {
+  if (ctx.metrics)
+    truncated_ = &ctx.metrics->counter("sluice_partial_truncated_total{plugin=\"" + ctx.id + "\"}");
+}
+
+std::unique_ptr<Parser> CriPlugin::open_stream(std::string_view stream_name) {
+  return std::make_unique<CriParser>(*this, stream_name);
+}
+
+PluginSpec cri_spec() {
+  PluginSpec spec;
+  spec.kind = "parser";
+  spec.type = "cri";
+  spec.doc = "CRI container log lines `<time> <stream> <P|F> <message>` (fluent-plugin-parser-cri), "
+             "joining P partial lines per stream into one record.";
+  BaseDefaults d;
+  d.time_key = "time";
+  d.time_format = "%Y-%m-%dT%H:%M:%S.%L%z";
+  d.keep_time_key = true;
+  add_base_params(spec, d);
+  auto add = [&](std::string name, ParamType type, std::string def, std::string doc) {
+    ParamSpec p;
+    p.name = std::move(name);
+    p.type = type;
+    p.default_value = std::move(def);
+    p.doc = std::move(doc);
+    spec.params.push_back(std::move(p));
+  };
+  add("merge_cri_partial", ParamType::Bool, "true",
+      "Join P (partial) lines with the following lines of the same stream until an F line (sluice extension; "
+      "Fluentd emits each P line as its own record).");
+  add("max_partial_size", ParamType::Size, "1m",
+      "Bound on a joined message; beyond it the collected part is emitted with _partial_truncated true.");
+  add("merge_cri_fields", ParamType::Bool, "true", "With a nested <parse>: add stream and logtag to its record.");
+  spec.sections = {"parse"};
+  return spec;
+}
+
+}  // namespace parsers
+
+void register_parser_cri(Registry& registry) {
+  registry.add_parser(parsers::cri_spec(), [](PluginContext& ctx, const Params& params) {
+    return std::make_unique<parsers::CriPlugin>(ctx, params);
+  });
+}
+
+}  // namespace sluice
