@@ -130,6 +130,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
       self->watches.push_back(w);
       curl_multi_assign(self->multi, s, w);
     }
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&w->poll))) return 0;
     int events = 0;
     if (what == CURL_POLL_IN || what == CURL_POLL_INOUT) events |= UV_READABLE;
     if (what == CURL_POLL_OUT || what == CURL_POLL_INOUT) events |= UV_WRITABLE;
@@ -139,7 +140,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
 
   static int on_timer_request(CURLM*, long timeout_ms, void* userp) {
     auto* self = static_cast<Impl*>(userp);
-    if (!self->timer) return 0;
+    if (!self->timer || uv_is_closing(reinterpret_cast<uv_handle_t*>(self->timer))) return 0;
     if (timeout_ms < 0)
       uv_timer_stop(self->timer);
     else
@@ -205,10 +206,17 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     }
   }
 
+  // The application may have closed every handle of the loop at shutdown (uv_walk + uv_close);
+  // such a handle is left alone (and its small allocation leaked) rather than closed twice.
+  static void close_handle(uv_handle_t* h, uv_close_cb cb) {
+    if (!uv_is_closing(h)) uv_close(h, cb);
+  }
+
   void drop_watch(SocketWatch* w) {
-    uv_poll_stop(&w->poll);
     watches.erase(std::remove(watches.begin(), watches.end(), w), watches.end());
-    uv_close(reinterpret_cast<uv_handle_t*>(&w->poll), free_watch);
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&w->poll))) return;
+    uv_poll_stop(&w->poll);
+    close_handle(reinterpret_cast<uv_handle_t*>(&w->poll), free_watch);
   }
 
   // Completes finished transfers. Callbacks run after libcurl's state is settled; a callback
@@ -374,11 +382,9 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     curl_multi_cleanup(multi);
     multi = nullptr;
     for (SocketWatch* w : std::vector<SocketWatch*>(watches)) drop_watch(w);
-    uv_timer_stop(timer);
-    uv_close(reinterpret_cast<uv_handle_t*>(timer), free_timer);
+    close_handle(reinterpret_cast<uv_handle_t*>(timer), free_timer);
     timer = nullptr;
-    uv_timer_stop(defer);
-    uv_close(reinterpret_cast<uv_handle_t*>(defer), free_timer);
+    close_handle(reinterpret_cast<uv_handle_t*>(defer), free_timer);
     defer = nullptr;
   }
 };
