@@ -1,0 +1,198 @@
+#include <gtest/gtest.h>
+
+#include "../parser_none/parser_test_util.h"
+#include "support/fixtures.h"
+
+namespace sluice {
+namespace {
+
+using test::ParserHarness;
+
+std::vector<std::string> keys(std::initializer_list<const char*> k) { return {k.begin(), k.end()}; }
+
+TEST(ParserJson, DockerLineWithJsonLikeFluentd) {
+  ParserHarness h("json", {{"time_format", "%Y-%m-%dT%H:%M:%S.%NZ"}});
+  ASSERT_EQ(h.feed1(R"({"log":"hello\n","stream":"stdout","time":"2024-05-01T12:00:00.123456789Z"})"), 1u);
+  EXPECT_EQ(h.keys(0), keys({"log", "stream"}));  // time removed (keep_time_key false)
+  EXPECT_EQ(h.str(0, "log"), "hello\n");
+  EXPECT_EQ(h.rec(0).time.sec, 1714564800);
+  EXPECT_EQ(h.rec(0).time.nsec, 123456789u);
+}
+
+TEST(ParserJson, ValueKinds) {
+  ParserHarness h("json");
+  h.feed1(R"({"s":"plain","e":"a\"b\\c\u00e9\n","i":-42,"f":1.5,"big":123456789012345678901234,"t":true,"n":null,)"
+          R"("o":{"a":[1,2,{"b":"x"}]},"arr":[1,"two"],"k\u0041":"v"})");
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h.keys(0), keys({"s", "e", "i", "f", "big", "t", "n", "o", "arr", "kA"}));
+  EXPECT_EQ(h.str(0, "s"), "plain");
+  EXPECT_EQ(h.str(0, "e"), "a\"b\\c\xc3\xa9\n");
+  EXPECT_EQ(h.find(0, "i")->kind, ValueKind::Int);
+  EXPECT_EQ(h.find(0, "i")->integer, -42);
+  EXPECT_EQ(h.find(0, "f")->kind, ValueKind::Float);
+  EXPECT_DOUBLE_EQ(h.find(0, "f")->real, 1.5);
+  EXPECT_EQ(h.find(0, "big")->kind, ValueKind::Float);
+  EXPECT_EQ(h.find(0, "t")->kind, ValueKind::Bool);
+  EXPECT_TRUE(h.find(0, "t")->boolean);
+  EXPECT_EQ(h.find(0, "n")->kind, ValueKind::Null);
+  EXPECT_EQ(h.find(0, "o")->kind, ValueKind::Json);
+  EXPECT_EQ(h.str(0, "o"), R"({"a":[1,2,{"b":"x"}]})");
+  EXPECT_EQ(h.str(0, "arr"), R"([1,"two"])");
+  // A string without escapes is a view into the line (zero copy).
+  const std::string& line = h.lines.back();
+  const char* p = h.find(0, "s")->text.data();
+  EXPECT_TRUE(p >= line.data() && p < line.data() + line.size());
+  // No time key: now.
+  EXPECT_LE(std::abs(h.rec(0).time.sec - now().sec), 5);
+}
+
+TEST(ParserJson, TimeTypes) {
+  {
+    // Fluentd's json default is time_type float.
+    ParserHarness h("json");
+    h.feed({R"({"time":1714564800.5,"a":1})", R"({"time":"1714564800.25"})",
+            R"({"time":"2024-05-01T12:00:00Z"})"});
+    ASSERT_EQ(h.size(), 3u);
+    EXPECT_EQ(h.rec(0).time.sec, 1714564800);
+    EXPECT_EQ(h.rec(0).time.nsec, 500000000u);
+    EXPECT_EQ(h.rec(1).time.nsec, 250000000u);
+    EXPECT_EQ(h.rec(2).time.sec, 1714564800);  // ISO read as ISO (README: difference)
+  }
+  {
+    ParserHarness h("json", {{"time_type", "unixtime"}, {"time_key", "ts"}, {"keep_time_key", "true"}});
+    h.feed1(R"({"ts":1714564800,"m":"x"})");
+    EXPECT_EQ(h.rec(0).time.sec, 1714564800);
+    EXPECT_EQ(h.keys(0), keys({"ts", "m"}));
+  }
+}
+
+TEST(ParserJson, InvalidInputKeptRawNeighboursParsed) {
+  ParserHarness h("json");
+  std::vector<std::string> bad = {"",          "{",        "hello world", "123", R"({"a":tru})",
+                                  R"({"a":1} x)", "{\"a\":\"\xff\xfe\"}", std::string("{\"a\":\"b\0\"}", 10),
+                                  R"({"a":"unterminated)", "[1,2]"};
+  std::vector<std::string> in;
+  for (auto& b : bad) {
+    in.push_back(R"({"ok":1})");
+    in.push_back(b);
+  }
+  in.push_back(R"({"ok":2})");
+  h.feed(in);
+  ASSERT_EQ(h.size(), in.size());
+  for (size_t i = 0; i < bad.size(); ++i) {
+    EXPECT_EQ(h.find(2 * i, "ok")->integer, 1) << i;
+    EXPECT_EQ(h.keys(2 * i + 1), keys({"message", "_parse_error"})) << bad[i];
+    EXPECT_EQ(h.str(2 * i + 1, "message"), bad[i]);
+  }
+  EXPECT_EQ(h.errors(), bad.size());
+  // {} is a valid (empty) record.
+  h.feed1("{}");
+  EXPECT_EQ(h.rec(h.size() - 1).field_count, 0u);
+}
+
+TEST(ParserJson, VectorInvalidInputsNeverCrash) {
+  ParserHarness h("docker");
+  h.feed({R"({"log": "Hello world", "stream": "stdout", "time": 123})",
+          R"({"log": "Hello world", "stream": "stdout", "time": ""})",
+          R"({"log": "Hello world", "stream": "stdout", "time": "qwerty"})"});
+  ASSERT_EQ(h.size(), 3u);
+  for (size_t i = 0; i < 3; ++i) EXPECT_EQ(h.keys(i), keys({"message", "_parse_error"}));
+}
+
+TEST(ParserJson, TopLevelArray) {
+  ParserHarness h("json");
+  h.feed1(R"([{"a":1},{"b":2}])");
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.keys(1), keys({"b"}));
+}
+
+TEST(ParserJson, HugeAndBinary) {
+  ParserHarness h("json");
+  std::string big = "{\"log\":\"" + std::string(10 * 1024 * 1024, 'y') + "\"}";
+  std::string bin;
+  for (int i = 0; i < 4096; ++i) bin.push_back(static_cast<char>(i * 7));
+  h.feed({big, bin, "{\"log\":\"" + std::string(1000, 'z')});
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h.str(0, "log").size(), 10u * 1024 * 1024);
+  EXPECT_EQ(h.keys(1), keys({"message", "_parse_error"}));
+  EXPECT_EQ(h.keys(2), keys({"message", "_parse_error"}));
+}
+
+TEST(ParserJson, TypesAndNullEmptyString) {
+  ParserHarness h("json", {{"types", "code:integer,size:float,ok:bool,tags:array"}, {"null_empty_string", "true"}});
+  h.feed1(R"({"code":"200","size":"1.5","ok":"yes","tags":"a,b","e":""})");
+  EXPECT_EQ(h.find(0, "code")->integer, 200);
+  EXPECT_DOUBLE_EQ(h.find(0, "size")->real, 1.5);
+  EXPECT_TRUE(h.find(0, "ok")->boolean);
+  EXPECT_EQ(h.str(0, "tags"), R"(["a","b"])");
+  EXPECT_EQ(h.find(0, "e")->kind, ValueKind::Null);
+}
+
+TEST(ParserDocker, VectorValidCases) {
+  ParserHarness h("docker");
+  h.feed1(R"({"log": "The actual log line\n", "stream": "stderr", "time": "2016-10-05T00:00:30.082640485Z"})");
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h.keys(0), keys({"log", "stream"}));
+  EXPECT_EQ(h.str(0, "log"), "The actual log line\n");
+  EXPECT_EQ(h.rec(0).time.nsec, 82640485u);
+}
+
+TEST(ParserDocker, FluentBitSplittedLine) {
+  ParserHarness h("docker");
+  auto lines = test::split_lines(test::read_fixture("docker/fluent-bit-tail-dockermode/dockermode_splitted_line.log"), true);
+  h.feed(lines);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.str(0, "log"), "2020-03-24 Single line\n");
+  EXPECT_EQ(h.str(1, "log"), "2020-03-24 Another single line\n");
+  EXPECT_EQ(h.rec(1).offset, h.lines.size() > 3 ? lines[0].size() + lines[1].size() + lines[2].size() + 3 : 0);
+  EXPECT_EQ(h.stream->held_from(), UINT64_MAX);
+}
+
+TEST(ParserDocker, FluentBitDockermode) {
+  ParserHarness h("docker");
+  h.feed(test::split_lines(test::read_fixture("docker/fluent-bit-tail-dockermode/dockermode.log"), true));
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h.str(2, "log"), "Third log\n");
+}
+
+TEST(ParserDocker, Derived40000ByteSplit) {
+  ParserHarness h("docker");
+  auto lines = test::split_lines(test::read_fixture("docker/derived/json-file-40000-byte-line-split.DERIVED.log"), true);
+  h.feed(lines);
+  ASSERT_EQ(h.size(), 2u);
+  std::string log = h.str(0, "log");
+  EXPECT_EQ(log.size(), 40001u);
+  EXPECT_EQ(log.back(), '\n');
+  EXPECT_EQ(h.str(1, "log"), "next line\n");
+}
+
+TEST(ParserDocker, PerStreamJoinAndFlush) {
+  ParserHarness h("docker");
+  std::vector<std::string> in = {
+      R"({"log": "aa\n", "stream": "stdout", "time": "2021-02-01T16:45:03.01231z"})",
+      R"({"log": "aa\n", "stream": "stderr", "time": "2021-02-01T16:45:03.01231z"})",
+      R"({"log": "bb", "stream": "stdout", "time": "2021-02-01T16:45:03.01232z"})",
+      R"({"log": "dd", "stream": "stderr", "time": "2021-02-01T16:45:03.01233z"})",
+      R"({"log": "cc\n", "stream": "stdout", "time": "2021-02-01T16:45:03.01233z"})"};
+  h.feed(in);
+  ASSERT_EQ(h.size(), 3u);
+  EXPECT_EQ(h.str(2, "log"), "bbcc\n");
+  EXPECT_EQ(h.stream->held_from(), in[0].size() + in[1].size() + in[2].size() + 3);
+  h.flush();
+  ASSERT_EQ(h.size(), 4u);
+  EXPECT_EQ(h.str(3, "log"), "dd");
+  EXPECT_EQ(h.str(3, "stream"), "stderr");
+}
+
+TEST(ParserDocker, Bounded) {
+  ParserHarness h("docker", {{"max_partial_size", "4"}});
+  h.feed({R"({"log":"abc","stream":"stdout"})", R"({"log":"def","stream":"stdout"})",
+          R"({"log":"g\n","stream":"stdout"})"});
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.str(0, "log"), "abc");
+  EXPECT_TRUE(h.find(0, "_partial_truncated")->boolean);
+  EXPECT_EQ(h.str(1, "log"), "defg\n");
+}
+
+}  // namespace
+}  // namespace sluice
