@@ -160,6 +160,8 @@ int run(int argc, char** argv) {
   }
   log::info("sluice " SLUICE_VERSION " starting");
   pipeline.start();
+  // The line Fluentd prints once its worker runs; tests and operators wait for it.
+  log::info("worker is now running worker=0");
   uv_run(loop, UV_RUN_DEFAULT);
   // Handles closed by close_everything need one more turn to run their close callbacks.
   uv_run(loop, UV_RUN_DEFAULT);

@@ -120,6 +120,9 @@ void TailInput::start() {
   ctx_.flow->on_resume([this] {
     if (!stopped_ && !ready_.empty()) uv_idle_start(idle_, on_idle);
   });
+  discover_soon_ = new_uv_handle<uv_timer_t>(this);
+  uv_timer_init(ctx_.loop, discover_soon_);
+  watch_directories();
   discover();
   discovered_ = true;
   save_positions();
@@ -142,12 +145,24 @@ void TailInput::stop() {
   close_uv_handle(idle_);
   close_uv_handle(refresh_timer_);
   close_uv_handle(watch_timer_);
+  close_uv_handle(discover_soon_);
+  for (auto*& h : dir_watchers_) close_uv_handle(h);
   for (auto& [p, f] : files_) close_uv_handle(f->watcher);
   for (auto& f : detached_) close_uv_handle(f->watcher);
 }
 
 void TailInput::finish() {
   if (!started_) return;
+  // Rotated or deleted files that were read and delivered in full need no entry any more.
+  for (auto it = detached_.begin(); it != detached_.end();) {
+    if ((*it)->at_eof() && (*it)->delivered()) {
+      std::string path = (*it)->path();
+      it = detached_.erase(it);
+      hand_position_to_successor(path);
+    } else {
+      ++it;
+    }
+  }
   close_uv_handle(pos_timer_);
   save_positions();
 }

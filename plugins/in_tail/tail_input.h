@@ -77,6 +77,8 @@ class TailInput : public Input {
   void close_file(std::unique_ptr<TailFile> file);
 
   static void on_idle(uv_idle_t* h);
+  void watch_directories();
+  static void on_dir_event(uv_fs_event_t* h, const char* name, int events, int status);
   static void on_refresh(uv_timer_t* h);
   static void on_watch_timer(uv_timer_t* h);
   static void on_pos_timer(uv_timer_t* h);
@@ -102,6 +104,8 @@ class TailInput : public Input {
   uv_timer_t* refresh_timer_ = nullptr;
   uv_timer_t* watch_timer_ = nullptr;
   uv_timer_t* pos_timer_ = nullptr;
+  uv_timer_t* discover_soon_ = nullptr;  // coalesces bursts of directory events
+  std::vector<uv_fs_event_t*> dir_watchers_;
 
   Counter& records_;
   Counter& bytes_;

@@ -209,6 +209,35 @@ void TailInput::drain_now(TailFile* file) {
     if (file->read_block() != TailFile::ReadResult::More) break;
 }
 
+// New files are found at once by watching the directories of the globs (Fluentd only finds them
+// every refresh_interval, which loses short-lived files); the refresh stays as the safety net.
+void TailInput::watch_directories() {
+  if (!config_.enable_stat_watcher) return;
+  std::vector<std::string> dirs;
+  for (auto& pattern : config_.paths) {
+    std::string dir = dirname_of(pattern);
+    if (dir.find_first_of("*?[{") != std::string::npos) continue;
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+  }
+  for (auto& dir : dirs) {
+    auto* h = new_uv_handle<uv_fs_event_t>(this);
+    uv_fs_event_init(ctx_.loop, h);
+    if (uv_fs_event_start(h, on_dir_event, dir.c_str(), 0) == 0) {
+      dir_watchers_.push_back(h);
+    } else {
+      close_uv_handle(h);
+    }
+  }
+}
+
+void TailInput::on_dir_event(uv_fs_event_t* h, const char*, int events, int) {
+  auto* self = static_cast<TailInput*>(h->data);
+  // Appends to files in the directory arrive as UV_CHANGE; only names coming and going matter.
+  if (!self || !(events & UV_RENAME) || self->stopped_) return;
+  if (!uv_is_active(reinterpret_cast<uv_handle_t*>(self->discover_soon_)))
+    uv_timer_start(self->discover_soon_, on_refresh, 20, 0);
+}
+
 void TailInput::on_refresh(uv_timer_t* h) { static_cast<TailInput*>(h->data)->discover(); }
 
 void TailInput::on_watch_timer(uv_timer_t* h) {

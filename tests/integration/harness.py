@@ -10,7 +10,7 @@ import tempfile
 import time
 import unittest
 
-BINARY = os.environ.get("SLUICE_BINARY", os.path.join(os.path.dirname(__file__), "../../build/sluice"))
+BINARY = os.path.abspath(os.environ.get("SLUICE_BINARY", os.path.join(os.path.dirname(__file__), "../../build/sluice")))
 FIXTURES = os.environ.get("SLUICE_FIXTURES", os.path.join(os.path.dirname(__file__), "../../../shared/fixtures"))
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 
@@ -131,9 +131,11 @@ class SluiceTestCase(unittest.TestCase):
     def config(self, text, name="fluent.conf"):
         return self.write(name, text)
 
-    def start(self, args, env=None):
+    def start(self, args, env=None, ready=True):
         p = Sluice(args, self.dir, env)
         self.procs.append(p)
+        if ready:
+            p.wait_until(lambda: "worker is now running" in p.stderr(), 20, "sluice to start")
         return p
 
 
