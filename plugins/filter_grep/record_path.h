@@ -1,0 +1,82 @@
+// Fluentd's record_accessor syntax for a key: `name` (a top-level key as written), or a path
+// `$.a.b`, `$['a']['b.c']`, `$.a[0]`. Reads a record value as Ruby's `to_s` would print it.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/event.h"
+#include "json_lookup.h"
+#include "format/line_format.h"
+
+namespace sluice {
+
+class RecordPath {
+ public:
+  RecordPath() = default;
+  // Throws std::invalid_argument on a malformed `$...` path.
+  explicit RecordPath(std::string_view key) {
+    if (key.size() < 2 || key[0] != '$' || (key[1] != '.' && key[1] != '[')) {
+      steps_.push_back({std::string(key), -1});
+      return;
+    }
+    size_t i = 1;
+    while (i < key.size()) {
+      if (key[i] == '.') {
+        ++i;
+        size_t s = i;
+        while (i < key.size() && key[i] != '.' && key[i] != '[') ++i;
+        if (i == s) throw std::invalid_argument("empty member name in '" + std::string(key) + "'");
+        steps_.push_back({std::string(key.substr(s, i - s)), -1});
+      } else if (key[i] == '[') {
+        ++i;
+        if (i < key.size() && (key[i] == '\'' || key[i] == '"')) {
+          char q = key[i++];
+          size_t s = i;
+          while (i < key.size() && key[i] != q) ++i;
+          if (i + 1 >= key.size() || key[i + 1] != ']')
+            throw std::invalid_argument("unterminated bracket in '" + std::string(key) + "'");
+          steps_.push_back({std::string(key.substr(s, i - s)), -1});
+          i += 2;
+        } else {
+          size_t s = i;
+          int64_t n = 0;
+          while (i < key.size() && key[i] >= '0' && key[i] <= '9') n = n * 10 + (key[i++] - '0');
+          if (i == s || i >= key.size() || key[i] != ']')
+            throw std::invalid_argument("bad index in '" + std::string(key) + "'");
+          ++i;
+          if (steps_.empty())
+            throw std::invalid_argument("a record is not an array: '" + std::string(key) + "'");
+          steps_.push_back({{}, n});
+        }
+      } else {
+        throw std::invalid_argument("unexpected '" + std::string(1, key[i]) + "' in '" +
+                                    std::string(key) + "'");
+      }
+    }
+    if (steps_.empty()) throw std::invalid_argument("empty path '" + std::string(key) + "'");
+  }
+
+  const std::string& top() const { return steps_[0].key; }
+  bool nested() const { return steps_.size() > 1; }
+
+  // Appends the `to_s` of the value at this path starting from `top` (the top-level value;
+  // null when absent). Absent values print as "" (Ruby's nil.to_s).
+  void append_to_s(std::string& out, const Value* top) const {
+    if (!top) return;
+    if (!nested()) {
+      append_ruby_to_s(out, *top);
+      return;
+    }
+    if (top->kind != ValueKind::Json) return;
+    std::string_view token;
+    if (jsonscan::lookup(top->text, steps_, 1, token)) jsonscan::append_token_to_s(out, token);
+  }
+
+ private:
+  std::vector<jsonscan::Step> steps_;
+};
+
+}  // namespace sluice
