@@ -81,6 +81,8 @@ void TimeOptions::configure(const Params& params, const std::string& default_typ
   bool zone_override = params.has("timezone") || (params.has("utc") && params.flag("utc")) ||
                        (params.has("localtime") && !params.flag("localtime"));
   rfc3339_fast = type_name == "string" && rfc3339_shaped(fmt) && !zone_override;
+  rfc3339_z_fast = type_name == "string" && !zone_override &&
+                   (fmt == "%Y-%m-%dT%H:%M:%S.%NZ" || fmt == "%Y-%m-%dT%H:%M:%S.%LZ");
   if (fmt == "%iso8601") fmt.clear();
   TimeParser::Type type = TimeParser::Type::String;
   if (type_name == "float") type = TimeParser::Type::Float;
@@ -97,6 +99,11 @@ void TimeOptions::configure(const Params& params, const std::string& default_typ
 
 bool TimeOptions::parse(std::string_view text, EventTime& out) const {
   if (rfc3339_fast) return parse_rfc3339(text, out);
+  if (rfc3339_z_fast) {
+    // Same acceptance as the strptime path: a '.' fraction and a literal upper-case Z.
+    if (text.size() < 22 || text[19] != '.' || text.back() != 'Z' || text[10] != 'T') return false;
+    return parse_rfc3339(text, out);
+  }
   if (parser.parse(text, out)) return true;
   // Fluentd's float time type reads "2024-05-01T..." as 2024 seconds (String#to_i); we read ISO
   // 8601 strings as what they say (README: deliberate difference).

@@ -32,6 +32,7 @@ struct TimeOptions {
   bool keep = false;      // keep_time_key
   TimeParser parser;
   bool rfc3339_fast = false;  // format is an RFC 3339 shape: use parse_rfc3339
+  bool rfc3339_z_fast = false;  // `%Y-%m-%dT%H:%M:%S.%NZ` (the daemonset image default)
   bool float_type = false;    // Fluentd json default (time_type float): numbers, or ISO strings
   void configure(const Params& params, const std::string& default_type = "string");
   bool parse(std::string_view text, EventTime& out) const;

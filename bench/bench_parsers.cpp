@@ -1,0 +1,206 @@
+// Parser hot-path micro-benchmarks on a generated Kubernetes log corpus.
+//
+//   python3 /work/shared/bench/gen_corpus.py --format cri --size-mb 64 --files 1 --out /tmp/sluice-bench/cri
+//   python3 /work/shared/bench/gen_corpus.py --format docker --size-mb 64 --files 1 --out /tmp/sluice-bench/docker
+//   build-release/bench/bench_parsers
+//
+// SLUICE_BENCH_CORPUS overrides /tmp/sluice-bench (it must hold cri/ and docker/).
+#include <benchmark/benchmark.h>
+#include <dirent.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "core/metrics.h"
+#include "core/plugin.h"
+#include "core/registry.h"
+#include "format/time.h"
+
+namespace sluice {
+namespace {
+
+std::string corpus_dir() {
+  const char* env = std::getenv("SLUICE_BENCH_CORPUS");
+  return env && *env ? env : "/tmp/sluice-bench";
+}
+
+// The first *.log file in <corpus>/<format>, whole.
+const std::string* load(const std::string& format) {
+  static std::string cache[2];
+  static bool loaded[2];
+  int idx = format == "cri" ? 0 : 1;
+  if (loaded[idx]) return cache[idx].empty() ? nullptr : &cache[idx];
+  loaded[idx] = true;
+  std::string dir = corpus_dir() + "/" + format;
+  DIR* d = opendir(dir.c_str());
+  if (!d) return nullptr;
+  std::string file;
+  while (dirent* e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n.size() > 4 && n.compare(n.size() - 4, 4, ".log") == 0) {
+      file = dir + "/" + n;
+      break;
+    }
+  }
+  closedir(d);
+  if (file.empty()) return nullptr;
+  std::ifstream in(file, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  cache[idx] = ss.str();
+  return cache[idx].empty() ? nullptr : &cache[idx];
+}
+
+bool need(benchmark::State& state, const std::string* data, const char* format) {
+  if (data) return true;
+  std::string msg = std::string("no corpus in ") + corpus_dir() + "/" + format +
+                    ": run python3 /work/shared/bench/gen_corpus.py --format " + format +
+                    " --size-mb 64 --files 1 --out " + corpus_dir() + "/" + format;
+  state.SkipWithError(msg.c_str());
+  return false;
+}
+
+std::vector<Line> split(const std::string& data) {
+  std::vector<Line> lines;
+  const char* p = data.data();
+  const char* end = p + data.size();
+  while (p < end) {
+    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+    if (!nl) break;
+    lines.push_back(Line{{p, static_cast<size_t>(nl - p)}, static_cast<uint64_t>(p - data.data())});
+    p = nl + 1;
+  }
+  return lines;
+}
+
+void BM_SplitLines(benchmark::State& state) {
+  const std::string* data = load("cri");
+  if (!need(state, data, "cri")) return;
+  size_t lines = 0;
+  for (auto _ : state) {
+    const char* p = data->data();
+    const char* end = p + data->size();
+    size_t n = 0;
+    while (p < end) {
+      const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+      if (!nl) break;
+      ++n;
+      p = nl + 1;
+    }
+    benchmark::DoNotOptimize(n);
+    lines = n;
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data->size()));
+  state.counters["lines/s"] = benchmark::Counter(static_cast<double>(lines * state.iterations()),
+                                                 benchmark::Counter::kIsRate);
+}
+
+// Builds a parser the way the pipeline does and runs the corpus through it in batches of 1024
+// lines (a batch is cleared and reused, as a source does).
+void run_parser(benchmark::State& state, const char* format, const std::string& type,
+                std::vector<std::pair<std::string, std::string>> params = {}) {
+  const std::string* data = load(format);
+  if (!need(state, data, format)) return;
+  std::vector<Line> lines = split(*data);
+  Registry registry;
+  register_all_plugins(registry);
+  Metrics metrics;
+  ConfigSection section;
+  section.name = "parse";
+  section.params.push_back({"@type", type, {}});
+  for (auto& [k, v] : params) section.params.push_back({k, v, {}});
+  PluginContext ctx;
+  ctx.registry = &registry;
+  ctx.metrics = &metrics;
+  ctx.section = &section;
+  ctx.id = "bench";
+  auto plugin = ctx.make_parser(&section, type);
+  auto stream = plugin->open_stream("bench.log");
+  Batch batch;
+  size_t records = 0;
+  constexpr size_t kBatch = 1024;
+  for (auto _ : state) {
+    records = 0;
+    for (size_t i = 0; i < lines.size(); i += kBatch) {
+      batch.clear();
+      size_t n = std::min(kBatch, lines.size() - i);
+      stream->parse(std::span<const Line>(lines.data() + i, n), batch);
+      records += batch.records.size();
+    }
+    batch.clear();
+    stream->flush(batch);
+    records += batch.records.size();
+    benchmark::DoNotOptimize(records);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * data->size()));
+  state.counters["records/s"] = benchmark::Counter(static_cast<double>(records * state.iterations()),
+                                                   benchmark::Counter::kIsRate);
+  state.counters["records"] = static_cast<double>(records);
+  state.counters["parse_errors"] = static_cast<double>(metrics.value("sluice_parse_errors_total{plugin=\"bench\"}"));
+}
+
+void BM_CriParse(benchmark::State& state) { run_parser(state, "cri", "cri"); }
+void BM_CriParseImageTimeFormat(benchmark::State& state) {
+  // The daemonset image's time_format (a literal Z), on its own fast path.
+  run_parser(state, "cri", "cri", {{"time_format", "%Y-%m-%dT%H:%M:%S.%NZ"}});
+}
+void BM_DockerParse(benchmark::State& state) { run_parser(state, "docker", "docker"); }
+void BM_JsonParseDockerLines(benchmark::State& state) {
+  run_parser(state, "docker", "json", {{"time_format", "%Y-%m-%dT%H:%M:%S.%NZ"}});
+}
+void BM_ContainerParseCri(benchmark::State& state) { run_parser(state, "cri", "container"); }
+
+void BM_Rfc3339(benchmark::State& state) {
+  const std::string* data = load("cri");
+  if (!need(state, data, "cri")) return;
+  std::vector<std::string_view> stamps;
+  size_t bytes = 0;
+  for (const Line& l : split(*data)) {
+    size_t sp = l.bytes.find(' ');
+    if (sp == std::string_view::npos) continue;
+    stamps.push_back(l.bytes.substr(0, sp));
+    bytes += sp;
+  }
+  for (auto _ : state) {
+    int64_t sum = 0;
+    for (auto s : stamps) {
+      EventTime t;
+      if (parse_rfc3339(s, t)) sum += t.nsec;
+    }
+    benchmark::DoNotOptimize(sum);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes));
+  state.counters["stamps/s"] = benchmark::Counter(static_cast<double>(stamps.size() * state.iterations()),
+                                                  benchmark::Counter::kIsRate);
+}
+
+void BM_TimeParserStrptime(benchmark::State& state) {
+  TimeParser p("%Y-%m-%dT%H:%M:%S.%NZ");
+  const std::string_view s = "2024-05-01T12:00:00.123456789Z";
+  for (auto _ : state) {
+    EventTime t;
+    benchmark::DoNotOptimize(p.parse(s, t));
+    benchmark::DoNotOptimize(t);
+  }
+  state.counters["stamps/s"] = benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+BENCHMARK(BM_SplitLines)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CriParse)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_CriParseImageTimeFormat)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ContainerParseCri)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_DockerParse)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_JsonParseDockerLines)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_Rfc3339)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_TimeParserStrptime);
+
+}  // namespace
+}  // namespace sluice
+
+BENCHMARK_MAIN();
