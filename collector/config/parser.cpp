@@ -5,12 +5,12 @@
 #include <glob.h>
 
 #include <algorithm>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "config/config.h"
+#include "config/params.h"
 #include "config/ruby_eval.h"
 
 namespace sluice {
@@ -35,8 +35,6 @@ struct Context {
   }
 };
 
-bool json_valid(std::string_view s, size_t& i, int depth);
-
 // Parses one file's text. Sections and parameters go into the section passed to parse_body,
 // which is the including section for an @include inside a section body.
 class FileParser {
@@ -48,6 +46,7 @@ class FileParser {
     line_starts_.push_back(0);
     for (size_t k = 0; k < s_.size(); ++k)
       if (s_[k] == '\n') line_starts_.push_back(k + 1);
+    if (s_.substr(0, 3) == "\xEF\xBB\xBF") i_ = 3;  // a UTF-8 byte order mark
   }
 
   // Parses the whole file as a root body into `target`.
@@ -110,6 +109,10 @@ class FileParser {
   bool parse_body(ConfigSection& sec, bool root, int nesting, std::string& pending) {
     while (true) {
       skip_spacing();
+      if (ctx_.errors.size() >= kMaxErrors) {  // stop; also bounds the cost of resuming
+        aborted_ = true;
+        i_ = s_.size();
+      }
       if (eof()) {
         if (!root && !aborted_) error_unclosed(sec);
         return root;
@@ -268,15 +271,18 @@ class FileParser {
     size_t b = i_;
     while (!eof()) {
       char c = cur();
-      if (c == '#') { ++i_; continue; }  // `a#b` is a value; only ` #` starts a comment
-      if (arg) {
+      if (c == '#') {  // `a#b` is a value; only ` #` starts a comment
+        ++i_;
+      } else if (c == ' ' || c == '\t') {  // inner blanks belong to the value, trailing ones not
         size_t k = i_;
         while (k < s_.size() && (s_[k] == ' ' || s_[k] == '\t')) ++k;
-        if (k >= s_.size() || s_[k] == '>' || is_nl(s_[k])) break;
-      } else if (line_end_at(i_)) {
+        if (k >= s_.size() || is_nl(s_[k]) || s_[k] == (arg ? '>' : '#')) break;
+        i_ = k;
+      } else if (is_nl(c) || (arg && c == '>')) {
         break;
+      } else {
+        ++i_;
       }
-      ++i_;
     }
     r.text = std::string(s_.substr(b, i_ - b));
     return r;
@@ -325,6 +331,12 @@ class FileParser {
   Literal scan_double_quoted() {
     Literal r;
     size_t start = i_++;
+    if (start > unclosed_quote_at_) {  // an earlier string already ran to the end of the file
+      error(start, "unterminated double-quoted string");
+      r.ok = false;
+      return resume_after(r, start);
+    }
+    bool too_big = false;
     while (!eof() && cur() != '"') {
       char c = cur();
       if (c == '\\' && i_ + 1 < s_.size()) {
@@ -349,28 +361,34 @@ class FileParser {
             r.text += e;
         }
       } else if (c == '#' && i_ + 1 < s_.size() && s_[i_ + 1] == '{') {
-        if (!embedded(r, r.text)) return resync(r, start);
+        if (!embedded(r, r.text)) return resume_after(r, start);
       } else {
         r.text += c;
         ++i_;
       }
-      if (r.text.size() > kMaxValue) break;
+      if (r.text.size() > kMaxValue) {  // keep scanning for the end, without the text
+        too_big = true;
+        r.text.clear();
+      }
     }
-    if (cur() != '"') {
-      error(start, r.text.size() > kMaxValue ? "value is larger than 1 MiB"
-                                             : "unterminated double-quoted string");
+    if (eof()) {
+      error(start, "unterminated double-quoted string");
+      unclosed_quote_at_ = start;
       r.ok = false;
-      return resync(r, start);
+      return resume_after(r, start);
     }
     ++i_;
+    if (too_big) {
+      error(start, "value is larger than 1 MiB");
+      r.ok = false;
+    }
     return r;
   }
 
-  // After a broken multi-line literal: resume on the line after the one where it started.
-  Literal resync(Literal r, size_t start) {
-    i_ = start;
-    skip_line();
-    --i_;  // the caller skips the rest of the (now empty) line
+  // After a broken literal: resume on the line after the one holding `pos`.
+  Literal resume_after(Literal r, size_t pos) {
+    i_ = pos;
+    while (!eof() && cur() != '\n') ++i_;  // the caller skips the newline
     return r;
   }
 
@@ -391,7 +409,7 @@ class FileParser {
           continue;
         }
         if (c == '#' && i_ + 1 < s_.size() && s_[i_ + 1] == '{') {
-          if (!embedded(r, r.text)) return resync(r, start);
+          if (!embedded(r, r.text)) return resume_after(r, i_);
           continue;
         }
         if (c == '"') in_str = false;
@@ -402,7 +420,7 @@ class FileParser {
       }
       if (c == '#') {
         if (i_ + 1 < s_.size() && s_[i_ + 1] == '{') {
-          if (!embedded(r, r.text)) return resync(r, start);
+          if (!embedded(r, r.text)) return resume_after(r, i_);
           continue;
         }
         while (!eof() && cur() != '\n') ++i_;
@@ -420,8 +438,7 @@ class FileParser {
         }
         stack.pop_back();
         if (stack.empty()) {
-          size_t k = 0;
-          if (r.ok && json_valid(r.text, k, 0) && k == r.text.size()) return r;
+          if (r.ok && json_ok(r.text)) return r;
           bad = true;
           break;
         }
@@ -431,7 +448,18 @@ class FileParser {
       error(start, std::string(bad ? "invalid" : "incomplete") + " JSON " + kind +
                        " value for '" + key + "'");
     r.ok = false;
-    return resync(r, start);
+    if (eof()) {  // the rest of the file was read as JSON: resume once, after the first line
+      if (json_ran_to_eof_) aborted_ = true;
+      json_ran_to_eof_ = true;
+      return resume_after(r, aborted_ ? i_ : start);
+    }
+    return resume_after(r, std::max(i_, start + 1) - 1);
+  }
+
+  static bool json_ok(const std::string& text) {
+    std::vector<std::string> array;
+    std::vector<std::pair<std::string, std::string>> hash;
+    return text[0] == '[' ? parse_array(text, array) : parse_hash(text, hash);
   }
 
   void do_include(const std::string& spec, ConfigSection& target, size_t at);
@@ -444,7 +472,9 @@ class FileParser {
   size_t i_ = 0;
   std::vector<size_t> line_starts_;
   std::vector<std::string> open_;  // names of the sections open in this file
-  bool aborted_ = false;           // parsing of this file stopped (nesting too deep)
+  bool aborted_ = false;           // parsing of this file stopped (nesting too deep, ...)
+  size_t unclosed_quote_at_ = std::string_view::npos;  // a "..." that ran to the end of file
+  bool json_ran_to_eof_ = false;                        // a JSON value did
 };
 
 // ---- @include ----
@@ -531,57 +561,6 @@ void FileParser::include_file(const std::string& path, ConfigSection& target, si
   FileParser sub(text, path, fs::path(path).parent_path().string(), ctx_, include_depth_ + 1);
   sub.parse_root(target);
   ctx_.include_stack.pop_back();
-}
-
-// ---- JSON validation (for multi-line JSON values) ----
-
-void json_ws(std::string_view s, size_t& i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
-}
-
-bool json_valid(std::string_view s, size_t& i, int depth) {
-  if (depth > 256) return false;
-  json_ws(s, i);
-  if (i >= s.size()) return false;
-  char c = s[i];
-  if (c == '"') {
-    for (++i; i < s.size() && s[i] != '"'; ++i) {
-      if ((unsigned char)s[i] < 0x20) return false;
-      if (s[i] == '\\') {
-        if (++i >= s.size() || std::string_view("\"\\/bfnrtu").find(s[i]) == std::string_view::npos)
-          return false;
-      }
-    }
-    if (i >= s.size()) return false;
-    ++i;
-    return true;
-  }
-  if (c == '[' || c == '{') {
-    char close = c == '[' ? ']' : '}';
-    ++i;
-    json_ws(s, i);
-    if (i < s.size() && s[i] == close) { ++i; return true; }
-    while (true) {
-      if (c == '{') {
-        json_ws(s, i);
-        if (i >= s.size() || s[i] != '"' || !json_valid(s, i, depth + 1)) return false;
-        json_ws(s, i);
-        if (i >= s.size() || s[i++] != ':') return false;
-      }
-      if (!json_valid(s, i, depth + 1)) return false;
-      json_ws(s, i);
-      if (i >= s.size()) return false;
-      if (s[i] == close) { ++i; return true; }
-      if (s[i++] != ',') return false;
-    }
-  }
-  for (const char* lit : {"true", "false", "null"})
-    if (s.compare(i, strlen(lit), lit) == 0) { i += strlen(lit); return true; }
-  size_t b = i;
-  if (i < s.size() && s[i] == '-') ++i;
-  size_t digits = i;
-  while (i < s.size() && (isdigit((unsigned char)s[i]) || std::string_view(".eE+-").find(s[i]) != std::string_view::npos)) ++i;
-  return i > digits && isdigit((unsigned char)s[digits]) && i > b;
 }
 
 }  // namespace

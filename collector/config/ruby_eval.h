@@ -9,8 +9,11 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace sluice::ruby {
 
@@ -26,7 +29,59 @@ struct EvalResult {
 EvalResult eval_embedded(std::string_view code);
 
 // Given `text` and the index just after a `#{`, returns the index of the matching `}`
-// (skipping nested braces and Ruby string literals), or npos when the code is not closed.
+// (skipping nested braces and Ruby string literals), or npos when the code is not closed
+// within kMaxCode bytes.
+constexpr size_t kMaxCode = 64 * 1024;
 size_t find_embedded_end(std::string_view text, size_t start);
+
+// ---- internals shared by ruby_parse.cpp and ruby_eval.cpp ----
+namespace detail {
+
+constexpr int kMaxDepth = 64;
+
+struct Unsupported {};  // the code is outside the subset: rejected before evaluation
+
+// A Ruby value of the subset.
+struct Value {
+  enum T { Nil, Bool, Int, Float, Str, IP } t = Nil;
+  bool b = false;
+  long long i = 0;
+  std::string s;  // Str, Float text, IP address text
+  bool v6 = false;
+
+  static Value str(std::string v) { Value r; r.t = Str; r.s = std::move(v); return r; }
+  static Value boolean(bool v) { Value r; r.t = Bool; r.b = v; return r; }
+  static Value integer(long long v) { Value r; r.t = Int; r.i = v; return r; }
+  bool truthy() const { return !(t == Nil || (t == Bool && !b)); }
+  std::string to_s() const {
+    switch (t) {
+      case Nil: return "";
+      case Bool: return b ? "true" : "false";
+      case Int: return std::to_string(i);
+      case Float: case Str: case IP: return s;
+    }
+    return "";
+  }
+  const char* type_name() const {
+    static const char* names[] = {"NilClass", "Boolean", "Integer", "Float", "String", "IPAddr"};
+    return names[t];
+  }
+};
+
+// The parsed code. Calls are checked against the supported methods when parsed.
+struct Node {
+  enum K { Lit, Interp, Var, Builtin, Const, Assign, Or, And, Not, Ternary, Plus, Eq, Ne,
+           Seq, Rescue, Index, Call } k;
+  Value lit;
+  std::string name;
+  std::vector<std::unique_ptr<Node>> kids;
+};
+using NodeP = std::unique_ptr<Node>;
+
+// Parses `code` (the locals assigned so far are shared with nested "#{}" code).
+// Throws Unsupported for anything outside the subset.
+NodeP parse_program(std::string_view code, std::set<std::string>& locals, int depth);
+
+}  // namespace detail
 
 }  // namespace sluice::ruby

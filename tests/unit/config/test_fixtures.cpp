@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -208,6 +209,32 @@ TEST(ConfigFuzz, MutatedRealConfigsNeverCrash) {
   parse_config_text(std::string(100000, '['), "brackets.conf", ".");
   parse_config_text("k \"#{" + std::string(100000, '(') + "}\"\n", "parens.conf", ".");
   parse_config_text("k \"" + std::string(2000, '"') + "#{" + std::string(50000, '"') + "\n", "q.conf", ".");
+}
+
+// Inputs that would take quadratic time with naive error recovery finish quickly.
+TEST(ConfigFuzz, PathologicalInputsAreLinear) {
+  auto start = std::chrono::steady_clock::now();
+  auto repeat = [](const std::string& s, int n) {
+    std::string r;
+    for (int k = 0; k < n; ++k) r += s;
+    return r;
+  };
+  auto r1 = parse_config_text("k a" + std::string(500000, ' ') + "x\n", "a.conf", ".");
+  EXPECT_EQ(r1.root.get("k").size(), 500002u);
+  auto r2 = parse_config_text("k \"\n" + repeat("a \\\"\n", 100000), "b.conf", ".");
+  EXPECT_EQ(r2.errors.size(), 1u);
+  auto r3 = parse_config_text(repeat("k \"#{'\n", 100000), "c.conf", ".");
+  EXPECT_EQ(r3.errors.size(), 1000u);
+  auto r4 = parse_config_text(repeat("k [\n", 100000), "d.conf", ".");
+  EXPECT_EQ(r4.errors.size(), 2u);  // resumed once, then the file is given up
+  auto r5 = parse_config_text(repeat("k \"" + std::string(1100000, 'x') + "\"\n", 20), "e.conf", ".");
+  EXPECT_EQ(r5.errors.size(), 20u);
+  auto r6 = parse_config_text(repeat("<a>\n</b>\n", 50000), "f.conf", ".");
+  EXPECT_FALSE(r6.errors.empty());
+  auto r7 = parse_config_text(repeat("k \"#{\"#{\"#{", 30000), "g.conf", ".");
+  EXPECT_FALSE(r7.errors.empty());
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_LT(secs, 20.0);
 }
 
 }  // namespace

@@ -179,6 +179,32 @@ TEST(ConfigParser, CrLfLines) {
   EXPECT_EQ(r.root.children[0].get("path"), "/x");
 }
 
+TEST(ConfigParser, SmallForms) {
+  auto r = parse(
+      "\xEF\xBB\xBF<source> # comment after the tag\n"
+      "  \"quoted key\" v\n"
+      "  empty \"#{}\"\n"
+      "  nil_inside \"a#{nil}b\"\n"
+      "</source>   # and after the close\n"
+      "<match  spaced.pattern  >\n</match>\n"
+      "<match \"quoted arg\">\n</match>\n");
+  ASSERT_TRUE(r.errors.empty()) << errors_of(r);
+  const auto& s = r.root.children[0];
+  EXPECT_EQ(s.name, "source");
+  EXPECT_EQ(s.get("quoted key"), "v");
+  EXPECT_EQ(s.get("empty", "?"), "");
+  EXPECT_EQ(s.get("nil_inside"), "ab");
+  EXPECT_EQ(r.root.children[1].arg, "spaced.pattern");
+  EXPECT_EQ(r.root.children[2].arg, "quoted arg");
+}
+
+TEST(ConfigParser, NilInsideAStringMakesTheParamNil) {
+  auto r = parse("<inject>\n  tag_key \"pre-#{use_nil}\"\n</inject>\n");
+  ASSERT_TRUE(r.errors.empty()) << errors_of(r);
+  EXPECT_EQ(r.root.children[0].param("tag_key"), nullptr);
+  EXPECT_TRUE(r.root.children[0].params[0].is_nil);
+}
+
 TEST(ConfigParserErrors, UnclosedSection) {
   auto r = parse("<source>\n  @type tail\n<match **>\n  @type null\n");
   ASSERT_EQ(r.errors.size(), 2u) << errors_of(r);
@@ -273,6 +299,20 @@ TEST(ConfigInclude, RelativeGlobAndInsideSection) {
   EXPECT_EQ(src.child("parse")->get("@type"), "json");
   EXPECT_EQ(src.child("parse")->pos.file, (t.dir / "parse.conf").string());
   EXPECT_EQ(src.get("tag"), "x");
+}
+
+TEST(ConfigInclude, BareIncludeAtRootAndFileScheme) {
+  TempDir t;
+  t.write("a.conf", "<match a>\n</match>\n");
+  t.write("b.conf", "<match b>\n</match>\n");
+  std::string main = t.write("main.conf", "include a.conf\n@include file://" +
+                                              (t.dir / "b.conf").string() + "\n");
+  auto r = parse_config_file(main);
+  ASSERT_TRUE(r.errors.empty()) << errors_of(r);
+  EXPECT_EQ(r.root.children.size(), 2u);
+  auto remote = parse("@include http://example.com/x.conf\n");
+  ASSERT_EQ(remote.errors.size(), 1u);
+  EXPECT_NE(remote.errors[0].message.find("only local files"), std::string::npos);
 }
 
 TEST(ConfigInclude, GlobsAreSorted) {
