@@ -612,7 +612,7 @@ void render(const TagInfo& tag, const Pod* pod, const Namespace* ns, const Rende
   if (pod) {
     const ContainerStatus* c = pod->container(tag.container);
     if (c && !o.skip_container_metadata) {
-      kube.set("container_image", c->image);
+      if (!c->image.empty()) kube.set("container_image", c->image);
       if (!c->image_id.empty()) kube.set("container_image_id", c->image_id);
       if (!c->container_id.empty()) container_id = c->container_id;
     }
