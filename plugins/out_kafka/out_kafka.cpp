@@ -541,6 +541,10 @@ class KafkaOutput : public Output {
       count(self->messages_);
       count(self->bytes_, m->value_len);
       self->finish(m);
+    } else if (rd_kafka_fatal_error(rk, nullptr, 0) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // The producer is dead (its fatal error is being handled): produce again, on the new one.
+      count(self->error_counter("sluice_kafka_delivery_errors_total", km->err));
+      self->failed(m, RD_KAFKA_RESP_ERR__FATAL, false);
     } else {
       self->failed(m, km->err, false);
     }
