@@ -639,7 +639,7 @@ void render_kubernetes(const Pod& pod, const ContainerStatus* c, const Namespace
   kube.set("namespace_name", pod.ns);
   kube.set("pod_name", pod.name);
   if (c && !o.skip_container_metadata) {
-    kube.set("container_image", c->image);
+    if (!c->image.empty()) kube.set("container_image", c->image);
     if (!c->image_id.empty()) kube.set("container_image_id", c->image_id);
   }
   add_pod(kube, pod, ns, o);
