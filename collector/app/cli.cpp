@@ -118,7 +118,7 @@ bool tail_config(const CliOptions& o, std::string& config, std::string& error) {
     config += "  @type null\n";
   } else if (o.to.rfind("file:", 0) == 0 && o.to.size() > 5) {
     config += "  @type file\n  path " + quoted(o.to.substr(5)) +
-              "\n  append true\n  add_path_suffix false\n  <buffer>\n    flush_interval 1s\n  </buffer>\n";
+              "\n  append true\n  add_path_suffix false\n  <buffer []>\n    flush_interval 1s\n  </buffer>\n";
   } else {
     error = "unknown --to target '" + o.to + "' (stdout, file:PATH or null)";
     return false;

@@ -462,6 +462,12 @@ void configure_buffer(const ConfigSection* buffer, Options& o, bool& flush_inter
   o.chunk_by_time = true;  // out_file's default chunk key
   if (!buffer) return;
   std::string arg = buffer->arg;
+  // `<buffer []>`: explicitly no chunk keys, so the path is used as it is.
+  if (arg == "[]") {
+    o.chunk_by_time = false;
+    arg.clear();
+  }
+  bool explicit_none = buffer->arg == "[]";
   for (char& c : arg)
     if (c == ',') c = ' ';
   bool any_key = false;
@@ -483,7 +489,7 @@ void configure_buffer(const ConfigSection* buffer, Options& o, bool& flush_inter
                                              "' is not supported by file output (tag, time)");
     pos = end;
   }
-  if (!any_key) o.chunk_by_time = true;  // `<buffer>` without arguments: out_file's default
+  if (!any_key && !explicit_none) o.chunk_by_time = true;  // `<buffer>` without arguments: out_file's default
 
   auto num = [&](const char* key, auto parse, auto& out) {
     if (const ConfigParam* p = buffer->param(key)) {

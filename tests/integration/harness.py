@@ -25,6 +25,11 @@ def run(args, timeout=30, env=None, input=None):
     return subprocess.run([BINARY] + args, capture_output=True, timeout=timeout, env=e, input=input)
 
 
+def text(data):
+    """Process output as text, whatever bytes it holds."""
+    return data.decode("utf-8", "replace")
+
+
 def parse_stdout_records(data):
     """Parses Fluentd out_stdout lines into (time, tag, record) triples."""
     out = []

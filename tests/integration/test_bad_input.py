@@ -3,14 +3,14 @@ line, truncated JSON, a binary file."""
 import json
 import os
 
-from harness import SluiceTestCase, cri_line, main, parse_stdout_records, run
+from harness import SluiceTestCase, cri_line, main, parse_stdout_records, run, text
 
 
 class BadInputTest(SluiceTestCase):
     def tail(self, path, parser):
         r = run(["tail", path, "--parser", parser, "--tag", "t", "--exit-on-eof"], timeout=120)
-        self.assertEqual(r.returncode, 0, r.stderr.decode()[-2000:])
-        return parse_stdout_records(r.stdout), r.stderr.decode()
+        self.assertEqual(r.returncode, 0, text(r.stderr)[-2000:])
+        return parse_stdout_records(r.stdout), text(r.stderr)
 
     def test_invalid_utf8_is_passed_through(self):
         p = self.write("u.log", cri_line(1).encode() +

@@ -110,7 +110,7 @@ class CliTest(SluiceTestCase):
         trees = sorted(glob.glob(os.path.join(FIXTURES, "fluentd-k8s-daemonset/docker-image/*/*/conf/fluent.conf")))
         self.assertGreaterEqual(len(trees), 9)
         env = {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443",
-               "FLUENTD_SYSTEMD_CONF": "disable", "K8S_NODE_NAME": "node-1"}
+               "K8S_NODE_NAME": "node-1"}
         for conf in trees:
             r = run(["--dry-run", "-c", conf], env=env)
             err = r.stderr.decode()

@@ -145,6 +145,8 @@ class FollowTest(SluiceTestCase):
         with open(self.path("logs", "a.log"), "w") as f:
             f.write(cri_line(1))
         for sig in (signal.SIGINT, signal.SIGTERM):
+            if os.path.exists(self.path("tail.pos")):
+                os.unlink(self.path("tail.pos"))
             p = self.start(["-c", self.tail_config("read_from_head true")])
             p.wait_records(1)
             t = time.monotonic()
