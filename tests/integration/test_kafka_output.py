@@ -46,8 +46,8 @@ class KafkaTestCase(SluiceTestCase):
         self.mocks.append(m)
         return m
 
-    def kafka_config(self, kafka, match_body, parser="json"):
-        return self.config("""
+    def kafka_config(self, kafka, match_body, parser="json", extra=""):
+        return self.config(extra + """
 <source>
   @type tail
   path %(dir)s/logs/*.log
@@ -152,7 +152,13 @@ class MessageContentTest(KafkaTestCase):
         cfg = self.kafka_config(kafka, """
   default_topic logs
   max_send_limit_bytes 300
-  dead_letter_path %s""" % dead)
+  dead_letter_path %s""" % dead, extra="""
+<label @ERROR>
+  <match **>
+    @type stdout
+  </match>
+</label>
+""")
         self.append_lines(0, 3)
         self.append_lines(3, 1, width=1000)
         self.append_lines(4, 3)
@@ -169,6 +175,12 @@ class MessageContentTest(KafkaTestCase):
         self.assertIn("exceeds max_send_limit_bytes 300", entries[0]["reason"])
         self.assertEqual(entries[0]["topic"], "logs")
         self.assertIn("dead-lettered", p.stderr())
+        # ... and emitted to the @ERROR label with the original tag.
+        errs = p.records()
+        self.assertEqual(len(errs), 1)
+        self.assertEqual(errs[0][1], self.tag)
+        self.assertIn("exceeds max_send_limit_bytes", errs[0][2]["error"])
+        self.assertEqual(json.loads(errs[0][2]["message"])["n"], 3)
 
     def test_unknown_topic_goes_to_default_topic(self):
         kafka = self.mock(brokers=1, topics=["logs:1"])
