@@ -1,0 +1,1094 @@
+#include "buffer/buffer.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <random>
+
+#include "core/log.h"
+
+namespace sluice::buffer {
+
+namespace {
+
+constexpr char kMagic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'C', 'H'};
+constexpr uint32_t kVersion = 1;
+constexpr const char* kPrefix = "sluice-chunk.";
+constexpr const char* kSuffix = ".zst";
+
+std::string trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+ParamSpec P(std::string name, ParamType t, std::string def, std::string doc) {
+  ParamSpec p;
+  p.name = std::move(name);
+  p.type = t;
+  p.default_value = std::move(def);
+  p.doc = std::move(doc);
+  return p;
+}
+ParamSpec Opt(std::string name, ParamType t, std::string doc) {
+  ParamSpec p = P(std::move(name), t, "", std::move(doc));
+  p.has_default = false;
+  return p;
+}
+ParamSpec E(std::string name, std::string def, std::vector<std::string> choices, std::string doc) {
+  ParamSpec p = P(std::move(name), ParamType::Enum, std::move(def), std::move(doc));
+  p.choices = std::move(choices);
+  return p;
+}
+ParamSpec Ign(std::string name, ParamType t, std::string doc) {
+  ParamSpec p = Opt(std::move(name), t, std::move(doc));
+  p.ignored = true;
+  return p;
+}
+
+PluginSpec make_spec(bool file) {
+  PluginSpec s;
+  s.kind = "buffer";
+  s.type = file ? "file" : "memory";
+  s.doc = file ? "Chunks on disk (zstd, written tmp+fsync+rename), resumed after a restart. "
+                 "Records are durable once their chunk is on disk, so tail positions may advance "
+                 "then."
+               : "Chunks in memory; tail positions advance only when chunks are acknowledged.";
+  s.params = {
+      P("chunk_limit_size", ParamType::Size, file ? "256m" : "8m", "Largest chunk payload."),
+      Opt("chunk_limit_records", ParamType::Integer, "Most records in one chunk."),
+      P("total_limit_size", ParamType::Size, file ? "64g" : "512m",
+        "Payload bytes of all chunks; beyond it overflow_action applies."),
+      Opt("queue_limit_length", ParamType::Integer,
+          "Deprecated: total_limit_size = chunk_limit_size * queue_limit_length when "
+          "total_limit_size is not given."),
+      Opt("queued_chunks_limit_size", ParamType::Integer,
+          "Chunks queued by the flush timer at most (default flush_thread_count)."),
+      P("chunk_full_threshold", ParamType::Float, "0.95", "A chunk this full is sealed."),
+      E("overflow_action", "block", {"block", "drop_oldest_chunk", "throw_exception"},
+        "When total_limit_size is reached: block pauses the sources (tail stops reading); "
+        "drop_oldest_chunk discards queued chunks; throw_exception refuses new records."),
+      E("flush_mode", "default", {"default", "interval", "immediate", "lazy"},
+        "default: lazy with a time chunk key, else interval."),
+      P("flush_interval", ParamType::Duration, "60", "Seal chunks this old (interval mode)."),
+      Opt("flush_at_shutdown", ParamType::Bool,
+          "Send everything at shutdown (default true for memory, false for file)."),
+      P("flush_thread_count", ParamType::Integer, "1",
+        "Concurrent in-flight flushes (requests) of this output."),
+      Ign("flush_thread_interval", ParamType::Duration, "Accepted; sluice's timer is event driven."),
+      Ign("flush_thread_burst_interval", ParamType::Duration, "Accepted; ignored."),
+      Ign("delayed_commit_timeout", ParamType::Duration, "Accepted; ignored."),
+      E("retry_type", "exponential_backoff", {"exponential_backoff", "periodic"}, "Retry waits."),
+      P("retry_wait", ParamType::Duration, "1", "First wait (periodic: every wait)."),
+      P("retry_exponential_backoff_base", ParamType::Float, "2", "Growth of the wait."),
+      Opt("retry_max_interval", ParamType::Duration, "Longest wait."),
+      P("retry_timeout", ParamType::Duration, "72h",
+        "Give up (dead-letter the queue) after retrying this long."),
+      Opt("retry_max_times", ParamType::Integer, "Give up after this many retries."),
+      P("retry_forever", ParamType::Bool, "false", "Never give up."),
+      P("retry_randomize", ParamType::Bool, "true", "Randomize waits by up to 12.5%."),
+      Ign("retry_secondary_threshold", ParamType::Float, "Accepted; <secondary> is not supported."),
+      Opt("timekey", ParamType::Duration, "Time slot of the `time` chunk key."),
+      P("timekey_wait", ParamType::Duration, "600", "Lazy flush waits this long after a slot."),
+      Opt("timekey_use_utc", ParamType::Bool, "Time slots in UTC (else local time)."),
+      Ign("timekey_zone", ParamType::String, "Accepted; slots use UTC or local time."),
+      Ign("compress", ParamType::String,
+          "Accepted; file chunks are always zstd-compressed, memory chunks never."),
+      Ign("disable_chunk_backup", ParamType::Bool, "Accepted; ignored."),
+      Ign("chunk_format", ParamType::String, "Accepted; ignored."),
+  };
+  if (file) {
+    s.params.push_back(Opt("path", ParamType::String,
+                           "Directory of the chunk files (a `*` pattern uses its directory)."));
+    s.params.push_back(Ign("path_suffix", ParamType::String, "Accepted; ignored."));
+    s.params.push_back(Ign("file_permission", ParamType::String, "Accepted; ignored."));
+    s.params.push_back(Ign("dir_permission", ParamType::String, "Accepted; ignored."));
+  }
+  return s;
+}
+
+double rand_unit() {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+int64_t local_offset() {
+  time_t t = ::time(nullptr);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  return tm.tm_gmtoff;
+}
+
+void put32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
+void put64(std::string& s, uint64_t v) { s.append(reinterpret_cast<const char*>(&v), 8); }
+bool get32(std::string_view& s, uint32_t& v) {
+  if (s.size() < 4) return false;
+  memcpy(&v, s.data(), 4);
+  s.remove_prefix(4);
+  return true;
+}
+bool get64(std::string_view& s, uint64_t& v) {
+  if (s.size() < 8) return false;
+  memcpy(&v, s.data(), 8);
+  s.remove_prefix(8);
+  return true;
+}
+
+bool write_file_durably(const std::string& path, const std::string& bytes, std::string& error) {
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    error = "open " + tmp + ": " + strerror(errno);
+    return false;
+  }
+  const char* p = bytes.data();
+  size_t n = bytes.size();
+  while (n > 0) {
+    ssize_t w = ::write(fd, p, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      error = "write " + tmp + ": " + strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return false;
+    }
+    p += w;
+    n -= size_t(w);
+  }
+  if (::fsync(fd) != 0) {
+    error = "fsync " + tmp + ": " + strerror(errno);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  ::close(fd);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    error = "rename " + tmp + ": " + strerror(errno);
+    ::unlink(tmp.c_str());
+    return false;
+  }
+  std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
+  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+  return true;
+}
+
+bool read_file(const std::string& path, std::string& out, size_t max, std::string& error) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    error = "open " + path + ": " + strerror(errno);
+    return false;
+  }
+  out.clear();
+  char buf[65536];
+  while (out.size() < max) {
+    ssize_t r = ::read(fd, buf, std::min(sizeof buf, max - out.size()));
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      error = "read " + path + ": " + strerror(errno);
+      ::close(fd);
+      return false;
+    }
+    if (r == 0) break;
+    out.append(buf, size_t(r));
+  }
+  ::close(fd);
+  return true;
+}
+
+bool mkdirs(const std::string& dir, std::string& error) {
+  if (dir.empty()) return true;
+  std::string cur;
+  size_t i = 0;
+  while (i <= dir.size()) {
+    size_t j = dir.find('/', i);
+    if (j == std::string::npos) j = dir.size();
+    cur = dir.substr(0, j);
+    i = j + 1;
+    if (cur.empty()) continue;
+    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
+      error = "mkdir " + cur + ": " + strerror(errno);
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::vector<PluginSpec> buffer_specs() { return {make_spec(false), make_spec(true)}; }
+
+Config Config::parse(const ConfigSection* section, const Defaults& defaults,
+                     const std::string& plugin_id) {
+  static const ConfigSection empty{"buffer", "", {}, {}, {}};
+  const ConfigSection& s = section ? *section : empty;
+  Config c;
+  std::string type = s.get("@type", defaults.type);
+  if (type != "memory" && type != "file")
+    throw ConfigException(s.pos, "unknown buffer type '" + type + "' (memory, file)");
+  c.type = type == "file" ? Type::File : Type::Memory;
+  PluginSpec spec = make_spec(c.type == Type::File);
+  Params p(s, spec);
+
+  std::vector<std::string> keys;
+  if (section && !trim(section->arg).empty()) {
+    parse_array(section->arg, keys);
+  } else {
+    keys = defaults.chunk_keys;
+  }
+  for (auto& k : keys) {
+    k = trim(k);
+    if (k == "tag") c.key_tag = true;
+    else if (k == "time") c.key_time = true;
+    else if (k == "_index" || k.empty()) continue;  // the output's partition is always a key
+    else
+      throw ConfigException(s.pos, "chunk key '" + k +
+                                       "' is not supported (sluice supports tag, time and _index)");
+  }
+  if (c.key_time) {
+    if (!p.has("timekey"))
+      throw ConfigException(s.pos, "<buffer time> needs a timekey (e.g. timekey 1h)");
+    c.timekey = p.seconds("timekey");
+    if (c.timekey < 1) throw ConfigException(p.pos("timekey"), "timekey must be at least 1s");
+  }
+  c.timekey_wait = p.seconds("timekey_wait");
+  c.timekey_use_utc = p.has("timekey_use_utc") ? p.flag("timekey_use_utc") : defaults.timekey_use_utc;
+
+  c.chunk_limit_size = p.size("chunk_limit_size");
+  if (c.chunk_limit_size < 1024)
+    throw ConfigException(p.pos("chunk_limit_size"), "chunk_limit_size must be at least 1k");
+  if (p.has("chunk_limit_records")) {
+    int64_t n = p.integer("chunk_limit_records");
+    if (n <= 0) throw ConfigException(p.pos("chunk_limit_records"), "chunk_limit_records must be > 0");
+    c.chunk_limit_records = uint64_t(n);
+  }
+  c.chunk_full_threshold = p.real("chunk_full_threshold");
+  if (c.chunk_full_threshold <= 0 || c.chunk_full_threshold > 1)
+    throw ConfigException(p.pos("chunk_full_threshold"), "chunk_full_threshold must be in (0, 1]");
+  c.total_limit_size = p.size("total_limit_size");
+  if (!p.has("total_limit_size") && p.has("queue_limit_length")) {
+    int64_t q = p.integer("queue_limit_length");
+    if (q > 0) c.total_limit_size = c.chunk_limit_size * uint64_t(q);
+  }
+  if (c.total_limit_size < c.chunk_limit_size)
+    throw ConfigException(s.pos, "total_limit_size must be at least chunk_limit_size");
+
+  std::string ov = p.str("overflow_action");
+  c.overflow = ov == "drop_oldest_chunk" ? Overflow::DropOldestChunk
+               : ov == "throw_exception" ? Overflow::ThrowException
+                                         : Overflow::Block;
+  std::string fm = p.str("flush_mode");
+  c.flush_mode = fm == "immediate" ? FlushMode::Immediate
+                 : fm == "lazy"    ? FlushMode::Lazy
+                 : fm == "interval" ? FlushMode::Interval
+                 : c.key_time       ? FlushMode::Lazy
+                                    : FlushMode::Interval;
+  c.flush_interval = p.seconds("flush_interval");
+  c.flush_at_shutdown = p.has("flush_at_shutdown") ? p.flag("flush_at_shutdown")
+                                                   : c.type == Type::Memory;
+  c.flush_thread_count = int(p.integer("flush_thread_count"));
+  if (c.flush_thread_count < 1)
+    throw ConfigException(p.pos("flush_thread_count"), "flush_thread_count must be >= 1");
+  c.queued_chunks_limit_size = p.has("queued_chunks_limit_size")
+                                   ? size_t(std::max<int64_t>(1, p.integer("queued_chunks_limit_size")))
+                                   : size_t(c.flush_thread_count);
+
+  c.retry_type = p.str("retry_type") == "periodic" ? RetryType::Periodic : RetryType::ExponentialBackoff;
+  c.retry_wait = p.seconds("retry_wait");
+  if (c.retry_wait <= 0) throw ConfigException(p.pos("retry_wait"), "retry_wait must be > 0");
+  c.retry_exponential_backoff_base = p.real("retry_exponential_backoff_base");
+  if (c.retry_exponential_backoff_base < 1)
+    throw ConfigException(p.pos("retry_exponential_backoff_base"),
+                          "retry_exponential_backoff_base must be >= 1");
+  c.retry_max_interval = p.has("retry_max_interval") ? p.seconds("retry_max_interval") : 0;
+  c.retry_timeout = p.seconds("retry_timeout");
+  c.retry_max_times = p.has("retry_max_times") ? p.integer("retry_max_times") : -1;
+  c.retry_forever = p.flag("retry_forever");
+  c.retry_randomize = p.flag("retry_randomize");
+
+  if (c.type == Type::File) {
+    std::string path = p.has("path") ? p.str("path") : "";
+    if (path.empty()) {
+      if (defaults.root_dir.empty())
+        throw ConfigException(s.pos, "<buffer> @type file needs a path");
+      path = defaults.root_dir + "/buffer/" + plugin_id;
+    }
+    if (path.find('*') != std::string::npos) {
+      size_t slash = path.rfind('/', path.find('*'));
+      path = slash == std::string::npos ? "." : path.substr(0, slash);
+    }
+    while (path.size() > 1 && path.back() == '/') path.pop_back();
+    c.path = path;
+  }
+  return c;
+}
+
+// ---- chunk files ----
+
+std::string Buffer::encode_chunk_file(const Chunk& c, int level) {
+  std::string out(kMagic, sizeof kMagic);
+  put32(out, kVersion);
+  put64(out, c.id);
+  put64(out, c.records);
+  put64(out, c.payload.size());
+  put64(out, uint64_t(c.timekey));
+  put32(out, uint32_t(c.tag.size()));
+  out += c.tag;
+  put32(out, uint32_t(c.variant.size()));
+  out += c.variant;
+  size_t head = out.size();
+  size_t bound = ZSTD_compressBound(c.payload.size());
+  out.resize(head + bound);
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  size_t n = ZSTD_compress2(cctx, out.data() + head, bound, c.payload.data(), c.payload.size());
+  ZSTD_freeCCtx(cctx);
+  if (ZSTD_isError(n)) return {};
+  out.resize(head + n);
+  return out;
+}
+
+bool Buffer::decode_chunk_file(std::string_view s, Chunk& c, bool with_payload, std::string& error) {
+  if (s.size() < sizeof kMagic || memcmp(s.data(), kMagic, sizeof kMagic) != 0) {
+    error = "not a sluice chunk file";
+    return false;
+  }
+  s.remove_prefix(sizeof kMagic);
+  uint32_t version, len;
+  uint64_t id, records, bytes, timekey;
+  if (!get32(s, version) || version != kVersion || !get64(s, id) || !get64(s, records) ||
+      !get64(s, bytes) || !get64(s, timekey) || !get32(s, len) || len > s.size()) {
+    error = "bad chunk header";
+    return false;
+  }
+  c.id = id;
+  c.records = records;
+  c.bytes = bytes;
+  c.timekey = int64_t(timekey);
+  c.tag.assign(s.data(), len);
+  s.remove_prefix(len);
+  if (!get32(s, len) || len > s.size()) {
+    error = "bad chunk header";
+    return false;
+  }
+  c.variant.assign(s.data(), len);
+  s.remove_prefix(len);
+  if (!with_payload) return true;
+  unsigned long long size = ZSTD_getFrameContentSize(s.data(), s.size());
+  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size != bytes) {
+    error = "bad compressed payload";
+    return false;
+  }
+  c.payload.resize(bytes);
+  size_t n = ZSTD_decompress(c.payload.data(), bytes, s.data(), s.size());
+  if (ZSTD_isError(n) || n != bytes) {
+    error = std::string("decompression failed: ") + (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size");
+    c.payload.clear();
+    return false;
+  }
+  return true;
+}
+
+// ---- background work ----
+
+struct Buffer::Work {
+  enum Kind { Persist, Load } kind;
+  uv_work_t req;
+  Buffer* self;
+  std::shared_ptr<bool> alive;
+  std::shared_ptr<Chunk> chunk;  // keeps the payload alive while a thread reads it
+  std::string path;
+  bool ok = false;
+  std::string error;
+  std::string loaded;
+};
+
+// ---- Buffer ----
+
+Buffer::Buffer(uv_loop_t* loop, Config config, FlowControl* flow, Metrics* metrics,
+               std::string id, Hooks hooks)
+    : loop_(loop),
+      config_(std::move(config)),
+      flow_(flow),
+      metrics_(metrics),
+      id_(std::move(id)),
+      hooks_(std::move(hooks)),
+      alive_(std::make_shared<bool>(true)) {
+  local_offset_ = local_offset();
+  auto C = [&](const char* name) -> Counter* {
+    return &metrics_->counter(std::string(name) + "{plugin=\"" + id_ + "\"}");
+  };
+  m_records_in_ = C("sluice_buffer_records_total");
+  m_bytes_in_ = C("sluice_buffer_bytes_written_total");
+  m_chunks_enqueued_ = C("sluice_buffer_chunks_enqueued_total");
+  m_retries_ = C("sluice_buffer_retries_total");
+  m_gave_up_records_ = C("sluice_buffer_gave_up_records_total");
+  m_overflow_refused_ = C("sluice_buffer_overflow_refused_records_total");
+  m_buffer_bytes_ = C("sluice_buffer_total_bytes");
+  m_buffer_chunks_ = C("sluice_buffer_chunks");
+  m_queue_length_ = C("sluice_buffer_queue_length");
+}
+
+Buffer::~Buffer() {
+  *alive_ = false;
+  // Claims still held are released: the records stay undelivered, and their sources' positions
+  // do not move past them because the process is going away (positions were written before).
+  auto close_timer = [](uv_timer_t*& t) {
+    if (!t) return;
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(t)))
+      uv_close(reinterpret_cast<uv_handle_t*>(t),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    t = nullptr;
+  };
+  close_timer(tick_);
+  close_timer(retry_timer_);
+  close_timer(close_timer_);
+}
+
+double Buffer::now() const { return double(uv_now(loop_)) / 1000.0; }
+
+std::string Buffer::chunk_path(uint64_t id) const {
+  char name[64];
+  snprintf(name, sizeof name, "%s%016llx%s", kPrefix, (unsigned long long)id, kSuffix);
+  return config_.path + "/" + name;
+}
+
+void Buffer::start() {
+  if (started_) return;
+  started_ = true;
+  if (config_.type == Config::Type::File) {
+    std::string error;
+    if (!mkdirs(config_.path, error)) throw std::runtime_error("file buffer: " + error);
+    std::vector<std::pair<uint64_t, std::string>> found;
+    if (DIR* d = ::opendir(config_.path.c_str())) {
+      while (dirent* e = ::readdir(d)) {
+        std::string name = e->d_name;
+        if (name.rfind(kPrefix, 0) != 0) continue;
+        std::string full = config_.path + "/" + name;
+        if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
+          ::unlink(full.c_str());  // an interrupted write: its records were never released
+          continue;
+        }
+        found.emplace_back(0, full);
+      }
+      ::closedir(d);
+    }
+    uint64_t resumed_records = 0;
+    std::vector<std::shared_ptr<Chunk>> chunks;
+    for (auto& [id, path] : found) {
+      std::string head, err;
+      if (!read_file(path, head, 4096, err)) {
+        log::error("file buffer: " + err);
+        continue;
+      }
+      auto c = std::make_shared<Chunk>();
+      if (!decode_chunk_file(head, *c, false, err)) {
+        log::error("file buffer: " + path + ": " + err + "; renamed to .corrupt");
+        ::rename(path.c_str(), (path + ".corrupt").c_str());
+        continue;
+      }
+      if (chunk_path(c->id) != path) {
+        log::warn("file buffer: " + path + " does not match its chunk id; skipped");
+        continue;
+      }
+      c->state = Chunk::State::Queued;
+      c->resident = false;
+      c->on_disk = true;
+      c->created_at = now();
+      chunks.push_back(c);
+    }
+    std::sort(chunks.begin(), chunks.end(),
+              [](auto& a, auto& b) { return a->id < b->id; });
+    for (auto& c : chunks) {
+      next_id_ = std::max(next_id_, c->id + 1);
+      total_bytes_ += c->bytes;
+      resumed_records += c->records;
+      queue_.push_back(c.get());
+      all_.emplace(c->id, c);
+    }
+    if (!chunks.empty())
+      log::info("file buffer " + config_.path + ": resuming " + std::to_string(chunks.size()) +
+                " chunks (" + std::to_string(resumed_records) + " records) for " + id_);
+  }
+  double period = 1.0;
+  if (config_.flush_mode == Config::FlushMode::Interval)
+    period = std::clamp(config_.flush_interval / 4, 0.01, 1.0);
+  tick_ = new uv_timer_t;
+  uv_timer_init(loop_, tick_);
+  tick_->data = this;
+  uint64_t ms = uint64_t(period * 1000);
+  uv_timer_start(
+      tick_, [](uv_timer_t* t) { static_cast<Buffer*>(t->data)->on_tick(); }, ms, ms);
+  retry_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, retry_timer_);
+  retry_timer_->data = this;
+  update_gauges();
+  check_overflow();
+  pump();
+}
+
+Chunk* Buffer::open_chunk(std::string_view tag, int64_t timekey, std::string_view variant) {
+  key_scratch_.assign(tag);
+  key_scratch_ += '\x1f';
+  key_scratch_ += std::to_string(timekey);
+  key_scratch_ += '\x1f';
+  key_scratch_.append(variant);
+  auto it = staged_.find(key_scratch_);
+  if (it != staged_.end()) return it->second;
+  auto c = std::make_shared<Chunk>();
+  c->id = next_id_++;
+  c->tag.assign(tag);
+  c->timekey = timekey;
+  c->variant.assign(variant);
+  c->created_at = now();
+  c->payload.reserve(std::min<uint64_t>(config_.chunk_limit_size + 4096, 1u << 20));
+  Chunk* raw = c.get();
+  staged_.emplace(key_scratch_, raw);
+  all_.emplace(c->id, std::move(c));
+  return raw;
+}
+
+std::string& Buffer::begin_record(std::string_view tag, EventTime time, std::string_view variant,
+                                  Claim* claim) {
+  int64_t tk = 0;
+  if (config_.key_time) {
+    int64_t span = int64_t(config_.timekey);
+    int64_t off = config_.timekey_use_utc ? 0 : local_offset_;
+    int64_t t = time.sec + off;
+    int64_t slot = (t >= 0 ? t / span : (t - span + 1) / span) * span;
+    tk = slot - off;
+  }
+  if (!config_.key_tag) tag = {};
+  Chunk* c;
+  if (last_ && last_timekey_ == tk && last_tag_ == tag && last_variant_ == variant) {
+    c = last_;
+  } else {
+    c = open_chunk(tag, tk, variant);
+    last_ = c;
+    last_tag_.assign(tag);
+    last_timekey_ = tk;
+    last_variant_.assign(variant);
+  }
+  if (claim && (c->claims.empty() || c->claims.back() != claim)) {
+    claim->retain();
+    c->claims.push_back(claim);
+  }
+  cur_ = c;
+  cur_start_ = c->payload.size();
+  cur_claim_ = claim;
+  return c->payload;
+}
+
+void Buffer::cancel_record() {
+  if (!cur_) return;
+  cur_->payload.resize(cur_start_);
+  cur_ = nullptr;
+}
+
+void Buffer::end_record() {
+  Chunk* c = cur_;
+  if (!c) return;
+  cur_ = nullptr;
+  size_t added = c->payload.size() - cur_start_;
+  c->records++;
+  c->bytes = c->payload.size();
+  total_bytes_ += added;
+  bump(*m_records_in_);
+  bump(*m_bytes_in_, added);
+  if (c->payload.size() > config_.chunk_limit_size && cur_start_ > 0) {
+    // The record does not fit: seal the chunk without it and start a new one with it.
+    std::string tail = c->payload.substr(cur_start_);
+    c->payload.resize(cur_start_);
+    c->records--;
+    c->bytes = c->payload.size();
+    std::string tag = c->tag, variant = c->variant;
+    int64_t tk = c->timekey;
+    enqueue(c);
+    Chunk* n = open_chunk(tag, tk, variant);
+    n->payload.append(tail);
+    n->records = 1;
+    n->bytes = n->payload.size();
+    if (cur_claim_) {
+      cur_claim_->retain();
+      n->claims.push_back(cur_claim_);
+    }
+    last_ = n;
+    c = n;
+  }
+  if (double(c->payload.size()) >= double(config_.chunk_limit_size) * config_.chunk_full_threshold ||
+      (config_.chunk_limit_records && c->records >= config_.chunk_limit_records))
+    enqueue(c);
+}
+
+void Buffer::batch_done() {
+  if (config_.flush_mode == Config::FlushMode::Immediate) flush_all();
+  check_overflow();
+  pump();
+  update_gauges();
+}
+
+bool Buffer::refusing() const {
+  if (config_.overflow != Config::Overflow::ThrowException) return false;
+  return total_bytes_ >= config_.total_limit_size;
+}
+
+void Buffer::flush_all() {
+  std::vector<Chunk*> all;
+  for (auto& [k, c] : staged_) all.push_back(c);
+  std::sort(all.begin(), all.end(), [](Chunk* a, Chunk* b) { return a->id < b->id; });
+  for (Chunk* c : all) enqueue(c);
+}
+
+void Buffer::enqueue(Chunk* c) {
+  if (c->state != Chunk::State::Staged) return;
+  for (auto it = staged_.begin(); it != staged_.end(); ++it)
+    if (it->second == c) {
+      staged_.erase(it);
+      break;
+    }
+  if (last_ == c) last_ = nullptr;
+  if (c->records == 0) {
+    release_claims(c);
+    total_bytes_ -= c->payload.size();
+    all_.erase(c->id);
+    return;
+  }
+  bump(*m_chunks_enqueued_);
+  queue_.push_back(c);
+  if (config_.type == Config::Type::File) {
+    persist(c);
+  } else {
+    c->state = Chunk::State::Queued;
+  }
+}
+
+void Buffer::persist(Chunk* c) {
+  c->state = Chunk::State::Persisting;
+  auto* w = new Work{Work::Persist, {}, this, alive_, all_.at(c->id), chunk_path(c->id)};
+  w->req.data = w;
+  ++pending_io_;
+  uv_queue_work(
+      loop_, &w->req,
+      [](uv_work_t* req) {
+        auto* w = static_cast<Work*>(req->data);
+        std::string bytes = encode_chunk_file(*w->chunk, 1);
+        if (bytes.empty()) {
+          w->error = "compression failed";
+          return;
+        }
+        w->ok = write_file_durably(w->path, bytes, w->error);
+      },
+      [](uv_work_t* req, int status) {
+        std::unique_ptr<Work> w(static_cast<Work*>(req->data));
+        if (!*w->alive) return;
+        w->self->pending_io_--;
+        w->self->on_persisted(w->chunk.get(), w->ok && status == 0, w->error);
+      });
+}
+
+void Buffer::on_persisted(Chunk* c, bool ok, const std::string& error) {
+  if (c->state == Chunk::State::Done) return;
+  if (ok) {
+    c->on_disk = true;
+    // Durable now: the sources may move on (see the header comment).
+    release_claims(c);
+  } else {
+    log::error("file buffer " + config_.path + ": could not write chunk: " + error +
+               "; keeping it in memory (its records stay unacknowledged)");
+  }
+  c->state = Chunk::State::Queued;
+  if (c->resident && c->on_disk) {
+    resident_bytes_ += c->bytes;
+    evict_if_needed(c);
+  }
+  pump();
+  check_overflow();
+  update_gauges();
+  maybe_finish_close();
+}
+
+void Buffer::evict_if_needed(Chunk* c) {
+  if (!c->on_disk || !c->resident || resident_bytes_ <= config_.resident_limit) return;
+  if (c->state != Chunk::State::Queued) return;
+  resident_bytes_ -= c->bytes;
+  std::string().swap(c->payload);
+  c->resident = false;
+}
+
+void Buffer::load(Chunk* c) {
+  c->state = Chunk::State::Loading;
+  auto* w = new Work{Work::Load, {}, this, alive_, all_.at(c->id), chunk_path(c->id)};
+  w->req.data = w;
+  ++pending_io_;
+  uv_queue_work(
+      loop_, &w->req,
+      [](uv_work_t* req) {
+        auto* w = static_cast<Work*>(req->data);
+        std::string bytes;
+        if (!read_file(w->path, bytes, size_t(1) << 40, w->error)) return;
+        Chunk tmp;
+        if (!decode_chunk_file(bytes, tmp, true, w->error)) return;
+        w->loaded = std::move(tmp.payload);
+        w->ok = true;
+      },
+      [](uv_work_t* req, int status) {
+        std::unique_ptr<Work> w(static_cast<Work*>(req->data));
+        if (!*w->alive) return;
+        Buffer* self = w->self;
+        self->pending_io_--;
+        self->loading_ = false;
+        Chunk* c = w->chunk.get();
+        if (c->state == Chunk::State::Done) return;
+        c->state = Chunk::State::Queued;
+        if (w->ok && status == 0) {
+          c->payload = std::move(w->loaded);
+          c->resident = true;
+          self->resident_bytes_ += c->bytes;
+        } else {
+          log::error("file buffer " + self->config_.path + ": cannot read chunk " +
+                     w->path + ": " + w->error + "; renamed to .corrupt");
+          ::rename(w->path.c_str(), (w->path + ".corrupt").c_str());
+          c->on_disk = false;
+          if (self->hooks_.give_up) self->hooks_.give_up(*c, "unreadable chunk file: " + w->error);
+          self->finish_chunk(c, false);
+        }
+        self->pump();
+        self->maybe_finish_close();
+      });
+}
+
+void Buffer::pump() {
+  if (pumping_) {
+    pump_again_ = true;
+    return;
+  }
+  pumping_ = true;
+  do {
+    pump_again_ = false;
+    while (!aborted_ && started_ && in_flight_ < size_t(config_.flush_thread_count)) {
+      if (retry_active_) {
+        double t = now();
+        if (t < retry_next_) {
+          uv_timer_start(
+              retry_timer_,
+              [](uv_timer_t* h) { static_cast<Buffer*>(h->data)->pump(); },
+              uint64_t(std::ceil((retry_next_ - t) * 1000)), 0);
+          break;
+        }
+        if (in_flight_ > 0) break;  // one probe at a time while retrying
+      }
+      Chunk* pick = nullptr;
+      for (Chunk* c : queue_) {
+        if (c->state != Chunk::State::Queued) continue;
+        if (!c->resident) {
+          if (!loading_) {
+            loading_ = true;
+            load(c);
+          }
+          continue;
+        }
+        pick = c;
+        break;
+      }
+      if (!pick) break;
+      dispatch(pick);
+      if (retry_active_) break;
+    }
+  } while (pump_again_);
+  pumping_ = false;
+}
+
+void Buffer::remove_from_queue(Chunk* c) {
+  auto it = std::find(queue_.begin(), queue_.end(), c);
+  if (it != queue_.end()) queue_.erase(it);
+}
+
+void Buffer::dispatch(Chunk* c) {
+  remove_from_queue(c);
+  c->state = Chunk::State::InFlight;
+  c->attempts++;
+  ++in_flight_;
+  std::weak_ptr<bool> alive = alive_;
+  auto fired = std::make_shared<bool>(false);
+  uint64_t id = c->id;
+  hooks_.send(*c, [this, alive, fired, id](SendResult r) {
+    auto a = alive.lock();
+    if (!a || !*a || *fired) return;
+    *fired = true;
+    auto it = all_.find(id);
+    if (it == all_.end()) return;
+    on_result(it->second.get(), std::move(r));
+  });
+}
+
+void Buffer::on_result(Chunk* c, SendResult r) {
+  --in_flight_;
+  if (aborted_) {
+    // close() gave up on this send: leave the chunk as it is (claimed or on disk).
+    c->state = Chunk::State::Queued;
+    queue_.push_front(c);
+    maybe_finish_close();
+    return;
+  }
+  switch (r.status) {
+    case SendStatus::Success:
+      retry_active_ = false;
+      retry_steps_ = 0;
+      finish_chunk(c, true);
+      break;
+    case SendStatus::Drop:
+      log::warn("output " + id_ + ": dropped a chunk of " + std::to_string(c->records) +
+                " records: " + r.reason);
+      finish_chunk(c, false);
+      break;
+    case SendStatus::Partial: {
+      uint64_t old = c->bytes;
+      c->payload = std::move(r.retry_payload);
+      c->records = r.retry_records;
+      c->bytes = c->payload.size();
+      total_bytes_ = total_bytes_ - old + c->bytes;
+      if (c->on_disk) resident_bytes_ = resident_bytes_ - old + c->bytes;
+      queue_.push_front(c);
+      if (c->records == 0) {
+        finish_chunk(c, true);
+        break;
+      }
+      if (c->on_disk) {
+        resident_bytes_ -= c->bytes;
+        persist(c);  // so a restart does not resend what was accepted
+      } else {
+        c->state = Chunk::State::Queued;
+      }
+      schedule_retry(r.reason);
+      break;
+    }
+    case SendStatus::Retry:
+      c->state = Chunk::State::Queued;
+      queue_.push_front(c);
+      schedule_retry(r.reason);
+      break;
+  }
+  check_overflow();
+  update_gauges();
+  pump();
+  maybe_finish_close();
+}
+
+void Buffer::release_claims(Chunk* c) {
+  std::vector<Claim*> claims;
+  claims.swap(c->claims);
+  for (Claim* cl : claims) cl->release();
+}
+
+void Buffer::finish_chunk(Chunk* c, bool delivered) {
+  if (c->state == Chunk::State::Done) return;
+  c->state = Chunk::State::Done;
+  total_bytes_ -= c->bytes;
+  if (c->resident && c->on_disk) resident_bytes_ -= c->bytes;
+  remove_from_queue(c);
+  if (!delivered) bump(*m_gave_up_records_, c->records);
+  if (c->on_disk) {
+    auto* req = new uv_fs_t;
+    uv_fs_unlink(loop_, req, chunk_path(c->id).c_str(), [](uv_fs_t* r) {
+      uv_fs_req_cleanup(r);
+      delete r;
+    });
+  }
+  release_claims(c);
+  all_.erase(c->id);
+}
+
+void Buffer::schedule_retry(const std::string& why) {
+  double t = now();
+  if (!retry_active_) {
+    retry_active_ = true;
+    retry_steps_ = 0;
+    retry_start_ = t;
+  }
+  retry_steps_++;
+  bump(*m_retries_);
+  if (!config_.retry_forever) {
+    bool exceeded = (config_.retry_max_times >= 0 && retry_steps_ > config_.retry_max_times) ||
+                    (t - retry_start_ >= config_.retry_timeout);
+    if (exceeded) {
+      log::error("output " + id_ + ": failed to flush the buffer, and hit limit for retries; "
+                 "giving up all queued chunks (error: " + why + ")");
+      retry_active_ = false;
+      retry_steps_ = 0;
+      give_up_all(why);
+      return;
+    }
+  }
+  double wait = config_.retry_wait;
+  if (config_.retry_type == Config::RetryType::ExponentialBackoff)
+    wait = config_.retry_wait * std::pow(config_.retry_exponential_backoff_base, retry_steps_ - 1);
+  if (config_.retry_max_interval > 0) wait = std::min(wait, config_.retry_max_interval);
+  if (config_.retry_randomize) wait *= 1.0 - 0.125 * rand_unit();
+  retry_next_ = t + wait;
+  char buf[64];
+  snprintf(buf, sizeof buf, "%.3fs", wait);
+  log::warn("output " + id_ + ": failed to flush the buffer. retry_times=" +
+            std::to_string(retry_steps_) + " next_retry_in=" + buf + " error=\"" + why + "\"");
+}
+
+void Buffer::give_up_all(const std::string& reason) {
+  std::vector<Chunk*> victims;
+  for (Chunk* c : queue_)
+    if (c->state == Chunk::State::Queued) victims.push_back(c);
+  for (Chunk* c : victims) {
+    if (hooks_.give_up) hooks_.give_up(*c, reason);
+    finish_chunk(c, false);
+  }
+}
+
+void Buffer::check_overflow() {
+  if (total_bytes_ >= config_.total_limit_size) {
+    switch (config_.overflow) {
+      case Config::Overflow::Block:
+        if (!holding_) {
+          holding_ = true;
+          log::warn("output " + id_ + ": buffer is full (" + std::to_string(total_bytes_) +
+                    " bytes); pausing the sources");
+          if (flow_) flow_->hold(this);
+        }
+        // Staged chunks must be able to drain, or nothing would ever release the hold.
+        if (!staged_.empty()) flush_all();
+        break;
+      case Config::Overflow::DropOldestChunk: {
+        if (queue_.empty()) flush_all();
+        while (total_bytes_ >= config_.total_limit_size) {
+          Chunk* victim = nullptr;
+          for (Chunk* c : queue_)
+            if (c->state == Chunk::State::Queued) {
+              victim = c;
+              break;
+            }
+          if (!victim) break;
+          log::warn("output " + id_ + ": buffer is full; dropping the oldest chunk (" +
+                    std::to_string(victim->records) + " records)");
+          if (hooks_.give_up) hooks_.give_up(*victim, "buffer full (drop_oldest_chunk)");
+          finish_chunk(victim, false);
+        }
+        break;
+      }
+      case Config::Overflow::ThrowException:
+        if (!staged_.empty()) flush_all();
+        break;
+    }
+  } else if (holding_ && (double(total_bytes_) < double(config_.total_limit_size) * 0.9 ||
+                          total_bytes_ == 0)) {
+    holding_ = false;
+    log::info("output " + id_ + ": buffer has room again; resuming the sources");
+    if (flow_) flow_->release(this);
+  }
+}
+
+void Buffer::update_gauges() {
+  m_buffer_bytes_->store(total_bytes_, std::memory_order_relaxed);
+  m_buffer_chunks_->store(all_.size(), std::memory_order_relaxed);
+  m_queue_length_->store(queue_.size(), std::memory_order_relaxed);
+}
+
+void Buffer::on_tick() {
+  double t = now();
+  std::vector<Chunk*> due;
+  if (config_.flush_mode == Config::FlushMode::Immediate) {
+    flush_all();
+  } else if (config_.flush_mode == Config::FlushMode::Interval) {
+    for (auto& [k, c] : staged_)
+      if (t - c->created_at >= config_.flush_interval) due.push_back(c);
+  } else {
+    double wall = double(::time(nullptr));
+    for (auto& [k, c] : staged_)
+      if (config_.key_time && wall >= double(c->timekey) + config_.timekey + config_.timekey_wait)
+        due.push_back(c);
+      else if (!config_.key_time && t - c->created_at >= config_.flush_interval)
+        due.push_back(c);
+  }
+  std::sort(due.begin(), due.end(), [](Chunk* a, Chunk* b) { return a->id < b->id; });
+  for (Chunk* c : due) {
+    if (!closing_ && queue_.size() >= config_.queued_chunks_limit_size) break;
+    enqueue(c);
+  }
+  check_overflow();
+  update_gauges();
+  pump();
+  maybe_finish_close();
+}
+
+void Buffer::close(std::function<void()> done) {
+  if (closing_) return;
+  closing_ = true;
+  close_done_ = std::move(done);
+  if (!started_) {
+    auto d = std::move(close_done_);
+    close_done_ = nullptr;
+    if (d) d();
+    return;
+  }
+  if (config_.type == Config::Type::File || config_.flush_at_shutdown) flush_all();
+  if (config_.flush_at_shutdown && retry_active_) {
+    // Shutting down: try once more right away rather than after the backoff.
+    retry_next_ = now();
+  }
+  close_timer_ = new uv_timer_t;
+  uv_timer_init(loop_, close_timer_);
+  close_timer_->data = this;
+  uv_timer_start(
+      close_timer_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<Buffer*>(t->data);
+        if (!self->close_done_) return;
+        log::warn("output " + self->id_ + ": could not deliver everything before shutdown; " +
+                  std::to_string(self->queue_.size() + self->staged_.size() + self->in_flight_) +
+                  " chunks are left (kept unacknowledged or on disk)");
+        self->aborted_ = true;
+        if (self->hooks_.abort) self->hooks_.abort();
+        self->in_flight_ = 0;
+        self->pending_io_ = 0;
+        self->maybe_finish_close();
+      },
+      uint64_t(config_.close_timeout * 1000), 0);
+  pump();
+  maybe_finish_close();
+}
+
+void Buffer::maybe_finish_close() {
+  if (!closing_ || !close_done_) return;
+  bool finished;
+  if (aborted_) {
+    finished = true;
+  } else {
+    finished = in_flight_ == 0 && pending_io_ == 0;
+    if (finished && config_.flush_at_shutdown && !(queue_.empty() && staged_.empty())) {
+      // Still things to send; unless the next retry is beyond the close deadline anyway.
+      finished = retry_active_ && retry_next_ > now() + 0.5 &&
+                 close_timer_ && retry_next_ - now() > double(uv_timer_get_due_in(close_timer_)) / 1000.0;
+    }
+  }
+  if (!finished) return;
+  auto done = std::move(close_done_);
+  close_done_ = nullptr;
+  for (uv_timer_t** t : {&tick_, &retry_timer_, &close_timer_}) {
+    if (*t && !uv_is_closing(reinterpret_cast<uv_handle_t*>(*t)))
+      uv_close(reinterpret_cast<uv_handle_t*>(*t),
+               [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    *t = nullptr;
+  }
+  aborted_ = true;  // nothing more is sent
+  if (done) done();
+}
+
+}  // namespace sluice::buffer

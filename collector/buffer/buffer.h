@@ -1,0 +1,280 @@
+// Fluentd's `<buffer>` for every output that keeps data: chunks keyed by chunk keys (tag, time
+// with timekey, and an output-defined partition such as Elasticsearch's target index), each
+// chunk holding the output's *formatted* payload bytes (format at buffer time: flushing is a
+// write), its record count, and the delivery claims of the records it holds.
+//
+// Life of a chunk: staged (open, being appended to) -> queued (sealed; with `@type file` written
+// to disk first: zstd, tmp + fsync + rename) -> in flight (the output's send callback) -> done
+// (acknowledged, dead-lettered or given up: its claims are released, its file deleted).
+//
+// Claims and durability: with `@type memory` a chunk keeps its records' claims until it is done,
+// so a source's checkpoint (in_tail's pos_file) only passes records that were delivered. With
+// `@type file` the records are durable once the chunk is on disk, so the claims are released at
+// fsync time: the tail position may advance as soon as the data is in the file buffer, and the
+// chunk files are resumed after a restart.
+//
+// Everything runs on the loop thread; file I/O and compression run on libuv's thread pool.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "config/config.h"
+#include "config/params.h"
+#include "core/delivery.h"
+#include "core/event.h"
+#include "core/flow.h"
+#include "core/metrics.h"
+
+namespace sluice::buffer {
+
+struct Config {
+  enum class Type { Memory, File };
+  enum class Overflow { Block, DropOldestChunk, ThrowException };
+  enum class FlushMode { Interval, Immediate, Lazy };
+  enum class RetryType { ExponentialBackoff, Periodic };
+
+  Type type = Type::Memory;
+  std::string path;  // file buffer directory
+  bool key_tag = false;
+  bool key_time = false;
+  double timekey = 0;
+  double timekey_wait = 600;
+  bool timekey_use_utc = false;
+  uint64_t chunk_limit_size = 8u << 20;
+  uint64_t chunk_limit_records = 0;  // 0: no limit
+  double chunk_full_threshold = 0.95;
+  uint64_t total_limit_size = 512ull << 20;
+  size_t queued_chunks_limit_size = 1;
+  Overflow overflow = Overflow::Block;
+  FlushMode flush_mode = FlushMode::Interval;
+  double flush_interval = 60;
+  bool flush_at_shutdown = true;
+  int flush_thread_count = 1;
+  RetryType retry_type = RetryType::ExponentialBackoff;
+  double retry_wait = 1;
+  double retry_exponential_backoff_base = 2;
+  double retry_max_interval = 0;  // 0: none
+  double retry_timeout = 72 * 3600;
+  int64_t retry_max_times = -1;  // -1: none
+  bool retry_forever = false;
+  bool retry_randomize = true;
+  // How long close() keeps trying to deliver before giving up (what is left stays claimed or
+  // on disk, so nothing is lost).
+  double close_timeout = 10;
+  // Queued chunk payloads of a file buffer kept in memory (the rest is read back when sent).
+  uint64_t resident_limit = 64u << 20;
+
+  // What the output sets before parsing (Fluentd's config_set_default in the output plugin).
+  struct Defaults {
+    std::string type = "memory";
+    std::vector<std::string> chunk_keys;  // used when <buffer> has no argument
+    bool timekey_use_utc = false;
+    std::string root_dir;  // default parent of file buffer paths and dead letters
+  };
+  // Reads a `<buffer>` section (null: none given). Throws ConfigException.
+  static Config parse(const ConfigSection* section, const Defaults& defaults,
+                      const std::string& plugin_id);
+};
+
+// The `<buffer>` declarations (kind "buffer", types memory and file) for the registry.
+std::vector<PluginSpec> buffer_specs();
+
+struct Chunk {
+  uint64_t id = 0;
+  std::string tag;        // chunk key value (empty unless `tag` is a chunk key)
+  int64_t timekey = 0;    // start of the time slot (0 unless `time` is a chunk key)
+  std::string variant;    // the output's partition (e.g. the Elasticsearch index)
+  std::string payload;    // formatted bytes, exactly what the output sends
+  uint64_t records = 0;
+  uint64_t bytes = 0;     // payload size, also while the payload is not resident
+  std::vector<Claim*> claims;
+  double created_at = 0;  // loop time, seconds
+  int attempts = 0;
+
+  // Internal state.
+  enum class State { Staged, Persisting, Queued, Loading, InFlight, Done } state = State::Staged;
+  bool resident = true;   // payload in memory
+  bool on_disk = false;   // a chunk file exists
+  bool rewrite = false;   // payload changed while persisting: write again
+};
+
+enum class SendStatus { Success, Retry, Partial, Drop };
+
+struct SendResult {
+  SendStatus status = SendStatus::Success;
+  // Partial: the payload to retry (a subset of the chunk) and its record count.
+  std::string retry_payload;
+  uint64_t retry_records = 0;
+  // Retry / Drop: why (logged).
+  std::string reason;
+
+  static SendResult success() { return {}; }
+  static SendResult retry(std::string why) {
+    SendResult r;
+    r.status = SendStatus::Retry;
+    r.reason = std::move(why);
+    return r;
+  }
+  static SendResult partial(std::string payload, uint64_t records, std::string why) {
+    SendResult r;
+    r.status = SendStatus::Partial;
+    r.retry_payload = std::move(payload);
+    r.retry_records = records;
+    r.reason = std::move(why);
+    return r;
+  }
+  static SendResult drop(std::string why) {
+    SendResult r;
+    r.status = SendStatus::Drop;
+    r.reason = std::move(why);
+    return r;
+  }
+};
+
+using SendDone = std::function<void(SendResult)>;
+
+class Buffer {
+ public:
+  struct Hooks {
+    // Sends a chunk; `done` must be called exactly once (on the loop thread). The chunk stays
+    // valid and unchanged until then.
+    std::function<void(Chunk&, SendDone)> send;
+    // A chunk the buffer gives up on (retry limit, drop_oldest_chunk): the output may keep it
+    // somewhere (dead-letter file). Called before its claims are released.
+    std::function<void(const Chunk&, const std::string& reason)> give_up;
+    // close() ran out of time: abort what is in flight (done callbacks after this are ignored).
+    std::function<void()> abort;
+  };
+
+  Buffer(uv_loop_t* loop, Config config, FlowControl* flow, Metrics* metrics, std::string id,
+         Hooks hooks);
+  ~Buffer();
+  Buffer(const Buffer&) = delete;
+  Buffer& operator=(const Buffer&) = delete;
+
+  // Resumes chunk files left on disk (file buffer) and starts the flush timer.
+  void start();
+
+  // Appending, one record at a time (the hot path; no allocation once the chunk exists):
+  //   std::string& out = buffer.begin_record(tag, time, index, batch.claim);
+  //   ... append the record's bytes to out ...
+  //   buffer.end_record();        // or cancel_record() to take the bytes back
+  // then buffer.batch_done() once per batch.
+  std::string& begin_record(std::string_view tag, EventTime time, std::string_view variant,
+                            Claim* claim);
+  void end_record();
+  void cancel_record();
+  void batch_done();
+
+  // True when overflow_action throw_exception refuses new records (buffer full).
+  bool refusing() const;
+  // Seals every staged chunk (makes it sendable now).
+  void flush_all();
+  // Stops accepting, flushes (flush_at_shutdown) and finishes in-flight sends within
+  // close_timeout, then calls done.
+  void close(std::function<void()> done);
+
+  const Config& config() const { return config_; }
+  uint64_t total_bytes() const { return total_bytes_; }
+  size_t chunk_count() const { return staged_.size() + queue_.size() + in_flight_; }
+  size_t queued() const { return queue_.size(); }
+  size_t in_flight() const { return in_flight_; }
+  bool idle() const { return staged_.empty() && queue_.empty() && in_flight_ == 0; }
+  // Loop time of the next retry, or 0 when not retrying.
+  double retry_at() const { return retry_active_ ? retry_next_ : 0; }
+
+  // Exposed for tests.
+  static std::string encode_chunk_file(const Chunk& c, int level);
+  static bool decode_chunk_file(std::string_view bytes, Chunk& out, bool with_payload,
+                                std::string& error);
+
+ private:
+  struct Work;
+  double now() const;
+  Chunk* open_chunk(std::string_view tag, int64_t timekey, std::string_view variant);
+  void enqueue(Chunk* c);
+  void persist(Chunk* c);
+  void on_persisted(Chunk* c, bool ok, const std::string& error);
+  void load(Chunk* c);
+  void pump();
+  void dispatch(Chunk* c);
+  void on_result(Chunk* c, SendResult r);
+  void finish_chunk(Chunk* c, bool delivered);
+  void release_claims(Chunk* c);
+  void schedule_retry(const std::string& why);
+  void give_up_all(const std::string& reason);
+  void remove_from_queue(Chunk* c);
+  void check_overflow();
+  void update_gauges();
+  void on_tick();
+  void maybe_finish_close();
+  void evict_if_needed(Chunk* c);
+  std::string chunk_path(uint64_t id) const;
+
+  uv_loop_t* loop_;
+  Config config_;
+  FlowControl* flow_;
+  Metrics* metrics_;
+  std::string id_;
+  Hooks hooks_;
+
+  std::unordered_map<std::string, Chunk*> staged_;  // by chunk key
+  std::string key_scratch_;
+  std::deque<Chunk*> queue_;
+  std::unordered_map<uint64_t, std::shared_ptr<Chunk>> all_;  // every chunk, by id
+  size_t in_flight_ = 0;
+  size_t pending_io_ = 0;
+  uint64_t next_id_ = 1;
+  uint64_t total_bytes_ = 0;
+  uint64_t resident_bytes_ = 0;
+  bool holding_ = false;
+  bool pumping_ = false;
+  bool pump_again_ = false;
+  bool loading_ = false;
+  int64_t local_offset_ = 0;
+
+  // The record being written.
+  Chunk* cur_ = nullptr;
+  size_t cur_start_ = 0;
+  Claim* cur_claim_ = nullptr;
+  // The last chunk used, and its key (cheap check for the common case).
+  Chunk* last_ = nullptr;
+  std::string last_tag_;
+  int64_t last_timekey_ = 0;
+  std::string last_variant_;
+
+  bool retry_active_ = false;
+  int retry_steps_ = 0;
+  double retry_start_ = 0;
+  double retry_next_ = 0;
+
+  bool started_ = false;
+  bool closing_ = false;
+  bool aborted_ = false;
+  std::function<void()> close_done_;
+  uv_timer_t* tick_ = nullptr;
+  uv_timer_t* retry_timer_ = nullptr;
+  uv_timer_t* close_timer_ = nullptr;
+  std::shared_ptr<bool> alive_;
+
+  Counter* m_records_in_;
+  Counter* m_bytes_in_;
+  Counter* m_chunks_enqueued_;
+  Counter* m_retries_;
+  Counter* m_gave_up_records_;
+  Counter* m_overflow_refused_;
+  Counter* m_buffer_bytes_;    // gauge
+  Counter* m_buffer_chunks_;   // gauge
+  Counter* m_queue_length_;    // gauge
+};
+
+}  // namespace sluice::buffer

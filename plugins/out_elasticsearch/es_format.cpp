@@ -1,0 +1,504 @@
+#include "es_format.h"
+
+#include <time.h>
+
+#include <cstring>
+#include <memory>
+
+#include "format/json.h"
+#include "format/time.h"
+
+namespace sluice::es {
+
+namespace {
+
+// Howard Hinnant's civil calendar algorithms.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
+
+void put2(std::string& out, unsigned v) {
+  out.push_back(char('0' + v / 10 % 10));
+  out.push_back(char('0' + v % 10));
+}
+
+int32_t local_offset_at(int64_t sec) {
+  time_t t = static_cast<time_t>(sec);
+  struct tm tm;
+  localtime_r(&t, &tm);
+  return static_cast<int32_t>(tm.tm_gmtoff);
+}
+
+bool digits(std::string_view s, size_t pos, size_t n, unsigned& out) {
+  if (pos + n > s.size()) return false;
+  out = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = s[pos + i];
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + unsigned(c - '0');
+  }
+  return true;
+}
+
+uint64_t mix(uint64_t h) {
+  h ^= h >> 30;
+  h *= 0xbf58476d1ce4e5b9ULL;
+  h ^= h >> 27;
+  h *= 0x94d049bb133111ebULL;
+  h ^= h >> 31;
+  return h;
+}
+
+uint64_t fnv(uint64_t h, const void* data, size_t n) {
+  const unsigned char* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+
+void append_hex64(std::string& out, uint64_t v) {
+  static const char hex[] = "0123456789abcdef";
+  for (int i = 15; i >= 0; --i) out.push_back(hex[(v >> (i * 4)) & 15]);
+}
+
+}  // namespace
+
+void append_deterministic_id(std::string& out, std::string_view stream_id, uint64_t offset,
+                             EventTime time) {
+  uint64_t a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
+  a = fnv(a, stream_id.data(), stream_id.size());
+  b = fnv(b, stream_id.data(), stream_id.size());
+  uint64_t nums[3] = {offset, static_cast<uint64_t>(time.sec), time.nsec};
+  a = fnv(a, nums, sizeof nums);
+  b = fnv(b ^ 0x9e3779b97f4a7c15ULL, nums, sizeof nums);
+  append_hex64(out, mix(a));
+  append_hex64(out, mix(b ^ (a << 1)));
+}
+
+BulkFormatter::BulkFormatter(FormatConfig config) : config_(std::move(config)) {
+  need_dt_ = config_.logstash_format || config_.include_timestamp;
+  need_scan_ = true;
+  for (auto& k : config_.remove_keys) {
+    if (k == "@timestamp") remove_timestamp_ = true;
+    if (k == config_.tag_key) remove_tag_ = true;
+  }
+  // Daily (or coarser) date formats can be cached per day.
+  const std::string& f = config_.logstash_dateformat;
+  for (size_t i = 0; i + 1 < f.size(); ++i)
+    if (f[i] == '%') {
+      char c = f[++i];
+      if (!strchr("YmdyjbBeFCGgVuUWaAh%", c)) dateformat_daily_ = false;
+    }
+  index_has_time_ = config_.index_name.find('%') != std::string::npos;
+  index_has_tag_ = config_.index_name.find("${tag") != std::string::npos;
+  prefix_has_tag_ = config_.logstash_prefix.find("${tag") != std::string::npos;
+  if (!index_has_tag_) {
+    static_index_ = config_.index_name;
+    lower(static_index_);
+  }
+  if (!prefix_has_tag_) logstash_prefix_ = config_.logstash_prefix;
+  action_head_ = "{\"" + config_.write_operation + "\":{\"_index\":";
+  set_major_version(major_);
+}
+
+void BulkFormatter::lower(std::string& s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+}
+
+std::string BulkFormatter::expand_tag(const std::string& pattern, std::string_view tag) const {
+  std::string out;
+  size_t i = 0;
+  while (i < pattern.size()) {
+    size_t p = pattern.find("${tag", i);
+    if (p == std::string::npos) {
+      out.append(pattern, i, std::string::npos);
+      break;
+    }
+    out.append(pattern, i, p - i);
+    size_t close = pattern.find('}', p);
+    if (close == std::string::npos) {
+      out.append(pattern, p, std::string::npos);
+      break;
+    }
+    std::string inner = pattern.substr(p + 2, close - p - 2);  // tag or tag[N]
+    if (inner == "tag") {
+      out.append(tag);
+    } else if (inner.size() > 5 && inner.compare(0, 4, "tag[") == 0 && inner.back() == ']') {
+      long n = strtol(inner.c_str() + 4, nullptr, 10);
+      std::vector<std::string_view> parts;
+      size_t b = 0;
+      while (true) {
+        size_t e = tag.find('.', b);
+        parts.push_back(tag.substr(b, e == std::string_view::npos ? std::string_view::npos : e - b));
+        if (e == std::string_view::npos) break;
+        b = e + 1;
+      }
+      long idx = n < 0 ? long(parts.size()) + n : n;
+      if (idx >= 0 && idx < long(parts.size())) out.append(parts[size_t(idx)]);
+    } else {
+      out.append(pattern, p, close - p + 1);
+    }
+    i = close + 1;
+  }
+  return out;
+}
+
+void BulkFormatter::begin_batch(const Batch& batch) {
+  scanned_ = nullptr;
+  if (batch_tag_ != batch.tag) {
+    batch_tag_.assign(batch.tag);
+    if (index_has_tag_) {
+      static_index_ = expand_tag(config_.index_name, batch.tag);
+      lower(static_index_);
+      index_cache_key_ = INT64_MIN;
+    }
+    if (prefix_has_tag_) {
+      logstash_prefix_ = expand_tag(config_.logstash_prefix, batch.tag);
+      index_cache_key_ = INT64_MIN;
+    }
+  }
+}
+
+void BulkFormatter::scan(const Batch& batch, const Record& record, Specials& s) const {
+  auto look = [&](const Field& f) {
+    std::string_view k = f.key;
+    if (k.size() == 10 && k == "@timestamp") {
+      if (!s.timestamp) s.timestamp = &f.value;
+    }
+    if (!config_.time_key.empty() && k == config_.time_key && !s.time_key) s.time_key = &f.value;
+    if (!config_.target_index_key.empty() && k == config_.target_index_key && !s.target_index)
+      s.target_index = &f.value;
+    if (!config_.id_key.empty() && k == config_.id_key && !s.id) s.id = &f.value;
+    if (!config_.routing_key.empty() && k == config_.routing_key && !s.routing) s.routing = &f.value;
+    if (config_.include_tag_key && k == config_.tag_key) s.has_tag_key = true;
+  };
+  for (const Field* f = batch.begin(record); f != batch.end(record); ++f) look(*f);
+  for (const Field& f : batch.common_fields) look(f);
+}
+
+static bool truthy(const Value* v) {
+  return v && v->kind != ValueKind::Null && !(v->kind == ValueKind::Bool && !v->boolean);
+}
+
+bool BulkFormatter::parse_datetime(std::string_view s, int64_t& sec, uint32_t& nsec, int32_t& offset) {
+  while (!s.empty() && (s.front() == ' ')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ')) s.remove_suffix(1);
+  unsigned Y, M, D, h, m, sc;
+  if (!digits(s, 0, 4, Y) || s.size() < 19 || s[4] != '-' || !digits(s, 5, 2, M) || s[7] != '-' ||
+      !digits(s, 8, 2, D) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+      !digits(s, 11, 2, h) || s[13] != ':' || !digits(s, 14, 2, m) || s[16] != ':' ||
+      !digits(s, 17, 2, sc))
+    return false;
+  if (M < 1 || M > 12 || D < 1 || D > 31 || h > 23 || m > 59 || sc > 60) return false;
+  size_t i = 19;
+  nsec = 0;
+  if (i < s.size() && (s[i] == '.' || s[i] == ',')) {
+    ++i;
+    unsigned n = 0;
+    int count = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+      if (count < 9) n = n * 10 + unsigned(s[i] - '0'), ++count;
+      ++i;
+    }
+    if (count == 0) return false;
+    while (count < 9) n *= 10, ++count;
+    nsec = n;
+  }
+  offset = 0;
+  if (i < s.size()) {
+    if (s[i] == 'Z' || s[i] == 'z') {
+      ++i;
+    } else if (s[i] == '+' || s[i] == '-') {
+      int sign = s[i] == '-' ? -1 : 1;
+      unsigned oh, om = 0;
+      if (!digits(s, i + 1, 2, oh)) return false;
+      i += 3;
+      if (i < s.size() && s[i] == ':') ++i;
+      if (i < s.size()) {
+        if (!digits(s, i, 2, om)) return false;
+        i += 2;
+      }
+      offset = sign * int32_t(oh * 3600 + om * 60);
+    } else {
+      return false;
+    }
+  }
+  if (i != s.size()) return false;
+  sec = days_from_civil(Y, M, D) * 86400 + h * 3600 + m * 60 + sc - offset;
+  return true;
+}
+
+void BulkFormatter::append_iso8601(std::string& out, int64_t sec, uint32_t nsec, int32_t offset,
+                                   int precision) {
+  int64_t local = sec + offset;
+  int64_t days = floor_div(local, 86400);
+  int64_t rem = local - days * 86400;
+  int64_t y;
+  unsigned mo, d;
+  civil_from_days(days, y, mo, d);
+  char buf[48];
+  int n = snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, mo, d,
+                   unsigned(rem / 3600), unsigned(rem / 60 % 60), unsigned(rem % 60));
+  out.append(buf, size_t(n));
+  if (precision > 0) {
+    out.push_back('.');
+    char frac[10];
+    snprintf(frac, sizeof frac, "%09u", nsec);
+    out.append(frac, size_t(std::min(precision, 9)));
+    for (int k = 9; k < precision; ++k) out.push_back('0');
+  }
+  int32_t o = offset;
+  out.push_back(o < 0 ? '-' : '+');
+  if (o < 0) o = -o;
+  put2(out, unsigned(o / 3600));
+  out.push_back(':');
+  put2(out, unsigned(o / 60 % 60));
+}
+
+void BulkFormatter::append_event_timestamp(std::string& out, EventTime t) {
+  if (t.sec != ts_cache_sec_) {
+    ts_cache_sec_ = t.sec;
+    int32_t off = local_offset_at(t.sec);
+    ts_cache_prefix_.clear();
+    append_iso8601(ts_cache_prefix_, t.sec, 0, off, 0);
+    // Split "YYYY-MM-DDTHH:MM:SS" from "+hh:mm".
+    ts_cache_suffix_ = ts_cache_prefix_.substr(ts_cache_prefix_.size() - 6);
+    ts_cache_prefix_.resize(ts_cache_prefix_.size() - 6);
+  }
+  out.append(ts_cache_prefix_);
+  int p = config_.time_precision;
+  if (p > 0) {
+    char frac[12];
+    frac[0] = '.';
+    uint32_t v = t.nsec;
+    for (int k = 9; k >= 1; --k) {
+      frac[k] = char('0' + v % 10);
+      v /= 10;
+    }
+    out.append(frac, size_t(1 + std::min(p, 9)));
+    for (int k = 9; k < p; ++k) out.push_back('0');
+  }
+  out.append(ts_cache_suffix_);
+}
+
+// The DateTime the plugin computes for logstash_format / include_timestamp: from `@timestamp`,
+// else from time_key (then `@timestamp` is added from it), else the event time (added).
+bool BulkFormatter::record_dt(const Specials& s, const Record& record, int64_t& sec, uint32_t& nsec,
+                              int32_t& offset, bool& add_timestamp) {
+  add_timestamp = false;
+  const Value* v = s.timestamp ? s.timestamp : s.time_key;
+  if (v) {
+    bool ok = false;
+    if (v->kind == ValueKind::String) {
+      if (!config_.time_key_format.empty()) {
+        static thread_local std::string fmt;
+        static thread_local std::unique_ptr<TimeParser> parser;
+        if (!parser || fmt != config_.time_key_format) {
+          fmt = config_.time_key_format;
+          try {
+            parser = std::make_unique<TimeParser>(fmt, TimeParser::Type::String, true);
+          } catch (...) {
+            parser.reset();
+          }
+        }
+        EventTime t;
+        if (parser && parser->parse(v->text, t)) {
+          sec = t.sec;
+          nsec = t.nsec;
+          offset = 0;
+          ok = true;
+        }
+      } else {
+        ok = parse_datetime(v->text, sec, nsec, offset);
+      }
+    } else if (v->kind == ValueKind::Int || v->kind == ValueKind::Float) {
+      double d = v->kind == ValueKind::Int ? double(v->integer) : v->real;
+      sec = int64_t(d);
+      nsec = uint32_t((d - double(sec)) * 1e9);
+      offset = local_offset_at(sec);
+      ok = true;
+    }
+    if (!ok) {
+      // The plugin emits a time parse error event and uses the event time.
+      sec = record.time.sec;
+      nsec = record.time.nsec;
+      offset = local_offset_at(sec);
+    }
+    if (!s.timestamp) add_timestamp = !config_.time_key_exclude_timestamp;
+    return ok || true;
+  }
+  sec = record.time.sec;
+  nsec = record.time.nsec;
+  offset = INT32_MIN;  // local, computed lazily
+  add_timestamp = true;
+  return true;
+}
+
+const BulkFormatter::Specials& BulkFormatter::specials(const Batch& batch, const Record& record) {
+  if (scanned_ != &record) {
+    specials_ = Specials{};
+    scan(batch, record, specials_);
+    scanned_ = &record;
+  }
+  return specials_;
+}
+
+std::string_view BulkFormatter::index_for(const Batch& batch, const Record& record) {
+  const Specials& s = specials(batch, record);
+  if (truthy(s.target_index)) {
+    target_index_scratch_.clear();
+    if (s.target_index->kind == ValueKind::String) target_index_scratch_.assign(s.target_index->text);
+    else json::append_value(target_index_scratch_, *s.target_index);
+    lower(target_index_scratch_);
+    return target_index_scratch_;
+  }
+  if (config_.logstash_format) {
+    int64_t sec;
+    uint32_t nsec;
+    int32_t off;
+    bool add;
+    record_dt(s, record, sec, nsec, off, add);
+    if (config_.utc_index) off = 0;
+    else if (off == INT32_MIN) off = local_offset_at(sec);
+    int64_t local = sec + off;
+    int64_t key = dateformat_daily_ ? floor_div(local, 86400) : local;
+    if (key != index_cache_key_) {
+      index_cache_key_ = key;
+      index_cache_ = logstash_prefix_;
+      index_cache_ += config_.logstash_prefix_separator;
+      append_time(index_cache_, EventTime{local, 0}, config_.logstash_dateformat, true);
+      lower(index_cache_);
+    }
+    return index_cache_;
+  }
+  if (index_has_time_ && config_.time_chunk_key) {
+    int64_t span = int64_t(config_.timekey);
+    int64_t off = config_.timekey_use_utc ? 0 : local_offset_at(record.time.sec);
+    int64_t slot = floor_div(record.time.sec + off, span) * span;
+    if (slot != index_cache_key_) {
+      index_cache_key_ = slot;
+      index_cache_.clear();
+      append_time(index_cache_, EventTime{slot, 0}, static_index_, true);
+      lower(index_cache_);
+    }
+    return index_cache_;
+  }
+  return static_index_;
+}
+
+bool BulkFormatter::skip_key(std::string_view key) const {
+  for (auto& k : config_.remove_keys)
+    if (k == key) return true;
+  return false;
+}
+
+void BulkFormatter::set_major_version(int major) {
+  major_ = major;
+  type_part_.clear();
+  if (major_ >= 8) {
+    // no _type
+  } else if (config_.suppress_type_name && major_ >= 7) {
+    type_part_ = ",\"_type\":null";
+  } else {
+    std::string t = major_ == 7 ? "_doc" : config_.type_name;
+    type_part_ = ",\"_type\":";
+    json::append_string(type_part_, t);
+  }
+  pipeline_part_.clear();
+  if (!config_.pipeline.empty()) {
+    pipeline_part_ = ",\"pipeline\":";
+    json::append_string(pipeline_part_, config_.pipeline);
+  }
+}
+
+bool BulkFormatter::append(std::string& out, const Batch& batch, const Record& record,
+                           std::string_view index) {
+  const Specials s = specials(batch, record);
+  scanned_ = nullptr;
+  bool target_used = truthy(s.target_index);
+  const size_t start = out.size();
+
+  // Action line.
+  out.append(action_head_);
+  json::append_string(out, index);
+  out.append(type_part_);
+  out.append(pipeline_part_);
+  bool has_id = false;
+  if (truthy(s.id)) {
+    out.append(",\"_id\":");
+    json::append_value(out, *s.id);
+    has_id = true;
+  } else if (config_.deterministic_id && !batch.stream_id.empty()) {
+    out.append(",\"_id\":\"");
+    append_deterministic_id(out, batch.stream_id, record.offset, record.time);
+    out.push_back('"');
+    has_id = true;
+  }
+  if (truthy(s.routing)) {
+    out.append(major_ >= 7 ? ",\"routing\":" : ",\"_routing\":");
+    json::append_value(out, *s.routing);
+  }
+  if (!has_id && config_.write_operation == "create") {
+    out.resize(start);
+    return false;
+  }
+  out.append("}}\n");
+
+  // Document.
+  bool add_timestamp = false;
+  int64_t sec = 0;
+  uint32_t nsec = 0;
+  int32_t off = 0;
+  if (need_dt_) record_dt(s, record, sec, nsec, off, add_timestamp);
+  const bool removes = !config_.remove_keys.empty();
+  out.push_back('{');
+  bool first = true;
+  auto put = [&](const Field& f) {
+    if (removes && skip_key(f.key)) return;
+    if (target_used && &f.value == s.target_index) return;
+    if (config_.include_tag_key && f.key == config_.tag_key) {
+      json::append_member(out, first, f.key, Value::of_string(batch.tag));
+      return;
+    }
+    json::append_member(out, first, f.key, f.value);
+  };
+  for (const Field* f = batch.begin(record); f != batch.end(record); ++f) put(*f);
+  for (const Field& f : batch.common_fields) put(f);
+  if (add_timestamp && !remove_timestamp_) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append("\"@timestamp\":\"");
+    if (off == INT32_MIN) append_event_timestamp(out, record.time);
+    else append_iso8601(out, sec, nsec, off, config_.time_precision);
+    out.push_back('"');
+  }
+  if (config_.include_tag_key && !s.has_tag_key && !remove_tag_)
+    json::append_member(out, first, config_.tag_key, Value::of_string(batch.tag));
+  out.append("}\n");
+  return true;
+}
+
+}  // namespace sluice::es
