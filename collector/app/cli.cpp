@@ -13,7 +13,8 @@ const char* usage() {
       --parser auto|cri|docker|json|none   line format (default auto: CRI or docker per line)
       --from-head                          read files from their start
       --tag TAG                            tag (default tail.*; * expands to the path)
-      --to stdout|file:PATH|null           where records go (default stdout)
+      --to TARGET                          where records go (default stdout):
+                                           stdout, null, file:PATH, kafka://BROKER[/TOPIC]
       --pos-file FILE                      remember positions across runs
       --exit-on-eof                        read to the end, flush, exit 0
   sluice plugins                           list supported plugins and their parameters
@@ -119,8 +120,17 @@ bool tail_config(const CliOptions& o, std::string& config, std::string& error) {
   } else if (o.to.rfind("file:", 0) == 0 && o.to.size() > 5) {
     config += "  @type file\n  path " + quoted(o.to.substr(5)) +
               "\n  append true\n  add_path_suffix false\n  <buffer []>\n    flush_interval 1s\n  </buffer>\n";
+  } else if (o.to.rfind("kafka://", 0) == 0 && o.to.size() > 8) {
+    // kafka://BROKER[,BROKER...][/TOPIC]; without a topic the tag is the topic.
+    std::string rest = o.to.substr(8);
+    size_t slash = rest.find('/');
+    std::string brokers = rest.substr(0, slash);
+    std::string topic = slash == std::string::npos ? "" : rest.substr(slash + 1);
+    config += "  @type kafka2\n  brokers " + quoted(brokers) + "\n";
+    if (!topic.empty()) config += "  default_topic " + quoted(topic) + "\n";
+    config += "  close_timeout 10s\n  <format>\n    @type json\n  </format>\n";
   } else {
-    error = "unknown --to target '" + o.to + "' (stdout, file:PATH or null)";
+    error = "unknown --to target '" + o.to + "' (stdout, file:PATH, kafka://BROKER/TOPIC or null)";
     return false;
   }
   config += "</match>\n";

@@ -11,49 +11,13 @@
 #include "core/log.h"
 #include "core/pipeline.h"
 #include "core/registry.h"
+#include "app/worker.h"
+
+#include <pthread.h>
+#include <thread>
 
 namespace sluice {
 namespace {
-
-constexpr uint64_t kShutdownTimeoutMs = 20000;
-
-struct App {
-  uv_loop_t* loop;
-  Pipeline* pipeline;
-  bool exit_on_eof = false;
-  bool stopping = false;
-  int eof_checks = 0;
-  uv_signal_t sigterm, sigint;
-  uv_timer_t eof_timer, watchdog;
-};
-
-void close_everything(uv_loop_t* loop) {
-  uv_walk(
-      loop,
-      [](uv_handle_t* h, void*) {
-        if (!uv_is_closing(h)) uv_close(h, nullptr);
-      },
-      nullptr);
-}
-
-void begin_shutdown(App& app, const char* why) {
-  if (app.stopping) return;
-  app.stopping = true;
-  log::info(std::string("shutting down (") + why + ")");
-  uv_timer_init(app.loop, &app.watchdog);
-  app.watchdog.data = &app;
-  uv_timer_start(
-      &app.watchdog,
-      [](uv_timer_t* t) {
-        log::error("outputs did not finish within the shutdown timeout; exiting with what was "
-                   "acknowledged");
-        auto* a = static_cast<App*>(t->data);
-        close_everything(a->loop);
-        uv_stop(a->loop);
-      },
-      kShutdownTimeoutMs, 0);
-  app.pipeline->stop([&app] { close_everything(app.loop); });
-}
 
 void print_plugins(const Registry& registry) {
   for (const PluginSpec* s : registry.all()) {
@@ -114,14 +78,17 @@ int run(int argc, char** argv) {
     parsed = parse_config_file(options.config_path);
   }
 
-  uv_loop_t* loop = uv_default_loop();
   Metrics metrics;
-  Pipeline pipeline(loop, registry, metrics);
-  std::vector<ConfigError> errors = parsed.errors;
   bool dry_run = options.mode == CliOptions::Mode::DryRun;
+  int workers = parsed.errors.empty() ? configured_workers(parsed.root) : 1;
+  std::vector<std::unique_ptr<Worker>> pool;
+  std::vector<ConfigError> errors = parsed.errors;
   if (errors.empty()) {
-    auto build_errors = pipeline.build(parsed.root, dry_run);
-    errors.insert(errors.end(), build_errors.begin(), build_errors.end());
+    for (int id = 0; id < workers && errors.empty(); ++id) {
+      pool.push_back(std::make_unique<Worker>(id, workers, registry, metrics));
+      auto build_errors = pool.back()->build(parsed.root, dry_run);
+      errors.insert(errors.end(), build_errors.begin(), build_errors.end());
+    }
   }
   if (!errors.empty()) {
     for (auto& e : errors) std::cerr << e.to_string() << "\n";
@@ -135,36 +102,27 @@ int run(int argc, char** argv) {
   }
 
   signal(SIGPIPE, SIG_IGN);
-  App app{loop, &pipeline};
-  app.exit_on_eof = options.exit_on_eof;
-  uv_signal_init(loop, &app.sigterm);
-  uv_signal_init(loop, &app.sigint);
-  app.sigterm.data = app.sigint.data = &app;
-  uv_signal_start(&app.sigterm, [](uv_signal_t* s, int) { begin_shutdown(*static_cast<App*>(s->data), "SIGTERM"); }, SIGTERM);
-  uv_signal_start(&app.sigint, [](uv_signal_t* s, int) { begin_shutdown(*static_cast<App*>(s->data), "SIGINT"); }, SIGINT);
-  if (app.exit_on_eof) {
-    uv_timer_init(loop, &app.eof_timer);
-    app.eof_timer.data = &app;
-    uv_timer_start(
-        &app.eof_timer,
-        [](uv_timer_t* t) {
-          auto* a = static_cast<App*>(t->data);
-          // Seen at the end twice in a row, so a read that was just scheduled is not missed.
-          a->eof_checks = a->pipeline->inputs_at_eof() ? a->eof_checks + 1 : 0;
-          if (a->eof_checks >= 2) {
-            uv_timer_stop(t);
-            begin_shutdown(*a, "end of input");
-          }
-        },
-        50, 50);
-  }
-  log::info("sluice " SLUICE_VERSION " starting");
-  pipeline.start();
-  // The line Fluentd prints once its worker runs; tests and operators wait for it.
-  log::info("worker is now running worker=0");
-  uv_run(loop, UV_RUN_DEFAULT);
-  // Handles closed by close_everything need one more turn to run their close callbacks.
-  uv_run(loop, UV_RUN_DEFAULT);
+  // Signals are handled on their own thread so that every worker loop can be told to stop.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  log::info("sluice " SLUICE_VERSION " starting with " + std::to_string(workers) + " worker" +
+            (workers == 1 ? "" : "s"));
+  for (size_t i = 1; i < pool.size(); ++i) pool[i]->run_in_thread(options.exit_on_eof);
+  std::thread signal_thread([&pool, signals] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    const char* why = sig == SIGTERM ? "SIGTERM" : sig == SIGINT ? "SIGINT" : "shutdown";
+    for (auto& w : pool) w->request_stop(why);
+  });
+  pool[0]->run(options.exit_on_eof);
+  for (size_t i = 1; i < pool.size(); ++i) pool[i]->join();
+  // Wake the signal thread if the workers ended on their own (--exit-on-eof).
+  pthread_kill(signal_thread.native_handle(), SIGTERM);
+  signal_thread.join();
+  pool.clear();
   log::info("sluice stopped");
   return 0;
 }

@@ -11,7 +11,8 @@ PluginSpec system_spec() {
   s.params = {
       {"log_level", ParamType::Enum, "info", "Minimum level of the collector's own log.",
        {"trace", "debug", "info", "warn", "error", "fatal"}},
-      {"workers", ParamType::Integer, "1", "Worker processes. Only 1 is supported so far."},
+      {"workers", ParamType::Integer, "1",
+       "Worker threads (1-64), each with its own loop and outputs; files are sharded by path."},
       {"root_dir", ParamType::String, "", "Directory for file buffers and state.", {}, false},
       {"suppress_repeated_stacktrace", ParamType::Bool, "true", "Accepted; ignored.", {}, true,
        false, false, true},
@@ -29,8 +30,22 @@ PluginSpec system_spec() {
   return s;
 }
 
-Pipeline::Pipeline(uv_loop_t* loop, Registry& registry, Metrics& metrics)
-    : loop_(loop), registry_(registry), metrics_(metrics) {}
+Pipeline::Pipeline(uv_loop_t* loop, Registry& registry, Metrics& metrics, int worker_id,
+                   int workers)
+    : loop_(loop), registry_(registry), metrics_(metrics), worker_id_(worker_id), workers_(workers) {}
+
+int configured_workers(const ConfigSection& root) {
+  for (auto& s : root.children)
+    if (s.name == "system") {
+      try {
+        int n = std::stoi(s.get("workers", "1"));
+        return n >= 1 && n <= 64 ? n : 1;
+      } catch (...) {
+        return 1;
+      }
+    }
+  return 1;
+}
 
 Pipeline::~Pipeline() = default;
 
@@ -50,6 +65,8 @@ PluginContext Pipeline::context_for(const ConfigSection& s, const std::string& k
   ctx.section = &s;
   ctx.dry_run = dry_run_;
   ctx.errors = &errors;
+  ctx.worker_id = worker_id_;
+  ctx.workers = workers_;
   std::string type = s.get("@type");
   std::string prefix = (kind == "input" ? "in_" : kind == "filter" ? "filter_" : "out_") + type;
   int n = id_counts_[prefix]++;
@@ -152,8 +169,6 @@ std::vector<ConfigError> Pipeline::build(const ConfigSection& root, bool dry_run
       log::Level level;
       if (log::parse_level(s.get("log_level", "info"), level)) log::set_level(level);
       without_source = s.get("without_source") == "true";
-      if (s.get("workers", "1") != "1")
-        log::warn("<system> workers > 1 is not supported yet; running one worker");
     } else if (s.name == "worker") {
       errors.push_back({s.pos, "<worker> sections are not supported yet"});
     } else if (s.name == "label") {

@@ -21,7 +21,8 @@ namespace sluice {
 
 class Pipeline {
  public:
-  Pipeline(uv_loop_t* loop, Registry& registry, Metrics& metrics);
+  Pipeline(uv_loop_t* loop, Registry& registry, Metrics& metrics, int worker_id = 0,
+           int workers = 1);
   ~Pipeline();
 
   // Builds every plugin; returns every error found (empty on success). With dry_run, plugins
@@ -50,6 +51,8 @@ class Pipeline {
   FlowControl flow_;
   ConfigSection config_;
   bool dry_run_ = false;
+  int worker_id_ = 0;
+  int workers_ = 1;
   std::map<std::string, std::unique_ptr<Router>> routers_;
   std::vector<std::unique_ptr<Input>> inputs_;
   std::vector<std::unique_ptr<Filter>> filters_;
@@ -59,5 +62,7 @@ class Pipeline {
 
 // The `<system>` directive's declaration (log_level, workers, ...).
 PluginSpec system_spec();
+// `<system> workers`, 1 when absent or invalid.
+int configured_workers(const ConfigSection& root);
 
 }  // namespace sluice

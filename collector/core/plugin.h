@@ -98,6 +98,7 @@ struct PluginContext {
   const ConfigSection* section = nullptr;  // the plugin's own section
   std::string id;                          // @id, or a generated one like "in_tail_0"
   int worker_id = 0;
+  int workers = 1;  // <system> workers: sources shard their streams by worker_id
   // For inputs: where to send batches (the router of the source's @label, or the top level).
   Emitter* emitter = nullptr;
   // For outputs that route records onward (`copy`'s stores, `relabel`, the @ERROR label).

@@ -26,6 +26,19 @@ class PositionFile {
   // Writes the table if it changed since the last save. Returns false with `error` on failure
   // (the old file stays intact).
   bool save(std::string& error);
+  // Takes the entries of another position file (another worker's) that `keep` accepts and that
+  // this table does not have.
+  template <typename Keep>
+  void import_from(const std::string& other, Keep keep) {
+    PositionFile o(other);
+    std::string ignored;
+    if (!o.load(ignored)) return;
+    for (auto& [p, e] : o.entries_)
+      if (!entries_.count(p) && keep(p)) {
+        entries_[p] = e;
+        dirty_ = true;
+      }
+  }
 
   const PositionEntry* find(const std::string& path) const;
   void update(const std::string& path, uint64_t offset, uint64_t inode);

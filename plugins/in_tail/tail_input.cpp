@@ -76,10 +76,19 @@ TailInput::TailInput(PluginContext& ctx, const Params& params)
     throw ConfigException(params.pos("refresh_interval"), "refresh_interval must be > 0");
 
   parser_ = ctx.make_parser(ctx.section->child("parse"), "");
-  if (!config_.pos_file.empty()) positions_ = std::make_unique<PositionFile>(config_.pos_file);
+  if (!config_.pos_file.empty())
+    positions_ = std::make_unique<PositionFile>(
+        ctx.worker_id == 0 ? config_.pos_file
+                           : config_.pos_file + ".worker" + std::to_string(ctx.worker_id));
 }
 
 TailInput::~TailInput() = default;
+
+bool TailInput::owns(const std::string& path) const {
+  if (ctx_.workers <= 1) return true;
+  return std::hash<std::string>{}(path) % static_cast<size_t>(ctx_.workers) ==
+         static_cast<size_t>(ctx_.worker_id);
+}
 
 std::string TailInput::tag_for(const std::string& path) const {
   if (!config_.tag_expands) return config_.fixed_tag;
@@ -100,6 +109,14 @@ void TailInput::start() {
   if (positions_) {
     std::string error;
     if (!positions_->load(error)) log::error(error);
+    // With several workers each owns the files whose path hashes to it, and keeps their
+    // positions in its own file; entries written under another worker count are taken over.
+    if (ctx_.workers > 1) {
+      std::vector<std::string> others{config_.pos_file};
+      for (int w = 1; w < 64; ++w) others.push_back(config_.pos_file + ".worker" + std::to_string(w));
+      for (auto& o : others)
+        if (o != positions_->path()) positions_->import_from(o, [this](const std::string& p) { return owns(p); });
+    }
   }
   idle_ = new_uv_handle<uv_idle_t>(this);
   uv_idle_init(ctx_.loop, idle_);

@@ -58,6 +58,8 @@ class TailInput : public Input {
     bump(bytes_, bytes);
   }
   void schedule(TailFile* file);
+  // Whether this worker follows `path` (files are sharded across workers by path).
+  bool owns(const std::string& path) const;
 
   static constexpr size_t kHardMaxLine = 32 * 1024 * 1024;
 

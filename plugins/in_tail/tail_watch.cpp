@@ -51,7 +51,7 @@ bool TailInput::excluded(const std::string& path) const {
 void TailInput::discover() {
   bool at_startup = !discovered_;
   for (auto& path : expand_paths()) {
-    if (files_.count(path) || excluded(path)) continue;
+    if (files_.count(path) || excluded(path) || !owns(path)) continue;
     open_file(path, at_startup, nullptr);
   }
 }

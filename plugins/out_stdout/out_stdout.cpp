@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/registry.h"
+#include "format/fd_writer.h"
 #include "format/line_format.h"
 
 namespace sluice {
@@ -30,33 +31,20 @@ class StdoutOutput : public Output {
 
  private:
   void write_all() {
-    const char* p = buf_.data();
-    size_t n = buf_.size();
-    while (n > 0) {
-      ssize_t w = ::write(fd_, p, n);
-      if (w > 0) {
-        p += w;
-        n -= static_cast<size_t>(w);
-        continue;
-      }
-      if (w < 0 && errno == EINTR) continue;
-      if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-        // Non-blocking stdout (a pipe set so by someone else): wait until it drains.
-        pollfd pfd{fd_, POLLOUT, 0};
-        ::poll(&pfd, 1, 1000);
-        continue;
-      }
-      int err = w < 0 ? errno : EIO;
-      if (err == EPIPE || err == EBADF) {
+    int err = 0;
+    switch (write_fully(fd_, buf_, err)) {
+      case WriteResult::Ok:
+        return;
+      case WriteResult::Closed:
         // The reader went away: stop writing for good (SIGPIPE is ignored by main).
         broken_ = true;
         log::error(std::string("stdout output: standard output is closed (") + strerror(err) +
                    "); further events to stdout are discarded");
-      } else {
+        return;
+      case WriteResult::Failed:
         log::warn_once("out_stdout.write", std::string("stdout output: write failed: ") +
                                                strerror(err) + "; batch discarded");
-      }
-      return;
+        return;
     }
   }
 
