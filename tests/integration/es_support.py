@@ -1,0 +1,94 @@
+"""Starts tests/servers/es_server.py by PID and talks to its control endpoint."""
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.request
+
+SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../servers/es_server.py")
+
+
+class EsServer:
+    def __init__(self, workdir, *args, port=0):
+        self.workdir = workdir
+        self.args = list(args)
+        self.port = port
+        self.proc = None
+        self.scheme = "http"
+        self.ca = None
+
+    def start(self):
+        pf = os.path.join(self.workdir, "es.port.%d" % time.monotonic_ns())
+        self.log = open(os.path.join(self.workdir, "es_server.log"), "ab")
+        self.proc = subprocess.Popen([sys.executable, SERVER, "--port", str(self.port), "--port-file", pf]
+                                     + self.args, stdout=self.log, stderr=self.log)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(pf):
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise AssertionError("es_server did not start")
+            time.sleep(0.02)
+        with open(pf) as f:
+            self.port = int(f.read())
+        if "--tls-cert" in self.args:
+            self.scheme = "https"
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+    def _url(self, path):
+        return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
+
+    def _ctx(self):
+        if self.scheme != "https":
+            return None
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+
+    def get(self, path):
+        with urllib.request.urlopen(self._url(path), timeout=10, context=self._ctx()) as r:
+            return json.loads(r.read())
+
+    def control(self, **switches):
+        req = urllib.request.Request(self._url("/_control"), data=json.dumps(switches).encode(), method="POST")
+        with urllib.request.urlopen(req, timeout=10, context=self._ctx()) as r:
+            return json.loads(r.read())
+
+    def docs(self):
+        return self.get("/_control/docs")
+
+    def all_sources(self):
+        return [d["_source"] for docs in self.docs().values() for d in docs]
+
+    def requests(self):
+        return self.get("/_control/requests")
+
+    def stats(self):
+        return self.get("/_control/stats")
+
+
+def es_match(port, extra="", buffer="", index=""):
+    return """
+<match **>
+  @type elasticsearch
+  host 127.0.0.1
+  port %d
+  request_timeout 3s
+  %s
+  <buffer>
+    flush_interval 0.2
+    retry_wait 0.2
+    retry_max_interval 1
+    retry_forever true
+    %s
+  </buffer>
+</match>
+""" % (port, extra, buffer)
