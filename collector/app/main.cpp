@@ -14,6 +14,7 @@
 #include "app/worker.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
 #include <thread>
 
 namespace sluice {
@@ -102,6 +103,12 @@ int run(int argc, char** argv) {
   }
 
   signal(SIGPIPE, SIG_IGN);
+  // A node has thousands of container logs: take every descriptor the hard limit allows.
+  rlimit nofile;
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
   // Signals are handled on their own thread so that every worker loop can be told to stop.
   sigset_t signals;
   sigemptyset(&signals);

@@ -1,5 +1,7 @@
 #include "tail_file.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,9 +43,53 @@ void TailFile::restart_from_zero() {
   owner_.on_commit(this, 0);
 }
 
+void TailFile::close_fd() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+bool TailFile::reopen() {
+  if (fd_ >= 0) return true;
+  int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st;
+  if (fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_ino) != id_.ino ||
+      static_cast<uint64_t>(st.st_dev) != id_.dev) {
+    ::close(fd);
+    return false;
+  }
+  fd_ = fd;
+  return true;
+}
+
+bool TailFile::reopen_renamed() {
+  if (fd_ >= 0) return true;
+  size_t slash = path_.rfind('/');
+  std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash ? slash : 1);
+  DIR* d = opendir(dir.c_str());
+  if (!d) return false;
+  std::string found;
+  while (dirent* e = readdir(d))
+    if (e->d_ino == id_.ino) {
+      found = dir + "/" + e->d_name;
+      break;
+    }
+  closedir(d);
+  if (found.empty()) return false;
+  int fd = ::open(found.c_str(), O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0) return false;
+  if (fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_ino) != id_.ino) {
+    ::close(fd);
+    return false;
+  }
+  fd_ = fd;
+  return true;
+}
+
 bool TailFile::check_truncated() {
   struct stat st;
-  if (fstat(fd_, &st) != 0) return false;
+  if (fd_ < 0 || fstat(fd_, &st) != 0) return false;
   if (static_cast<uint64_t>(st.st_size) >= file_offset_ + buf_len_) return false;
   restart_from_zero();
   return true;
@@ -51,6 +97,8 @@ bool TailFile::check_truncated() {
 
 bool TailFile::has_unread_bytes() const {
   struct stat st;
+  if (fd_ < 0) return ::stat(path_.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_ino) == id_.ino &&
+                      static_cast<uint64_t>(st.st_size) > file_offset_ + buf_len_;
   return fstat(fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) > file_offset_ + buf_len_;
 }
 
@@ -103,6 +151,8 @@ TailFile::ReadResult TailFile::read_block() {
     return ReadResult::Eof;
   }
   at_eof_ = false;
+  last_data_ms = uv_now(owner_.loop());
+  last_active_ms = last_data_ms;
   size_t scan_from = buf_len_;
   buf_len_ += static_cast<size_t>(n);
 

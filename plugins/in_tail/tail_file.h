@@ -41,6 +41,9 @@ class TailFile {
   // Restarts from 0 if the file is now shorter than what was read; returns whether it did.
   bool check_truncated();
   bool has_unread_bytes() const;
+  // The parser holds lines back (a partial or multiline group still open).
+  bool holding() const { return parser_->held_from() != UINT64_MAX; }
+  uint64_t last_data_ms = 0;  // loop time of the last read that returned bytes
   std::unique_ptr<Parser> swap_parser(std::unique_ptr<Parser> parser) {
     std::swap(parser, parser_);
     return parser;
@@ -53,6 +56,15 @@ class TailFile {
   bool delivered() const { return tracker_.idle(); }
   bool at_eof() const { return at_eof_; }
   int fd() const { return fd_; }
+  // Idle files can give their descriptor back (open_files_limit); the inotify watch stays.
+  bool closed() const { return fd_ < 0; }
+  void close_fd();
+  // Opens `path` again; false (and stays closed) when the path is now another file or gone.
+  bool reopen();
+  // Opens the file by its identity among the files of `path`'s directory (it was renamed while
+  // closed); false when no such file exists any more.
+  bool reopen_renamed();
+  uint64_t last_active_ms = 0;
   TailInput& owner() { return owner_; }
 
   // Set once the path points elsewhere (rotated) or is gone (deleted): read to the end, wait for

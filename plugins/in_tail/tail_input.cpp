@@ -72,6 +72,8 @@ TailInput::TailInput(PluginContext& ctx, const Params& params)
   config_.read_bytes_limit_per_second = params.integer("read_bytes_limit_per_second");
   if (params.has("limit_recently_modified"))
     config_.limit_recently_modified = params.seconds("limit_recently_modified");
+  config_.multiline_flush_interval = params.seconds("multiline_flush_interval");
+  config_.open_files_limit = static_cast<size_t>(std::max<int64_t>(0, params.integer("open_files_limit")));
   if (config_.refresh_interval <= 0)
     throw ConfigException(params.pos("refresh_interval"), "refresh_interval must be > 0");
 
@@ -227,6 +229,9 @@ void register_in_tail(Registry& registry) {
       {"enable_watch_timer", ParamType::Bool, "true", "Poll files every second."},
       {"enable_stat_watcher", ParamType::Bool, "true", "Use inotify to see appends at once."},
       {"read_block_size", ParamType::Size, "256k", "Bytes read per block."},
+      {"open_files_limit", ParamType::Integer, "0",
+       "Most descriptors kept open (0: no limit); idle, fully delivered files give theirs back "
+       "and are reopened when they change. Their inotify watch stays."},
       {"max_line_size", ParamType::Size, "0",
        "Longer lines are shipped truncated with `_truncated: true` (0: 32 MiB)."},
       {"read_bytes_limit_per_second", ParamType::Integer, "-1", "Read throttle per input (-1: none)."},
@@ -236,8 +241,9 @@ void register_in_tail(Registry& registry) {
       ignored("pos_file_compaction_interval", ParamType::Duration, "0",
               "Accepted; the position file is compacted on every write."),
       ignored("skip_refresh_on_startup", ParamType::Bool, "false", "Accepted; ignored."),
-      ignored("multiline_flush_interval", ParamType::Duration, "0",
-              "Accepted; parsers flush held lines themselves."),
+      {"multiline_flush_interval", ParamType::Duration, "5",
+       "Lines a parser holds back (CRI partials, multiline groups) are emitted after this long "
+       "without new data in their file."},
       ignored("encoding", ParamType::String, "", "Accepted; bytes are passed through."),
       ignored("from_encoding", ParamType::String, "", "Accepted; bytes are passed through."),
       ignored("emit_unmatched_lines", ParamType::Bool, "false",

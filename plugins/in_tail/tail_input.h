@@ -33,6 +33,8 @@ struct TailConfig {
   size_t max_line_size = 0;  // 0: the hard cap
   int64_t read_bytes_limit_per_second = -1;
   double limit_recently_modified = 0;
+  double multiline_flush_interval = 5;
+  size_t open_files_limit = 0;  // 0: no limit
 };
 
 class TailInput : public Input {
@@ -50,6 +52,7 @@ class TailInput : public Input {
   Emitter& emitter() { return *ctx_.emitter; }
   const TailConfig& config() const { return config_; }
   const std::string& id() const { return ctx_.id; }
+  uv_loop_t* loop() const { return ctx_.loop; }
   void on_commit(TailFile* file, uint64_t offset);
   void check_path(TailFile* file);
   void count_truncated_line() { bump(truncated_lines_); }
@@ -58,6 +61,7 @@ class TailInput : public Input {
     bump(bytes_, bytes);
   }
   void schedule(TailFile* file);
+  size_t open_descriptors() const;
   // Whether this worker follows `path` (files are sharded across workers by path).
   bool owns(const std::string& path) const;
 
@@ -75,6 +79,8 @@ class TailInput : public Input {
   void drain();
   void drain_now(TailFile* file);
   void close_detached();
+  void flush_idle_parsers();
+  void close_idle_descriptors();
   void save_positions();
   void close_file(std::unique_ptr<TailFile> file);
 

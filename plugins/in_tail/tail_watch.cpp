@@ -163,6 +163,13 @@ void TailInput::on_fs_event(uv_fs_event_t* h, const char*, int events, int) {
 
 void TailInput::schedule(TailFile* file) {
   if (stopped_ || file->queued) return;
+  if (file->closed() && !file->reopen()) {
+    // Renamed or deleted while it had no descriptor.
+    if (!file->detached) check_path(file);
+    return;
+  }
+  file->check_truncated();
+  file->last_active_ms = uv_now(ctx_.loop);
   file->queued = true;
   ready_.push_back(file);
   if (!ctx_.flow->blocked()) uv_idle_start(idle_, on_idle);
@@ -254,7 +261,45 @@ void TailInput::on_watch_timer(uv_timer_t* h) {
   }
   for (auto& f : self->detached_)
     if (f->has_unread_bytes()) self->schedule(f.get());
+  self->flush_idle_parsers();
   self->close_detached();
+  self->close_idle_descriptors();
+}
+
+size_t TailInput::open_descriptors() const {
+  size_t n = detached_.size();
+  for (auto& [p, f] : files_) n += f->closed() ? 0 : 1;
+  return n;
+}
+
+void TailInput::close_idle_descriptors() {
+  if (config_.open_files_limit == 0) return;
+  size_t open = open_descriptors();
+  if (open <= config_.open_files_limit) return;
+  std::vector<TailFile*> idle;
+  for (auto& [p, f] : files_)
+    if (!f->closed() && f->at_eof() && !f->queued && !f->holding() && f->delivered() &&
+        !f->has_unread_bytes())
+      idle.push_back(f.get());
+  // Least recently active first.
+  std::sort(idle.begin(), idle.end(),
+            [](TailFile* a, TailFile* b) { return a->last_active_ms < b->last_active_ms; });
+  for (TailFile* f : idle) {
+    if (open <= config_.open_files_limit) break;
+    f->close_fd();
+    --open;
+  }
+}
+
+void TailInput::flush_idle_parsers() {
+  if (config_.multiline_flush_interval <= 0 || ctx_.flow->blocked()) return;
+  uint64_t now_ms = uv_now(ctx_.loop);
+  auto quiet_ms = static_cast<uint64_t>(config_.multiline_flush_interval * 1000);
+  auto flush = [&](TailFile* f) {
+    if (f->holding() && f->at_eof() && now_ms - f->last_data_ms >= quiet_ms) f->flush_parser();
+  };
+  for (auto& [p, f] : files_) flush(f.get());
+  for (auto& f : detached_) flush(f.get());
 }
 
 void TailInput::check_path(TailFile* f) {
@@ -273,6 +318,16 @@ void TailInput::check_path(TailFile* f) {
   auto it = files_.find(f->path());
   std::unique_ptr<TailFile> old = std::move(it->second);
   files_.erase(it);
+  if (old->closed() && !old->reopen_renamed()) {
+    // Rotated away while idle and already gone: it had been read and delivered up to where it
+    // was closed; whatever came after cannot be read any more.
+    log::warn("file " + old->path() + " was rotated and removed while idle; it is not read further");
+    std::string path = old->path();
+    close_file(std::move(old));
+    hand_position_to_successor(path);
+    if (!gone) open_file(path, false, nullptr);
+    return;
+  }
   // Read what the old file holds now, so the new file's lines follow it in order.
   drain_now(old.get());
   old->detached = true;

@@ -9,6 +9,7 @@
 #include "core/delivery.h"
 #include "core/registry.h"
 #include "support/test_support.h"
+#include "tail_input.h"
 
 namespace sluice {
 namespace {
@@ -173,6 +174,38 @@ TEST_F(TailInputTest, RenameAndCreateRotationLosesNothing) {
   std::vector<std::string> got;
   for (auto& c : emitter_.out) got.push_back(c.message);
   EXPECT_EQ(got, (std::vector<std::string>{"one", "two", "three"}));
+  shutdown();
+}
+
+TEST_F(TailInputTest, IdleFilesGiveBackDescriptorsAndAreStillFollowed) {
+  for (int i = 0; i < 20; ++i) write_file(dir_.file("f" + std::to_string(i) + ".log"), "a\n");
+  build(conf("read_from_head true\n open_files_limit 5"));
+  input_->start();
+  run_for(200);
+  ASSERT_EQ(emitter_.out.size(), 20u);
+  auto* tail = dynamic_cast<TailInput*>(input_.get());
+  ASSERT_NE(tail, nullptr);
+  EXPECT_EQ(tail->open_descriptors(), 20u);
+  run_for(1100);  // the watch timer closes the least recently active idle files
+  EXPECT_LE(tail->open_descriptors(), 5u);
+  append_file(dir_.file("f3.log"), "b\n");
+  run_for(1300);
+  ASSERT_EQ(emitter_.out.size(), 21u);
+  EXPECT_EQ(emitter_.out.back().message, "b");
+  shutdown();
+}
+
+TEST_F(TailInputTest, HeldPartialLinesAreFlushedAfterQuiet) {
+  write_file(dir_.file("a.log"), "2024-05-01T12:00:00Z stdout P start of a line that never ends\n");
+  auto parsed = conf("read_from_head true\n multiline_flush_interval 1");
+  parsed.replace(parsed.find("@type none"), 10, "@type cri ");
+  build(parsed);
+  input_->start();
+  run_for(300);
+  EXPECT_EQ(emitter_.out.size(), 0u) << "held: its F line may still come";
+  run_for(2200);
+  ASSERT_EQ(emitter_.out.size(), 1u);
+  EXPECT_EQ(emitter_.out[0].message, "start of a line that never ends");
   shutdown();
 }
 
