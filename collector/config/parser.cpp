@@ -507,6 +507,10 @@ bool read_file(const std::string& path, std::string& out, std::string& err) {
 
 void FileParser::do_include(const std::string& spec, ConfigSection& target, size_t at) {
   std::string path = spec;
+  if (path.find('\0') != std::string::npos) {
+    error(at, "@include path contains a NUL byte");
+    return;
+  }
   if (path.rfind("file://", 0) == 0) path = path.substr(7);
   else if (path.find("://") != std::string::npos) {
     error(at, "@include " + spec + ": only local files can be included");
