@@ -1,0 +1,169 @@
+// The bulk formatter (action lines and documents as fluent-plugin-elasticsearch 5.2.5 writes
+// them) and the bulk response reader, against the fixtures in shared/fixtures/es-bulk.
+#include <gtest/gtest.h>
+
+#include "es_format.h"
+#include "es_response.h"
+#include "support/test_support.h"
+
+namespace sluice::es {
+namespace {
+
+Batch make_batch(std::string_view tag) {
+  Batch b;
+  b.tag = tag;
+  return b;
+}
+
+std::string format(BulkFormatter& f, Batch& b) {
+  std::string out;
+  f.begin_batch(b);
+  for (const Record& r : b.records) {
+    std::string_view index = f.index_for(b, r);
+    f.append(out, b, r, index);
+  }
+  return out;
+}
+
+TEST(BulkFormatter, LogstashFormatAsObserved) {
+  FormatConfig c;
+  c.logstash_format = true;
+  c.include_tag_key = true;
+  c.suppress_type_name = true;
+  BulkFormatter f(c);
+  f.set_major_version(7);
+  Batch b = make_batch("kubernetes.var.log.containers.app");
+  b.begin_record(EventTime{1714564800, 250000000});  // 2024-05-01T12:00:00.25Z
+  b.add_field("log", Value::of_string("line 0"));
+  b.add_field("stream", Value::of_string("stdout"));
+  b.begin_record(EventTime{1714521599, 500000000});  // 2024-04-30T23:59:59.5Z
+  b.add_field("log", Value::of_string("line 2"));
+  setenv("TZ", "UTC", 1);
+  tzset();
+  EXPECT_EQ(format(f, b),
+            "{\"index\":{\"_index\":\"logstash-2024.05.01\",\"_type\":null}}\n"
+            "{\"log\":\"line 0\",\"stream\":\"stdout\",\"@timestamp\":\"2024-05-01T12:00:00.250000000+00:00\","
+            "\"tag\":\"kubernetes.var.log.containers.app\"}\n"
+            "{\"index\":{\"_index\":\"logstash-2024.04.30\",\"_type\":null}}\n"
+            "{\"log\":\"line 2\",\"@timestamp\":\"2024-04-30T23:59:59.500000000+00:00\","
+            "\"tag\":\"kubernetes.var.log.containers.app\"}\n");
+  f.set_major_version(8);
+  EXPECT_EQ(format(f, b).rfind("{\"index\":{\"_index\":\"logstash-2024.05.01\"}}\n{\"log", 0), 0u);
+  FormatConfig c6 = c;
+  c6.suppress_type_name = false;
+  BulkFormatter f7(c6);
+  f7.set_major_version(7);
+  EXPECT_NE(format(f7, b).find("\"_type\":\"_doc\"}}"), std::string::npos);
+  f7.set_major_version(6);
+  EXPECT_NE(format(f7, b).find("\"_type\":\"fluentd\"}}"), std::string::npos);
+}
+
+TEST(BulkFormatter, ExistingTimestampTimeKeyTagInPlaceAndRemoveKeys) {
+  FormatConfig c;
+  c.logstash_format = true;
+  c.include_tag_key = true;
+  c.time_key = "ts";
+  c.remove_keys = {"secret"};
+  BulkFormatter f(c);
+  f.set_major_version(8);
+  Batch b = make_batch("t");
+  b.begin_record(EventTime{0, 0});
+  b.add_field("@timestamp", Value::of_string("2023-01-02T03:04:05Z"));
+  b.add_field("tag", Value::of_string("old"));
+  b.begin_record(EventTime{0, 0});
+  b.add_field("ts", Value::of_string("2022-12-31T23:30:00.5+09:00"));
+  b.add_field("secret", Value::of_int(1));
+  EXPECT_EQ(format(f, b),
+            "{\"index\":{\"_index\":\"logstash-2023.01.02\"}}\n"
+            "{\"@timestamp\":\"2023-01-02T03:04:05Z\",\"tag\":\"t\"}\n"
+            "{\"index\":{\"_index\":\"logstash-2022.12.31\"}}\n"
+            "{\"ts\":\"2022-12-31T23:30:00.5+09:00\",\"@timestamp\":\"2022-12-31T23:30:00.500000000+09:00\","
+            "\"tag\":\"t\"}\n");
+}
+
+TEST(BulkFormatter, IndexNameIdsAndCreate) {
+  FormatConfig c;
+  c.index_name = "Logs-${tag[1]}-${tag}";
+  c.id_key = "rid";
+  c.write_operation = "create";
+  BulkFormatter f(c);
+  f.set_major_version(8);
+  Batch b = make_batch("a.b");
+  b.begin_record(EventTime{1, 0});
+  b.add_field("rid", Value::of_int(7));
+  b.begin_record(EventTime{1, 0});
+  b.add_field("x", Value::of_bool(true));
+  EXPECT_EQ(format(f, b), "{\"create\":{\"_index\":\"logs-b-a.b\",\"_id\":7}}\n{\"rid\":7}\n");
+
+  FormatConfig d;
+  d.deterministic_id = true;
+  BulkFormatter g(d);
+  g.set_major_version(8);
+  Batch e = make_batch("t");
+  e.stream_id = "2049:1234";
+  e.begin_record(EventTime{5, 6}, 100);
+  e.add_field("m", Value::of_string("x"));
+  e.begin_record(EventTime{5, 6}, 200);
+  e.add_field("m", Value::of_string("x"));
+  std::string out = format(g, e);
+  size_t p1 = out.find("\"_id\":\""), p2 = out.find("\"_id\":\"", p1 + 1);
+  ASSERT_NE(p2, std::string::npos);
+  std::string id1 = out.substr(p1 + 7, 32), id2 = out.substr(p2 + 7, 32);
+  EXPECT_NE(id1, id2);
+  EXPECT_EQ(format(g, e), out);  // deterministic
+}
+
+TEST(BulkResponse, SplitsItems) {
+  auto items = split_items("{a}\n{b}\n{c}\n{d}\n");
+  ASSERT_EQ(items.size(), 2u);
+  EXPECT_EQ(items[1].first, 8u);
+  EXPECT_EQ(items[1].second, 16u);
+}
+
+TEST(BulkResponse, FixtureBulkError) {
+  std::string body = sluice::testing::read_file(sluice::testing::fixture_path(
+      "es-bulk/uken-fluent-plugin-elasticsearch/test_bulk_error.response.json"));
+  BulkResult r = read_bulk_response(body, "create", 4, {});
+  ASSERT_TRUE(r.ok) << r.problem;
+  EXPECT_EQ(r.succeeded, 1u);
+  EXPECT_EQ(r.duplicates, 1u);  // 409 on create
+  ASSERT_EQ(r.failures.size(), 2u);
+  EXPECT_EQ(r.failures[0].index, 0u);
+  EXPECT_EQ(r.failures[0].kind, ItemFailure::Retry);
+  EXPECT_EQ(r.failures[1].index, 2u);
+}
+
+TEST(BulkResponse, FixtureRetryError) {
+  std::string body = sluice::testing::read_file(sluice::testing::fixture_path(
+      "es-bulk/uken-fluent-plugin-elasticsearch/test_retry_error.response.json"));
+  BulkResult r = read_bulk_response(body, "create", 8, {});
+  ASSERT_TRUE(r.ok) << r.problem;
+  std::vector<std::pair<size_t, int>> got;
+  for (auto& f : r.failures) got.emplace_back(f.index, f.kind);
+  // 500 typed -> retry; 500 untyped -> retried too (sluice retries 5xx); 400 -> dead;
+  // json_parse_exception -> dead.
+  EXPECT_EQ(got, (std::vector<std::pair<size_t, int>>{{1, ItemFailure::Retry},
+                                                       {3, ItemFailure::Retry},
+                                                       {4, ItemFailure::Dead},
+                                                       {5, ItemFailure::Dead},
+                                                       {6, ItemFailure::Retry},
+                                                       {7, ItemFailure::Dead}}));
+  EXPECT_NE(r.failures[2].error_json.find("mapper_parsing_exception"), std::string::npos);
+}
+
+TEST(BulkResponse, FixturesRejectedAndMismatch) {
+  std::string body = sluice::testing::read_file(sluice::testing::fixture_path(
+      "es-bulk/uken-fluent-plugin-elasticsearch/test_es_rejected_execution_exception_responses.response.json"));
+  BulkResult r = read_bulk_response(body, "create", 1, {});
+  ASSERT_TRUE(r.ok);
+  ASSERT_EQ(r.failures.size(), 1u);
+  EXPECT_EQ(r.failures[0].status, 429);
+  EXPECT_EQ(r.failures[0].kind, ItemFailure::Retry);
+  EXPECT_FALSE(read_bulk_response(body, "create", 2, {}).ok);
+  EXPECT_FALSE(read_bulk_response("<html>", "index", 1, {}).ok);
+  BulkResult u = read_bulk_response(body, "create", 1, {"es_rejected_execution_exception"});
+  EXPECT_EQ(u.failures[0].kind, ItemFailure::Dead);
+}
+
+}  // namespace
+}  // namespace sluice::es
