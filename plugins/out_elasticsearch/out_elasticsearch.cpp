@@ -418,7 +418,7 @@ class ElasticsearchOutput : public Output {
     bump(*m_wire_bytes_, req.body.size());
     std::weak_ptr<bool> alive = alive_;
     Host* hp = &h;
-    client_->send(std::move(req), [this, alive, job, hp, b, e, items](http::HttpResponse r) {
+    client_->send(std::move(req), [this, alive, job, hp, b = b, e = e, items](http::HttpResponse r) {
       auto a = alive.lock();
       if (!a || !*a) return;
       on_response(job, hp, b, e, items, std::move(r));
