@@ -123,7 +123,9 @@ TailFile::ReadResult TailFile::read_block() {
       batch_.source_path = path_;
       size_t before = batch_.records.size();
       parser_->parse(lines_, batch_);
-      if (batch_.records.size() > before) batch_.add_field("_truncated", Value::of_bool(true));
+      // Only the record of this line (a multiline parser may have emitted an earlier group).
+      if (batch_.records.size() > before && batch_.records.back().offset == file_offset_)
+        batch_.add_field("_truncated", Value::of_bool(true));
       file_offset_ += buf_len_;
       buf_len_ = 0;
       skipping_long_line_ = true;

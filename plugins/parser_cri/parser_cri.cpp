@@ -1,5 +1,6 @@
 #include "parser_cri.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/registry.h"
@@ -47,9 +48,8 @@ bool split_cri(std::string_view s, CriLine& out) {
 
 class CriParser final : public Parser {
  public:
-  CriParser(CriPlugin& plugin, std::string_view stream_name) : plugin_(plugin), opts_(plugin.options()) {
-    if (plugin.sub_parser()) sub_ = plugin.sub_parser()->open_stream(stream_name);
-  }
+  CriParser(CriPlugin& plugin, std::string_view stream_name)
+      : plugin_(plugin), opts_(plugin.options()), stream_name_(stream_name) {}
 
   void parse(std::span<const Line> lines, Batch& out) override {
     for (const Line& line : lines) parse_line(line, out);
@@ -58,12 +58,15 @@ class CriParser final : public Parser {
   void flush(Batch& out) override {
     for (Pending& p : pending_)
       if (p.active) emit_pending(p, out, "P", false);
+    // A nested parser (multiline) may hold a group of its own.
+    for (auto& [stream, sub] : subs_) sub->flush(out);
   }
 
   uint64_t held_from() const override {
     uint64_t m = UINT64_MAX;
     for (const Pending& p : pending_)
       if (p.active && p.first_offset < m) m = p.first_offset;
+    for (auto& [stream, sub] : subs_) m = std::min(m, sub->held_from());
     return m;
   }
 
@@ -117,11 +120,12 @@ class CriParser final : public Parser {
 
   void emit(Batch& out, EventTime t, uint64_t offset, std::string_view stream, std::string_view tag,
             std::string_view message, std::string_view time_text, bool truncated) {
-    if (sub_) {
-      // Nested <parse>: the message is parsed by the sub parser; stream/logtag are merged in.
+    if (plugin_.sub_parser()) {
+      // Nested <parse>: the message is parsed by the sub parser (one per CRI stream, so stdout
+      // and stderr lines never join one multiline group); stream/logtag are merged in.
       size_t before = out.records.size();
       Line l{message, offset};
-      sub_->parse(std::span<const Line>(&l, 1), out);
+      sub_for(stream).parse(std::span<const Line>(&l, 1), out);
       if (out.records.size() > before && opts_.merge_cri_fields) {
         // Fields of the last record(s) are contiguous at the end: add to the last one.
         out.add_field("stream", Value::of_string(stream));
@@ -160,10 +164,18 @@ class CriParser final : public Parser {
     return pending_.back();
   }
 
+  Parser& sub_for(std::string_view stream) {
+    for (auto& [name, sub] : subs_)
+      if (name == stream) return *sub;
+    subs_.emplace_back(std::string(stream), plugin_.sub_parser()->open_stream(stream_name_));
+    return *subs_.back().second;
+  }
+
   CriPlugin& plugin_;
   const CriOptions& opts_;
+  std::string stream_name_;
   std::vector<Pending> pending_;  // usually stdout and stderr
-  std::unique_ptr<Parser> sub_;
+  std::vector<std::pair<std::string, std::unique_ptr<Parser>>> subs_;
 };
 
 }  // namespace
