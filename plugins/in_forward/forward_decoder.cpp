@@ -5,6 +5,7 @@
 #include <zstd.h>
 
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 
 #include "format/json.h"
@@ -135,8 +136,15 @@ const char* kind_name(Head::Kind k) {
 }
 
 std::string human_size(uint64_t n) {
-  if (n >= (1ull << 30)) return std::to_string(n >> 30) + " GiB (" + std::to_string(n) + " bytes)";
-  if (n >= (1ull << 20)) return std::to_string(n >> 20) + " MiB (" + std::to_string(n) + " bytes)";
+  auto one = [](double x) {
+    char b[32];
+    snprintf(b, sizeof b, "%.1f", x);
+    std::string s = b;
+    if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+    return s;
+  };
+  if (n >= (1ull << 30)) return one(double(n) / double(1ull << 30)) + " GiB (" + std::to_string(n) + " bytes)";
+  if (n >= (1ull << 20)) return one(double(n) / double(1ull << 20)) + " MiB (" + std::to_string(n) + " bytes)";
   return std::to_string(n) + " bytes";
 }
 

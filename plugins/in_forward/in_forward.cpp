@@ -101,6 +101,10 @@ class ForwardInput : public Input {
 
   void stop() override {
     stopped_ = true;
+    for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(server_), reinterpret_cast<uv_handle_t*>(udp_)})
+      if (h && uv_is_closing(h)) h->data = nullptr;  // already closed by the worker's final sweep
+    if (server_ && !server_->data) server_ = nullptr;
+    if (udp_ && !udp_->data) udp_ = nullptr;
     close_uv_handle(server_);
     close_uv_handle(udp_);
     for (Conn* c : std::vector<Conn*>(conns_.begin(), conns_.end())) close_conn(c);
@@ -414,6 +418,7 @@ class ForwardInput : public Input {
     conns_.erase(c);
     c->owner = nullptr;
     c->buf = std::string();
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&c->tcp))) return;  // the worker's final sweep
     uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), [](uv_handle_t* h) {
       // libuv has run the cancelled writes' callbacks before this one.
       delete static_cast<Conn*>(h->data);

@@ -179,7 +179,14 @@ class ForwardOutput : public Output {
   void close(std::function<void()> done) override {
     closing_ = true;
     if (hb_timer_) uv_timer_stop(hb_timer_);
-    buffer_->close(std::move(done));
+    auto alive = alive_;
+    buffer_->close([this, alive, done = std::move(done)] {
+      if (*alive) {
+        if (hb_timer_) close_timer(hb_timer_);
+        abort_all("shutdown");
+      }
+      done();
+    });
   }
 
  private:
@@ -215,6 +222,10 @@ class ForwardOutput : public Output {
   };
 
   static void close_timer(uv_timer_t*& t) {
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(t))) {  // closed by the worker's final sweep
+      t = nullptr;
+      return;
+    }
     uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
     t = nullptr;
   }
@@ -531,11 +542,14 @@ class ForwardOutput : public Output {
     attempts_.erase(a);
     uv_timer_stop(&a->timer);
     if (a->phase == Attempt::Phase::Resolve) uv_cancel(reinterpret_cast<uv_req_t*>(&a->gai));
-    uv_close(reinterpret_cast<uv_handle_t*>(&a->timer), [](uv_handle_t* h) {
-      auto* a = static_cast<Attempt*>(h->data);
-      a->owner->unref(a);
-    });
-    if (a->tcp_open)
+    // A handle already closed by the worker's final sweep never calls back: the attempt is
+    // then left to the process exit.
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&a->timer)))
+      uv_close(reinterpret_cast<uv_handle_t*>(&a->timer), [](uv_handle_t* h) {
+        auto* a = static_cast<Attempt*>(h->data);
+        a->owner->unref(a);
+      });
+    if (a->tcp_open && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&a->tcp)))
       uv_close(reinterpret_cast<uv_handle_t*>(&a->tcp), [](uv_handle_t* h) {
         auto* a = static_cast<Attempt*>(h->data);
         a->owner->unref(a);

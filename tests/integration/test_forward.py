@@ -1,0 +1,381 @@
+"""The forward protocol with the real binary: a real Fluentd client (python3-fluent-logger) into
+in_forward; in_tail -> out_forward into a test receiver (python3-msgpack) that checks the frames
+and answers, delays or withholds acks, or closes mid-stream; garbage on the in_forward port."""
+import os
+import random
+import socket
+import sys
+import threading
+import time
+
+# The Debian packages python3-fluent-logger and python3-msgpack live in the system dist-packages,
+# which a pyenv/venv python does not see.
+try:
+    import msgpack  # noqa: F401
+    from fluent import sender
+except ImportError:
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import msgpack
+    from fluent import sender
+
+import harness
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Receiver:
+    """A forward server in a thread: decodes PackedForward frames, checks them against what
+    Fluentd's out_forward sends (str32 entries; options size, compressed, chunk in that order;
+    chunk = base64 of 16 bytes + newline), and answers acks per `mode`:
+    ack | noack | delay_first (no ack for the first chunk) | close_first (close on the first frame)."""
+
+    def __init__(self, mode="ack"):
+        self.mode = mode
+        self.lock = threading.Lock()
+        self.frames = []        # (tag, chunk_id, [(time, record)])
+        self.acked = set()
+        self.errors = []
+        self.first_done = False
+        self.empty_connections = 0
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.stopping = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+
+    def _accept(self):
+        while not self.stopping:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        buf = b""
+        got_any = False
+        conn.settimeout(10)
+        try:
+            while True:
+                data = conn.recv(65536)
+                if not data:
+                    break
+                got_any = True
+                buf += data
+                while True:
+                    unpacker = msgpack.Unpacker(raw=True, object_pairs_hook=list)
+                    unpacker.feed(buf)
+                    try:
+                        msg = unpacker.unpack()
+                    except msgpack.OutOfData:
+                        break
+                    raw = buf[: unpacker.tell()]
+                    buf = buf[unpacker.tell():]
+                    if self._frame(conn, msg, raw) == "close":
+                        conn.close()
+                        return
+        except OSError:
+            pass
+        finally:
+            if not got_any:
+                with self.lock:
+                    self.empty_connections += 1
+            conn.close()
+
+    def _frame(self, conn, msg, raw):
+        try:
+            tag, entries, options = msg
+            taglen = len(tag)
+            head = 1 + (1 if taglen < 32 else 2) + taglen
+            assert raw[head] == 0xDB, "entries not str32: 0x%02x" % raw[head]
+            keys = [k for k, _ in options]
+            opts = dict(options)
+            assert keys[:2] == [b"size", b"compressed"], keys
+            assert opts[b"compressed"] == b"text", opts
+            chunk = opts.get(b"chunk")
+            if chunk is not None:
+                assert keys == [b"size", b"compressed", b"chunk"], keys
+                assert chunk.endswith(b"\n") and len(chunk) == 25, chunk
+            up = msgpack.Unpacker(raw=False, ext_hook=lambda code, data: (code, data))
+            up.feed(entries)
+            events = list(up)
+            assert opts[b"size"] == len(events), (opts[b"size"], len(events))
+        except Exception as e:  # noqa: BLE001
+            with self.lock:
+                self.errors.append("%r: %r" % (e, raw[:80]))
+            return "close"
+        with self.lock:
+            first = not self.first_done
+            self.first_done = True
+            self.frames.append((tag.decode(), chunk, events))
+        if self.mode == "close_first" and first:
+            return "close"
+        if chunk is None or self.mode == "noack" or (self.mode == "delay_first" and first):
+            return None
+        conn.sendall(msgpack.packb({"ack": chunk.decode()}))
+        with self.lock:
+            self.acked.add(chunk)
+        return None
+
+    def delivered(self):
+        """Records of acked chunks, each chunk id counted once (what an ack-checking pipeline keeps)."""
+        with self.lock:
+            seen = set()
+            out = []
+            for tag, chunk, events in self.frames:
+                if chunk is None or chunk not in self.acked or chunk in seen:
+                    continue
+                seen.add(chunk)
+                out.extend((tag, t, r) for t, r in events)
+            return out
+
+
+def read_pos(path):
+    try:
+        with open(path) as f:
+            line = f.readline()
+    except FileNotFoundError:
+        return None
+    parts = line.rstrip("\n").split("\t")
+    return int(parts[1], 16) if len(parts) == 3 else None
+
+
+class ForwardInTest(harness.SluiceTestCase):
+    def start_in_forward(self, extra=""):
+        port = free_port()
+        conf = self.config("""
+<source>
+  @type forward
+  bind 127.0.0.1
+  port %d
+  %s
+</source>
+<match **>
+  @type stdout
+</match>
+""" % (port, extra))
+        return self.start(["-c", conf]), port
+
+    def test_fluent_logger_message_mode(self):
+        s, port = self.start_in_forward()
+        plain = sender.FluentSender("app", host="127.0.0.1", port=port)
+        before = int(time.time())
+        self.assertTrue(plain.emit("plain", {"msg": "int time", "list": [1, 2, 3], "f": 1.5,
+                                             "nested": {"a": {"b": None}}}))
+        self.assertTrue(plain.emit_with_time("fixed", 1714564800, {"msg": "fixed int"}))
+        ns = sender.FluentSender("app", host="127.0.0.1", port=port, nanosecond_precision=True)
+        ts = 1714564800.123456789
+        self.assertTrue(ns.emit_with_time("ns", ts, {"msg": "event time", "u": "héllo"}))
+        plain.close()
+        ns.close()
+        recs = s.wait_records(3)
+        by_tag = {tag: (t, r) for t, tag, r in recs}
+        self.assertEqual(set(by_tag), {"app.plain", "app.fixed", "app.ns"})
+        t, r = by_tag["app.plain"]
+        self.assertEqual(r, {"msg": "int time", "list": [1, 2, 3], "f": 1.5, "nested": {"a": {"b": None}}})
+        self.assertTrue(t.endswith(".000000000 +0000"), t)
+        sec = time.mktime(time.strptime(t[:19], "%Y-%m-%d %H:%M:%S")) - time.timezone
+        self.assertLessEqual(abs(sec - before), 5)
+        self.assertEqual(by_tag["app.fixed"], ("2024-05-01 12:00:00.000000000 +0000", {"msg": "fixed int"}))
+        # fluent-logger's EventTime from a float: int(ts), int(ts % 1 * 1e9) (float-rounded).
+        nsec = int(ts % 1 * 10 ** 9)
+        self.assertEqual(by_tag["app.ns"], ("2024-05-01 12:00:00.%09d +0000" % nsec,
+                                            {"msg": "event time", "u": "héllo"}))
+        # The raw stdout line keeps the insertion order.
+        self.assertIn(b'app.plain: {"msg":"int time","list":[1,2,3],"f":1.5,"nested":{"a":{"b":null}}}',
+                      s.stdout())
+        self.assertEqual(s.stop(), 0)
+
+    def test_ack_and_tag_prefix_and_source_address(self):
+        s, port = self.start_in_forward("add_tag_prefix fwd\n  source_address_key src")
+        c = socket.create_connection(("127.0.0.1", port))
+        entries = msgpack.packb([msgpack.ExtType(0, (1714564800).to_bytes(4, "big") + (5).to_bytes(4, "big")),
+                                 {"m": "packed"}])
+        frame = msgpack.packb(["t.x", entries, {"size": 1, "compressed": "text", "chunk": "Y2h1bmsxMjM0NTY3ODkwMQ==\n"}],
+                              use_bin_type=False)
+        c.sendall(frame)
+        c.settimeout(5)
+        ack = msgpack.unpackb(c.recv(100), raw=False)
+        self.assertEqual(ack, {"ack": "Y2h1bmsxMjM0NTY3ODkwMQ==\n"})
+        c.close()
+        recs = s.wait_records(1)
+        self.assertEqual(recs[0], ("2024-05-01 12:00:00.000000005 +0000", "fwd.t.x", {"m": "packed", "src": "127.0.0.1"}))
+        s.stop()
+
+    def test_garbage_then_valid_client(self):
+        s, port = self.start_in_forward()
+        rnd = random.Random(7)
+        payloads = [
+            bytes(rnd.randrange(256) for _ in range(4096)),
+            b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+            bytes.fromhex("93a8746167") ,                        # truncated frame, then EOF
+            bytes.fromhex("92a3746167db7fffffff"),                # declares a 2 GiB string
+            b"\x91" * 500,                                        # nesting bomb
+            b"",                                                  # bare connect (heartbeat)
+        ]
+        held = []
+        for p in payloads:
+            c = socket.create_connection(("127.0.0.1", port))
+            if p:
+                try:
+                    c.sendall(p)
+                except OSError:
+                    pass
+            c.close()
+        # A connection that stays open with a half frame must not disturb the others.
+        h = socket.create_connection(("127.0.0.1", port))
+        h.sendall(bytes.fromhex("93a3746167"))
+        held.append(h)
+        log = sender.FluentSender("ok", host="127.0.0.1", port=port)
+        self.assertTrue(log.emit("after", {"still": "working"}))
+        log.close()
+        recs = s.wait_records(1)
+        self.assertEqual([(tag, r) for _, tag, r in recs], [("ok.after", {"still": "working"})])
+        s.wait_until(lambda: s.stderr().count("closing the connection from 127.0.0.1:") >= 5, 10, "warnings")
+        err = s.stderr()
+        self.assertIn("HTTP request", err)
+        self.assertIn("2 GiB", err)
+        self.assertIn("deeper than", err)
+        self.assertIn("in the middle of a frame", err)
+        for line in err.splitlines():
+            if "closing the connection" in line:
+                self.assertIn("[warn]", line)
+        self.assertIsNone(s.proc.poll())
+        for h in held:
+            h.close()
+        self.assertEqual(s.stop(), 0)
+
+
+class ForwardOutTest(harness.SluiceTestCase):
+    def start_tail_to_forward(self, ports, lines, ack=True, extra="", ack_timeout="2s"):
+        log = self.write("app.log", "".join("line %04d\n" % i for i in range(lines)))
+        servers = "".join("  <server>\n    host 127.0.0.1\n    port %d\n  </server>\n" % p for p in ports)
+        conf = self.config("""
+<source>
+  @type tail
+  path %s
+  pos_file %s
+  tag app
+  read_from_head true
+  refresh_interval 1
+  <parse>
+    @type none
+  </parse>
+</source>
+<match **>
+  @type forward
+  require_ack_response %s
+  ack_response_timeout %s
+  send_timeout 5s
+  connect_timeout 2s
+  heartbeat_interval 0.5s
+%s
+%s
+  <buffer>
+    flush_interval 0.3s
+    chunk_limit_records 40
+    retry_wait 0.3s
+    retry_max_interval 1s
+    retry_randomize false
+  </buffer>
+</match>
+""" % (log, self.path("pos"), "true" if ack else "false", ack_timeout, extra, servers))
+        return self.start(["-c", conf]), log
+
+    def assert_exactly_once(self, recv, n, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(recv.delivered()) < n:
+            time.sleep(0.1)
+        got = recv.delivered()
+        msgs = sorted(r["message"] for _, _, r in got)
+        self.assertEqual(msgs, ["line %04d" % i for i in range(n)], "errors: %r" % recv.errors)
+        self.assertEqual(recv.errors, [])
+        for tag, t, r in got:
+            self.assertEqual(tag, "app")
+            self.assertIsInstance(t, tuple)  # EventTime ext (code 0, 8 bytes)
+            self.assertEqual((t[0], len(t[1])), (0, 8))
+
+    def test_acks_and_position(self):
+        recv = Receiver("noack")
+        try:
+            s, log = self.start_tail_to_forward([recv.port], 100, ack_timeout="30s")
+            # Data arrives but without an ack the position does not move.
+            s.wait_until(lambda: len(recv.frames) >= 1, 10, "first frame")
+            time.sleep(1.5)
+            self.assertIn(read_pos(self.path("pos")), (None, 0))
+            # Acks from now on: the chunks are resent after ack_response_timeout... (30s here),
+            # so restart with acks and a short timeout to see the position reach the end.
+            s.kill()
+            recv.mode = "ack"
+            s2, _ = self.start_tail_to_forward([recv.port], 100)
+            self.assert_exactly_once(recv, 100)
+            size = os.path.getsize(log)
+            s2.wait_until(lambda: read_pos(self.path("pos")) == size, 10, "position at the end")
+            self.assertEqual(s2.stop(), 0)
+        finally:
+            recv.stop()
+
+    def test_delayed_ack_is_retried_same_chunk_id(self):
+        recv = Receiver("delay_first")
+        try:
+            s, log = self.start_tail_to_forward([recv.port], 100, ack_timeout="1s")
+            self.assert_exactly_once(recv, 100)
+            with recv.lock:
+                first_chunk = recv.frames[0][1]
+                resent = [f for f in recv.frames[1:] if f[1] == first_chunk]
+            self.assertTrue(resent, "the unacknowledged chunk was not resent with the same id")
+            self.assertIn("ack_response_timeout", s.stderr())
+            s.wait_until(lambda: read_pos(self.path("pos")) == os.path.getsize(log), 10, "position")
+            self.assertEqual(s.stop(), 0)
+        finally:
+            recv.stop()
+
+    def test_closed_mid_stream_then_failover(self):
+        recv = Receiver("close_first")
+        try:
+            dead = free_port()  # nothing listens: connection refused, next server
+            s, log = self.start_tail_to_forward([dead, recv.port], 100)
+            self.assert_exactly_once(recv, 100)
+            err = s.stderr()
+            self.assertIn("connection closed before the ack", err)
+            self.assertIn("127.0.0.1:%d" % dead, err)
+            self.assertEqual(s.stop(), 0)
+        finally:
+            recv.stop()
+
+    def test_without_acks(self):
+        recv = Receiver("ack")
+        try:
+            s, log = self.start_tail_to_forward([recv.port], 50, ack=False)
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                with recv.lock:
+                    n = sum(len(e) for _, _, e in recv.frames)
+                if n >= 50:
+                    break
+                time.sleep(0.1)
+            with recv.lock:
+                msgs = sorted(r["message"] for _, c, ev in recv.frames for _, r in ev)
+                chunks = [c for _, c, _ in recv.frames]
+            self.assertEqual(msgs, ["line %04d" % i for i in range(50)])
+            self.assertEqual(chunks, [None] * len(chunks))
+            self.assertEqual(recv.errors, [])
+            self.assertEqual(s.stop(), 0)
+        finally:
+            recv.stop()
+
+
+if __name__ == "__main__":
+    harness.main()
