@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Instructions per record, with valgrind --tool=callgrind (instruction counts do not depend on the
+# machine's load), for tail + cri + kubernetes_metadata (test kubelet) + Elasticsearch bulk
+# formatting and sending to a discarding sink (fake_sinks.py es-bulk).
+#
+# Two fixed corpora are cut from the generated CRI corpus (the first SMALL and LARGE lines, 5k and
+# 25k by default, one file each); the start-up and shutdown cost cancels in the difference:
+#
+#   instructions/record = (Ir(LARGE) - Ir(SMALL)) / (records(LARGE) - records(SMALL))
+#
+# Usage: bench/callgrind.sh [SLUICE_BINARY]   (default build-bench/sluice)
+#   SMALL=5000 LARGE=25000 OUT=/tmp/sluice-callgrind bench/callgrind.sh
+# The annotated profile of the LARGE run is left in $OUT/large.ann (callgrind_annotate).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+sluice=$(realpath "${1:-$repo/build-bench/sluice}")
+small=${SMALL:-5000}
+large=${LARGE:-25000}
+out=${OUT:-/tmp/sluice-callgrind}
+src=${SLUICE_BENCH_CORPUS:-/tmp/sluice-bench}/cri
+command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
+first=$(ls "$src"/*.log 2>/dev/null | head -1 || true)
+if [ -z "$first" ]; then
+  echo "no corpus in $src: run python3 /work/shared/bench/gen_corpus.py --format cri --size-mb 64 --files 1 --out $src" >&2
+  exit 1
+fi
+rm -rf "$out"
+mkdir -p "$out"
+name=$(basename "$first")
+for n in "$small" "$large"; do
+  # Under var/log/containers so that the kubernetes filter recognises the file name.
+  mkdir -p "$out/c$n/var/log/containers"
+  head -n "$n" "$first" > "$out/c$n/var/log/containers/$name"
+done
+
+python3 - "$sluice" "$out" "$small" "$large" "$repo" <<'EOF'
+import os, subprocess, sys, time, json, glob
+sluice, out, small, large, repo = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+sys.path.insert(0, os.path.join(repo, "bench"))
+import e2e
+
+class A:  # the subset of e2e's arguments its helpers use
+    format = "cri"; workers = 1; buffer_limit = "16m"; chunk_limit = "4m"; flush_threads = 2
+    kafka_broker = None
+
+res = {}
+for n in (small, large):
+    d = os.path.join(out, "c%d" % n, "var", "log", "containers")
+    files = sorted(glob.glob(d + "/*.log"))
+    records, lines = e2e.count_records(d, files, "cri")
+    run = os.path.join(out, "run%d" % n)
+    os.makedirs(run, exist_ok=True)
+    h = e2e.Helpers(A, run, {"es": files})
+    try:
+        conf = os.path.join(run, "sluice.conf")
+        with open(conf, "w") as f:
+            f.write(e2e.sluice_config("es", A, run, d + "/*.log", h))
+        cg = os.path.join(out, "callgrind.%d.out" % n)
+        sizes = {os.path.realpath(f): os.path.getsize(f) for f in files}
+        r = e2e.run_process(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg,
+                             sluice, "-c", conf, "--log-level", "warn"],
+                            lambda: e2e.pos_done(run, sizes), 600, log_path=os.path.join(run, "valgrind.log"))
+        docs = h.es_docs()
+    finally:
+        h.stop()
+    ir = 0
+    for cgf in glob.glob(cg + "*"):  # one file unless threads are separated
+        with open(cgf) as f:
+            for line in f:
+                if line.startswith(("summary:", "totals:")):
+                    ir += int(line.split()[1])
+                    break
+    res[n] = (ir, records, docs, r["timed_out"])
+    print("%6d lines: %d records, %d documents at the sink, %d instructions%s" %
+          (n, records, docs, ir, " (TIMED OUT)" if r["timed_out"] else ""), flush=True)
+(i1, r1, _, _), (i2, r2, _, _) = res[small], res[large]
+print("instructions per record (tail+cri+kubernetes+ES bulk): %.0f" % ((i2 - i1) / (r2 - r1)))
+print("start-up + shutdown (extrapolated to 0 records): %.1f M instructions" % ((i1 - (i2 - i1) / (r2 - r1) * r1) / 1e6))
+EOF
+cg=$(ls "$out"/callgrind."$large".out* | head -1)
+callgrind_annotate --inclusive=no "$cg" 2>/dev/null | head -60 > "$out/large.ann" || true
+echo "top functions (self) of the $large-line run: $out/large.ann"
+sed -n '1,45p' "$out/large.ann" | grep -E '^ *[0-9,]+ ' | head -25
