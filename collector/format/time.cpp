@@ -618,6 +618,7 @@ bool parse_epoch(std::string_view text, bool allow_fraction, EventTime& out) {
     char* e = nullptr;
     double x = std::strtod(s.c_str(), &e);
     if (!e || *e != '\0') return false;
+    if (!(x > -9.2e18 && x < 9.2e18)) return false;  // beyond int64 seconds (or inf): invalid
     double fl = x < 0 ? -static_cast<double>(static_cast<int64_t>(-x) + 1) : static_cast<double>(static_cast<int64_t>(x));
     if (x >= 0) fl = static_cast<double>(static_cast<int64_t>(x));
     out.sec = static_cast<int64_t>(fl);

@@ -323,7 +323,8 @@ class JsonParser final : public Parser {
         // Fluentd yields each object of a top-level array as a record.
         od::array arr;
         err = doc.get_array().get(arr);
-        for (auto el : arr) {
+        // Not iterated when get_array failed: begin() on an invalid array is undefined.
+        if (!err) for (auto el : arr) {
           if (err) break;
           od::object obj;
           err = el.get_object().get(obj);

@@ -136,6 +136,14 @@ int64_t ruby_to_i(std::string_view s) {
   return neg ? -static_cast<int64_t>(v) : static_cast<int64_t>(v);
 }
 
+// Float#to_i into int64: truncated, saturated beyond the range (as ruby_to_i), NaN as 0.
+static int64_t float_to_i(double d) {
+  if (!(d == d)) return 0;
+  if (d >= 9223372036854775807.0) return INT64_MAX;
+  if (d <= -9223372036854775808.0) return INT64_MIN;
+  return static_cast<int64_t>(d);
+}
+
 double ruby_to_f(std::string_view s) {
   std::string tmp(s.substr(0, std::min<size_t>(s.size(), 64)));
   char* end = nullptr;
@@ -297,7 +305,7 @@ void ValueConverter::apply(Batch& batch, size_t first) const {
             f.value = Value::of_string(batch.arena.copy(text));
           break;
         case Rule::Integer:
-          if (f.value.kind == ValueKind::Float) f.value = Value::of_int(static_cast<int64_t>(f.value.real));
+          if (f.value.kind == ValueKind::Float) f.value = Value::of_int(float_to_i(f.value.real));
           else if (f.value.kind != ValueKind::Int) f.value = Value::of_int(ruby_to_i(text));
           break;
         case Rule::Float:
