@@ -346,10 +346,12 @@ class ElasticsearchOutput : public Output {
           size_t dot = number.find('.');
           if (dot != std::string_view::npos) minor = atoi(std::string(number.substr(dot + 1)).c_str());
           const std::string* product = r.header("X-elastic-product");
+          // elasticsearch-ruby refuses such a server; sluice warns and goes on.
           if ((major > 7 || (major == 7 && minor >= 14)) &&
               (!product || *product != "Elasticsearch"))
-            problem = "the server is not Elasticsearch (no `X-elastic-product: Elasticsearch` "
-                      "header)";
+            log::warn("output " + id_ + ": the server says version " + std::string(number) +
+                      " but sends no `X-elastic-product: Elasticsearch` header; "
+                      "it may not be Elasticsearch");
         }
       }
       if (problem.empty()) {
