@@ -366,6 +366,7 @@ FrameScanner::Status FrameScanner::scan(std::string_view data, uint64_t& frame_l
 bool FrameDecoder::decode(std::string_view frame, Batch& batch, FrameInfo& info,
                           std::string& error) {
   info = FrameInfo{};
+  if (inflated_.capacity() > (16u << 20)) std::string().swap(inflated_);  // after a huge frame
   Reader r(frame, limits_.max_depth);
   Head h;
   if (!r.head(h)) {

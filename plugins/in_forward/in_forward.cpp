@@ -318,6 +318,7 @@ class ForwardInput : public Input {
     if (c->closing) return;
     if (c->start == c->buf.size()) {
       c->buf.clear();
+      if (c->buf.capacity() > (1u << 20)) std::string().swap(c->buf);  // after a large frame
       c->start = 0;
     } else if (c->start >= (64u << 10) && c->start * 2 >= c->buf.size()) {
       c->buf.erase(0, c->start);
