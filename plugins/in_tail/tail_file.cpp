@@ -24,7 +24,7 @@ TailFile::TailFile(TailInput& owner, std::string path, int fd, FileIdentity id, 
       parser_(std::move(parser)),
       tracker_(offset),
       file_offset_(offset) {
-  buf_.resize(owner.config().read_block_size);
+  block_size_ = owner.config().read_block_size;
   tracker_.on_commit = [this](uint64_t committed) {
     owner_.on_commit(this, committed);
   };
@@ -36,7 +36,7 @@ TailFile::~TailFile() {
 
 void TailFile::restart_from_zero() {
   log::info("detected truncation of " + path_ + "; reading it again from the start");
-  buf_len_ = 0;
+  carry_.clear();
   file_offset_ = 0;
   skipping_long_line_ = false;
   tracker_.reset(0);
@@ -90,7 +90,7 @@ bool TailFile::reopen_renamed() {
 bool TailFile::check_truncated() {
   struct stat st;
   if (fd_ < 0 || fstat(fd_, &st) != 0) return false;
-  if (static_cast<uint64_t>(st.st_size) >= file_offset_ + buf_len_) return false;
+  if (static_cast<uint64_t>(st.st_size) >= file_offset_ + carry_.size()) return false;
   restart_from_zero();
   return true;
 }
@@ -98,49 +98,60 @@ bool TailFile::check_truncated() {
 bool TailFile::has_unread_bytes() const {
   struct stat st;
   if (fd_ < 0) return ::stat(path_.c_str(), &st) == 0 && static_cast<uint64_t>(st.st_ino) == id_.ino &&
-                      static_cast<uint64_t>(st.st_size) > file_offset_ + buf_len_;
-  return fstat(fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) > file_offset_ + buf_len_;
+                      static_cast<uint64_t>(st.st_size) > file_offset_ + carry_.size();
+  return fstat(fd_, &st) == 0 && static_cast<uint64_t>(st.st_size) > file_offset_ + carry_.size();
+}
+
+Batch& TailFile::start_batch() {
+  Batch& batch = owner_.scratch().batch;
+  batch.clear();
+  batch.tag = tag_;
+  batch.stream_id = stream_id_;
+  batch.source_path = path_;
+  return batch;
 }
 
 TailFile::ReadResult TailFile::read_block() {
   const size_t max_line =
       owner_.config().max_line_size ? owner_.config().max_line_size : TailInput::kHardMaxLine;
-  if (buf_len_ == buf_.size()) {
+  if (carry_.size() >= block_size_) {
     // A line longer than the buffer: grow up to the line limit, then cut it.
-    if (buf_.size() < max_line) {
-      buf_.resize(std::min(buf_.size() * 2, max_line));
+    if (block_size_ < max_line) {
+      block_size_ = std::min(block_size_ * 2, max_line);
     } else {
       log::warn_once("long-line:" + path_, "line longer than " + std::to_string(max_line) +
                                                " bytes in " + path_ + " at offset " +
                                                std::to_string(file_offset_) +
                                                "; shipping it truncated");
       owner_.count_truncated_line();
-      lines_.clear();
-      lines_.push_back(Line{{buf_.data(), buf_len_}, file_offset_});
-      batch_.clear();
-      batch_.tag = tag_;
-      batch_.stream_id = stream_id_;
-      batch_.source_path = path_;
-      size_t before = batch_.records.size();
-      parser_->parse(lines_, batch_);
+      std::vector<Line>& lines = owner_.scratch().lines;
+      lines.clear();
+      lines.push_back(Line{{carry_.data(), carry_.size()}, file_offset_});
+      Batch& batch = start_batch();
+      size_t before = batch.records.size();
+      parser_->parse(lines, batch);
       // Only the record of this line (a multiline parser may have emitted an earlier group).
-      if (batch_.records.size() > before && batch_.records.back().offset == file_offset_)
-        batch_.add_field("_truncated", Value::of_bool(true));
-      file_offset_ += buf_len_;
-      buf_len_ = 0;
+      if (batch.records.size() > before && batch.records.back().offset == file_offset_)
+        batch.add_field("_truncated", Value::of_bool(true));
+      file_offset_ += carry_.size();
       skipping_long_line_ = true;
       Claim* claim = tracker_.open(std::min(file_offset_, parser_->held_from()));
-      batch_.claim = claim;
-      owner_.count_records(batch_.records.size(), 0);
-      owner_.emitter().emit(batch_);
+      batch.claim = claim;
+      owner_.count_records(batch.records.size(), 0);
+      owner_.emitter().emit(batch);
       claim->release();
+      std::string().swap(carry_);
+      block_size_ = owner_.config().read_block_size;
       return ReadResult::More;
     }
   }
+  // The partial line first, then as much of the file as fits.
+  char* buf = owner_.read_buffer(block_size_);
+  size_t len = carry_.size();
+  if (len) std::memcpy(buf, carry_.data(), len);
   ssize_t n;
   do {
-    n = ::pread(fd_, buf_.data() + buf_len_, buf_.size() - buf_len_,
-                static_cast<off_t>(file_offset_ + buf_len_));
+    n = ::pread(fd_, buf + len, block_size_ - len, static_cast<off_t>(file_offset_ + len));
   } while (n < 0 && errno == EINTR);
   if (n < 0) {
     log::warn_once("read-error:" + path_, "cannot read " + path_ + ": " + std::strerror(errno));
@@ -155,22 +166,34 @@ TailFile::ReadResult TailFile::read_block() {
   at_eof_ = false;
   last_data_ms = uv_now(owner_.loop());
   last_active_ms = last_data_ms;
-  size_t scan_from = buf_len_;
-  buf_len_ += static_cast<size_t>(n);
+  size_t scan_from = len;
+  len += static_cast<size_t>(n);
 
   // Find the last newline: everything before it is complete lines.
-  const char* base = buf_.data();
-  const char* last_nl = static_cast<const char*>(memrchr(base + scan_from, '\n', buf_len_ - scan_from));
-  if (!last_nl) return ReadResult::More;
-  emit_lines(static_cast<size_t>(last_nl - base) + 1);
+  const char* last_nl = static_cast<const char*>(memrchr(buf + scan_from, '\n', len - scan_from));
+  if (!last_nl) {
+    carry_.assign(buf, len);
+    return ReadResult::More;
+  }
+  size_t consumed_end = static_cast<size_t>(last_nl - buf) + 1;
+  emit_lines(buf, consumed_end);
+  // Keep the incomplete tail for the next read (the shared buffer is not ours after this call).
+  carry_.assign(buf + consumed_end, len - consumed_end);
+  file_offset_ += consumed_end;
+  // A read size grown for one long line goes back to normal once the line is done; so does the
+  // memory of a long partial line.
+  if (block_size_ > owner_.config().read_block_size && carry_.size() <= owner_.config().read_block_size) {
+    block_size_ = owner_.config().read_block_size;
+    if (carry_.capacity() > 4 * carry_.size() + 4096) carry_.shrink_to_fit();
+  }
   return ReadResult::More;
 }
 
-void TailFile::emit_lines(size_t consumed_end) {
-  const char* base = buf_.data();
+void TailFile::emit_lines(const char* base, size_t consumed_end) {
   const char* p = base;
   const char* end = base + consumed_end;
-  lines_.clear();
+  std::vector<Line>& lines = owner_.scratch().lines;
+  lines.clear();
   if (skipping_long_line_) {
     // The rest of a line that was already shipped truncated.
     const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
@@ -182,40 +205,23 @@ void TailFile::emit_lines(size_t consumed_end) {
     size_t len = static_cast<size_t>(nl - p);
     // Ruby's chomp, as Fluentd applies it, also drops a \r before the \n.
     if (len > 0 && p[len - 1] == '\r') --len;
-    lines_.push_back(Line{{p, len}, file_offset_ + static_cast<uint64_t>(p - base)});
+    lines.push_back(Line{{p, len}, file_offset_ + static_cast<uint64_t>(p - base)});
     p = nl + 1;
   }
-  batch_.clear();
-  batch_.tag = tag_;
-  batch_.stream_id = stream_id_;
-  batch_.source_path = path_;
+  Batch& batch = start_batch();
   if (!owner_.config().path_key.empty())
-    batch_.common_fields.push_back({owner_.config().path_key, Value::of_string(path_)});
-  if (!lines_.empty()) parser_->parse(lines_, batch_);
+    batch.common_fields.push_back({owner_.config().path_key, Value::of_string(path_)});
+  if (!lines.empty()) parser_->parse(lines, batch);
   uint64_t end_offset = file_offset_ + consumed_end;
   Claim* claim = tracker_.open(std::min(end_offset, parser_->held_from()));
-  batch_.claim = claim;
-  owner_.count_records(batch_.records.size(), consumed_end);
-  owner_.emitter().emit(batch_);
+  batch.claim = claim;
+  owner_.count_records(batch.records.size(), consumed_end);
+  owner_.emitter().emit(batch);
   claim->release();
-
-  // Keep the incomplete tail for the next read.
-  size_t rest = buf_len_ - consumed_end;
-  if (rest) std::memmove(buf_.data(), base + consumed_end, rest);
-  buf_len_ = rest;
-  file_offset_ = end_offset;
-  // A buffer grown for one long line goes back to its normal size once the line is done.
-  if (buf_.size() > owner_.config().read_block_size && buf_len_ <= owner_.config().read_block_size) {
-    buf_.resize(owner_.config().read_block_size);
-    buf_.shrink_to_fit();
-  }
 }
 
 void TailFile::flush_parser() {
-  batch_.clear();
-  batch_.tag = tag_;
-  batch_.stream_id = stream_id_;
-  batch_.source_path = path_;
+  Batch& batch_ = start_batch();
   parser_->flush(batch_);
   if (batch_.records.empty()) return;
   Claim* claim = tracker_.open(file_offset_);

@@ -75,7 +75,8 @@ class TailFile {
   uv_fs_event_t* watcher = nullptr;
 
  private:
-  void emit_lines(size_t consumed_end);
+  void emit_lines(const char* base, size_t consumed_end);
+  Batch& start_batch();
 
   TailInput& owner_;
   std::string path_;
@@ -86,13 +87,14 @@ class TailFile {
   std::unique_ptr<Parser> parser_;
   DeliveryTracker tracker_;
 
-  std::vector<char> buf_;
-  size_t buf_len_ = 0;
-  uint64_t file_offset_;  // offset of buf_[0]
+  // The incomplete last line of the previous read (the bytes from file_offset_). Blocks are read
+  // into the input's shared read buffer and batches built in its shared batch, so a file costs
+  // its partial line, not a block-sized buffer and a batch's capacity (10,000 idle files).
+  std::string carry_;
+  size_t block_size_ = 0;  // bytes per read; doubled while one line is longer
+  uint64_t file_offset_;   // offset of carry_[0]
   bool skipping_long_line_ = false;
   bool at_eof_ = false;
-  std::vector<Line> lines_;
-  Batch batch_;
 };
 
 }  // namespace sluice

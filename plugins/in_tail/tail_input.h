@@ -3,6 +3,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <memory>
@@ -67,6 +68,23 @@ class TailInput : public Input {
 
   static constexpr size_t kHardMaxLine = 32 * 1024 * 1024;
 
+  // Storage every file of this input reads and parses through, one file at a time on the loop:
+  // the read buffer (grown for long lines, given back after), the line list and the batch.
+  struct ReadScratch {
+    std::vector<char> buf;
+    std::vector<Line> lines;
+    Batch batch;
+  };
+  ReadScratch& scratch() { return scratch_; }
+  // The shared read buffer with at least `size` bytes (its contents are not kept).
+  char* read_buffer(size_t size) {
+    if (scratch_.buf.size() < size || scratch_.buf.size() > std::max(size, config_.read_block_size)) {
+      std::vector<char>().swap(scratch_.buf);
+      scratch_.buf.resize(size);
+    }
+    return scratch_.buf.data();
+  }
+
  private:
   void discover();
   std::vector<std::string> expand_paths() const;
@@ -119,6 +137,7 @@ class TailInput : public Input {
   Counter& bytes_;
   Counter& truncated_lines_;
   Counter& rotations_;
+  ReadScratch scratch_;
 };
 
 }  // namespace sluice
