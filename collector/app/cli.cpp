@@ -13,8 +13,9 @@ const char* usage() {
       --parser auto|cri|docker|json|none   line format (default auto: CRI or docker per line)
       --from-head                          read files from their start
       --tag TAG                            tag (default tail.*; * expands to the path)
-      --to TARGET                          where records go (default stdout):
-                                           stdout, null, file:PATH, kafka://BROKER[/TOPIC]
+      --to TARGET                          where records go (default stdout): stdout, null,
+                                           file:PATH, es://HOST[:PORT][/INDEX] (ess:// for
+                                           https), kafka://BROKER[/TOPIC], forward://HOST[:PORT]
       --pos-file FILE                      remember positions across runs
       --exit-on-eof                        read to the end, flush, exit 0
   sluice plugins                           list supported plugins and their parameters
@@ -112,25 +113,68 @@ bool tail_config(const CliOptions& o, std::string& config, std::string& error) {
            "\n  refresh_interval 1\n";
   if (!o.pos_file.empty()) config += "  pos_file " + quoted(o.pos_file) + "\n";
   config += "  <parse>\n    @type " + quoted(parser) + "\n  </parse>\n</source>\n";
+  return match_block(o.to, config, error);
+}
+
+bool match_block(const std::string& to, std::string& config, std::string& error) {
+  // HOST:PORT with a default port; false when the host is missing.
+  auto host_port = [](const std::string& s, const char* default_port, std::string& host,
+                      std::string& port) {
+    size_t colon = s.rfind(':');
+    if (colon != std::string::npos && s.find(']', colon) != std::string::npos) colon = std::string::npos;
+    host = s.substr(0, colon);
+    port = colon == std::string::npos ? default_port : s.substr(colon + 1);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    return !host.empty() && !port.empty();
+  };
   config += "<match **>\n";
-  if (o.to == "stdout") {
+  if (to == "stdout") {
     config += "  @type stdout\n";
-  } else if (o.to == "null") {
+  } else if (to == "null") {
     config += "  @type null\n";
-  } else if (o.to.rfind("file:", 0) == 0 && o.to.size() > 5) {
-    config += "  @type file\n  path " + quoted(o.to.substr(5)) +
+  } else if (to.rfind("file:", 0) == 0 && to.size() > 5) {
+    config += "  @type file\n  path " + quoted(to.substr(5)) +
               "\n  append true\n  add_path_suffix false\n  <buffer []>\n    flush_interval 1s\n  </buffer>\n";
-  } else if (o.to.rfind("kafka://", 0) == 0 && o.to.size() > 8) {
+  } else if (to.rfind("kafka://", 0) == 0 && to.size() > 8) {
     // kafka://BROKER[,BROKER...][/TOPIC]; without a topic the tag is the topic.
-    std::string rest = o.to.substr(8);
+    std::string rest = to.substr(8);
     size_t slash = rest.find('/');
     std::string brokers = rest.substr(0, slash);
     std::string topic = slash == std::string::npos ? "" : rest.substr(slash + 1);
     config += "  @type kafka2\n  brokers " + quoted(brokers) + "\n";
     if (!topic.empty()) config += "  default_topic " + quoted(topic) + "\n";
     config += "  close_timeout 10s\n  <format>\n    @type json\n  </format>\n";
+  } else if (to.rfind("es://", 0) == 0 || to.rfind("ess://", 0) == 0) {
+    // es://HOST[:PORT][/INDEX] (ess:// for https); without an index, logstash-YYYY.MM.DD.
+    bool tls = to.rfind("ess://", 0) == 0;
+    std::string rest = to.substr(tls ? 6 : 5), index, host, port;
+    if (size_t slash = rest.find('/'); slash != std::string::npos) {
+      index = rest.substr(slash + 1);
+      rest = rest.substr(0, slash);
+    }
+    if (!host_port(rest, "9200", host, port)) {
+      error = "es:// needs a host, as es://HOST[:PORT][/INDEX]";
+      return false;
+    }
+    config += "  @type elasticsearch\n  host " + quoted(host) + "\n  port " + quoted(port) + "\n";
+    if (tls) config += "  scheme https\n";
+    config += index.empty() ? std::string("  logstash_format true\n") : "  index_name " + quoted(index) + "\n";
+    config += "  include_tag_key true\n  include_timestamp true\n  deterministic_id true\n"
+              "  <buffer>\n    flush_mode immediate\n    retry_wait 1s\n    retry_max_interval 5s\n"
+              "    retry_forever true\n  </buffer>\n";
+  } else if (to.rfind("forward://", 0) == 0) {
+    std::string host, port;
+    if (!host_port(to.substr(10), "24224", host, port)) {
+      error = "forward:// needs a host, as forward://HOST[:PORT]";
+      return false;
+    }
+    config += "  @type forward\n  require_ack_response true\n  ack_response_timeout 30s\n"
+              "  <server>\n    host " + quoted(host) + "\n    port " + quoted(port) +
+              "\n  </server>\n  <buffer>\n    flush_interval 1s\n  </buffer>\n";
   } else {
-    error = "unknown --to target '" + o.to + "' (stdout, file:PATH, kafka://BROKER/TOPIC or null)";
+    error = "unknown --to target '" + to +
+            "' (stdout, null, file:PATH, es://HOST[:PORT][/INDEX], kafka://BROKER[/TOPIC], "
+            "forward://HOST[:PORT])";
     return false;
   }
   config += "</match>\n";

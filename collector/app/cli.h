@@ -27,6 +27,8 @@ const char* usage();
 // The configuration `sluice tail` runs, in Fluentd syntax. Returns false with `error` set for an
 // unknown --to target.
 bool tail_config(const CliOptions& options, std::string& config, std::string& error);
+// The `<match **>` block for a `--to` target.
+bool match_block(const std::string& to, std::string& config, std::string& error);
 // The embedded default configuration (tails the bundled samples to stdout).
 std::string default_config();
 

@@ -3,6 +3,43 @@ import json
 
 from harness import SluiceTestCase, cri_line, main, run, text
 from kafka_support import MockKafka, available as kafka_available
+from es_support import EsServer
+
+
+class EsTargetTest(SluiceTestCase):
+    def test_ships_a_file_to_elasticsearch_and_exits(self):
+        es = EsServer(self.dir).start()
+        try:
+            log = self.write("a.log", "".join(cri_line(i) for i in range(30)))
+            r = run(["tail", log, "--parser", "cri", "--tag", "app",
+                     "--to", "es://127.0.0.1:%d/applogs" % es.port, "--exit-on-eof"], timeout=60)
+            self.assertEqual(r.returncode, 0, text(r.stderr)[-2000:])
+            docs = es.docs()
+            self.assertEqual(list(docs), ["applogs"])
+            got = [d["_source"] for d in docs["applogs"]]
+            self.assertEqual(sorted(d["message"] for d in got), sorted("line %d" % i for i in range(30)))
+            self.assertEqual(got[0]["tag"], "app")
+            self.assertIn("@timestamp", got[0])
+        finally:
+            es.stop()
+
+
+class ForwardTargetTest(SluiceTestCase):
+    def test_ships_a_file_to_a_forward_server_and_exits(self):
+        import test_forward
+        recv = test_forward.Receiver("ack")
+        try:
+            log = self.write("a.log", "".join(cri_line(i) for i in range(20)))
+            r = run(["tail", log, "--parser", "cri", "--tag", "fw",
+                     "--to", "forward://127.0.0.1:%d" % recv.port, "--exit-on-eof"], timeout=60)
+            self.assertEqual(r.returncode, 0, text(r.stderr)[-2000:])
+            got = recv.delivered()
+            self.assertEqual(sorted(rec["message"] for _, _, rec in got),
+                             sorted("line %d" % i for i in range(20)))
+            self.assertEqual({tag for tag, _, _ in got}, {"fw"})
+            self.assertEqual(recv.errors, [])
+        finally:
+            recv.stop()
 
 
 class KafkaTargetTest(SluiceTestCase):
