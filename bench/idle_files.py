@@ -114,6 +114,7 @@ def main():
                 sys.exit("only %d of %d files followed after 300 s" % (n, a.files))
             time.sleep(0.1)
         ready = time.monotonic() - t0
+        print("sluice pid %d: all %d files followed; measuring" % (p.pid, a.files), flush=True)
         cpu_start = cpu_of(p.pid)
         time.sleep(1)  # let the last position write and start-up work settle
         c0, w0 = cpu_of(p.pid), time.monotonic()

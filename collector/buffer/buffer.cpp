@@ -30,29 +30,10 @@ std::string trim(std::string s) {
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
 }
 
-ParamSpec P(std::string name, ParamType t, std::string def, std::string doc) {
-  ParamSpec p;
-  p.name = std::move(name);
-  p.type = t;
-  p.default_value = std::move(def);
-  p.doc = std::move(doc);
-  return p;
-}
-ParamSpec Opt(std::string name, ParamType t, std::string doc) {
-  ParamSpec p = P(std::move(name), t, "", std::move(doc));
-  p.has_default = false;
-  return p;
-}
-ParamSpec E(std::string name, std::string def, std::vector<std::string> choices, std::string doc) {
-  ParamSpec p = P(std::move(name), ParamType::Enum, std::move(def), std::move(doc));
-  p.choices = std::move(choices);
-  return p;
-}
-ParamSpec Ign(std::string name, ParamType t, std::string doc) {
-  ParamSpec p = Opt(std::move(name), t, std::move(doc));
-  p.ignored = true;
-  return p;
-}
+constexpr auto& P = spec::with_default;
+constexpr auto& Opt = spec::optional;
+constexpr auto& E = spec::choice;
+constexpr auto& Ign = spec::ignored;
 
 PluginSpec make_spec(bool file) {
   PluginSpec s;
@@ -585,6 +566,11 @@ std::string& Buffer::begin_record(std::string_view tag, EventTime time, std::str
     claim->retain();
     c->claims.push_back(claim);
   }
+  // A chunk that outgrows its first MiB is being filled by a busy stream: give it its whole
+  // limit at once instead of doubling (each doubling copies the payload: 7 MiB for an 8 MiB chunk).
+  if (c->payload.capacity() - c->payload.size() < (64u << 10) && c->payload.size() >= (512u << 10) &&
+      c->payload.capacity() < config_.chunk_limit_size + (64u << 10))
+    c->payload.reserve(config_.chunk_limit_size + (64u << 10));
   cur_ = c;
   cur_start_ = c->payload.size();
   cur_claim_ = claim;

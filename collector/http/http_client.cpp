@@ -308,19 +308,24 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     }
 
     // Body
-    if (r.gzip_body && !r.body.empty()) {
+    if (r.gzip_body && !r.body_view.empty()) {
+      r.body = gzip_compress(r.body_view);
+      r.body_view = {};
+      r.headers.emplace_back("Content-Encoding", "gzip");
+    } else if (r.gzip_body && !r.body.empty()) {
       r.body = gzip_compress(r.body);
       r.headers.emplace_back("Content-Encoding", "gzip");
     }
+    const std::string_view body = r.body_view.empty() ? std::string_view(r.body) : r.body_view;
     if (r.method == "GET") {
       curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
     } else if (r.method == "HEAD") {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
     } else {
-      if (r.method == "POST" || !r.body.empty()) {
+      if (r.method == "POST" || !body.empty()) {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, r.body.data());
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(r.body.size()));
+        curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
+        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
       }
       if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
     }

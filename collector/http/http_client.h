@@ -42,6 +42,9 @@ struct HttpRequest {
   std::string url;
   HeaderList headers;  // sent as given; a header with an empty value removes libcurl's default
   std::string body;
+  // When not empty, sent instead of `body`, without a copy: the caller keeps these bytes alive
+  // and unchanged until the response callback has run (e.g. a buffer chunk in flight).
+  std::string_view body_view;
   long timeout_ms = 30000;         // whole request; 0: none
   long connect_timeout_ms = 10000; // 0: libcurl's default
   TlsOptions tls;

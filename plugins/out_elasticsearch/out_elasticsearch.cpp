@@ -414,10 +414,11 @@ class ElasticsearchOutput : public Output {
       req.body = http::gzip_compress(body, s_.compression_level);
       req.headers.emplace_back("Content-Encoding", "gzip");
     } else {
-      req.body.assign(body);
+      // No copy: the chunk stays in flight (alive, unchanged) until the response has run.
+      req.body_view = body;
     }
     bump(*m_requests_);
-    bump(*m_wire_bytes_, req.body.size());
+    bump(*m_wire_bytes_, req.body_view.empty() ? req.body.size() : req.body_view.size());
     std::weak_ptr<bool> alive = alive_;
     Host* hp = &h;
     client_->send(std::move(req), [this, alive, job, hp, b = b, e = e, items](http::HttpResponse r) {
@@ -650,25 +651,9 @@ class ElasticsearchOutput : public Output {
   Counter* m_refused_;
 };
 
-ParamSpec P(std::string name, ParamType t, std::string def, std::string doc) {
-  ParamSpec p;
-  p.name = std::move(name);
-  p.type = t;
-  p.default_value = std::move(def);
-  p.doc = std::move(doc);
-  return p;
-}
-ParamSpec Opt(std::string name, ParamType t, std::string doc, bool secret = false) {
-  ParamSpec p = P(std::move(name), t, "", std::move(doc));
-  p.has_default = false;
-  p.secret = secret;
-  return p;
-}
-ParamSpec Ign(std::string name, ParamType t, std::string doc) {
-  ParamSpec p = Opt(std::move(name), t, std::move(doc));
-  p.ignored = true;
-  return p;
-}
+constexpr auto& P = spec::with_default;
+constexpr auto& Opt = spec::optional;
+constexpr auto& Ign = spec::ignored;
 
 PluginSpec es_spec() {
   PluginSpec s{"output", "elasticsearch",
@@ -692,8 +677,8 @@ PluginSpec es_spec() {
       scheme,
       Opt("path", ParamType::String, "Path prefix of the REST API."),
       Opt("user", ParamType::String, "Basic auth user."),
-      Opt("password", ParamType::String, "Basic auth password.", true),
-      Opt("api_key", ParamType::String, "Sent as `Authorization: ApiKey base64(api_key)`.", true),
+      spec::secret("password", ParamType::String, "Basic auth password."),
+      spec::secret("api_key", ParamType::String, "Sent as `Authorization: ApiKey base64(api_key)`."),
       P("ssl_verify", ParamType::Bool, "true", "Verify the server certificate and host name."),
       Opt("ca_file", ParamType::String, "CA bundle (PEM)."),
       Opt("client_cert", ParamType::String, "Client certificate (PEM)."),
