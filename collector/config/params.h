@@ -52,6 +52,16 @@ struct RegexpValue {
   bool multiline = false;    // /.../m (Ruby's m: `.` matches newlines)
 };
 
+// Builders for PluginSpec parameter lists.
+namespace spec {
+ParamSpec with_default(std::string name, ParamType type, std::string default_value, std::string doc);
+ParamSpec optional(std::string name, ParamType type, std::string doc);  // no default
+ParamSpec secret(std::string name, ParamType type, std::string doc);    // optional, never echoed
+ParamSpec ignored(std::string name, ParamType type, std::string doc);   // accepted, ignored
+ParamSpec choice(std::string name, std::string default_value, std::vector<std::string> choices,
+                 std::string doc);
+}  // namespace spec
+
 // Parameters every directive takes, handled by the core.
 bool is_system_param(const std::string& key);
 

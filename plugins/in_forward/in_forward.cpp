@@ -467,24 +467,9 @@ class ForwardInput : public Input {
   Counter& m_invalid_events_;
 };
 
-ParamSpec P(std::string name, ParamType t, std::string def, std::string doc) {
-  ParamSpec p;
-  p.name = std::move(name);
-  p.type = t;
-  p.default_value = std::move(def);
-  p.doc = std::move(doc);
-  return p;
-}
-ParamSpec Opt(std::string name, ParamType t, std::string doc) {
-  ParamSpec p = P(std::move(name), t, "", std::move(doc));
-  p.has_default = false;
-  return p;
-}
-ParamSpec Ign(std::string name, ParamType t, std::string doc) {
-  ParamSpec p = Opt(std::move(name), t, std::move(doc));
-  p.ignored = true;
-  return p;
-}
+constexpr auto& P = spec::with_default;
+constexpr auto& Opt = spec::optional;
+constexpr auto& Ign = spec::ignored;
 
 PluginSpec forward_spec() {
   PluginSpec s{"input", "forward",

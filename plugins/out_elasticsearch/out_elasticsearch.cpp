@@ -15,6 +15,7 @@
 #include "buffer/buffer.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "format/base64.h"
 #include "es_format.h"
 #include "es_response.h"
 #include "format/json.h"
@@ -114,31 +115,6 @@ std::vector<Host> parse_hosts(const std::string& text, const std::string& scheme
   return out;
 }
 
-std::string base64(std::string_view in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += t[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
 
 struct Settings {
   std::vector<Host> hosts;
@@ -295,7 +271,7 @@ class ElasticsearchOutput : public Output {
     req.user = h.user;
     req.password = h.password;
     req.headers.emplace_back("Accept", "*/*");
-    if (!s_.api_key.empty()) req.headers.emplace_back("Authorization", "ApiKey " + base64(s_.api_key));
+    if (!s_.api_key.empty()) req.headers.emplace_back("Authorization", "ApiKey " + base64_encode(s_.api_key));
     for (auto& kv : s_.custom_headers) req.headers.push_back(kv);
     return req;
   }

@@ -15,6 +15,7 @@
 #include "buffer/buffer.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "format/base64.h"
 #include "format/msgpack.h"
 #include "http/http_client.h"
 #include "../in_forward/forward_decoder.h"
@@ -53,32 +54,8 @@ struct Settings {
   bool time_as_integer = false;
 };
 
-std::string base64_nl(std::string_view in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += t[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += '=';
-  }
-  out += '\n';  // Ruby's Base64.encode64, as Fluentd sends it
-  return out;
-}
+// Ruby's Base64.encode64, as Fluentd sends chunk ids: with a trailing newline.
+std::string base64_nl(std::string_view in) { return base64_encode(in) + '\n'; }
 
 }  // namespace
 
@@ -624,24 +601,9 @@ class ForwardOutput : public Output {
   Counter& m_refused_;
 };
 
-ParamSpec P(std::string name, ParamType t, std::string def, std::string doc) {
-  ParamSpec p;
-  p.name = std::move(name);
-  p.type = t;
-  p.default_value = std::move(def);
-  p.doc = std::move(doc);
-  return p;
-}
-ParamSpec Opt(std::string name, ParamType t, std::string doc) {
-  ParamSpec p = P(std::move(name), t, "", std::move(doc));
-  p.has_default = false;
-  return p;
-}
-ParamSpec Ign(std::string name, ParamType t, std::string doc) {
-  ParamSpec p = Opt(std::move(name), t, std::move(doc));
-  p.ignored = true;
-  return p;
-}
+constexpr auto& P = spec::with_default;
+constexpr auto& Opt = spec::optional;
+constexpr auto& Ign = spec::ignored;
 
 PluginSpec forward_out_spec() {
   PluginSpec s{"output", "forward",
