@@ -243,6 +243,7 @@ size_t parse_int(const char* p, const char* end, int max, int64_t& out, bool all
   const char* digits = s;
   int64_t v = 0;
   while (s < end && digit(*s) && s - digits < max) {
+    if (v > (INT64_MAX - (*s - '0')) / 10) return 0;  // beyond int64 (a 19-digit %s): no number
     v = v * 10 + (*s - '0');
     ++s;
   }

@@ -50,5 +50,17 @@ TEST(FuzzRegressions, EpochTimeWithHugeExponentIsInvalid) {
   EXPECT_EQ(t.sec, 1714564800);
 }
 
+// `%s` reads up to 19 digits; those beyond int64 overflowed the accumulator (undefined). Such a
+// number is not a time now.
+TEST(FuzzRegressions, EpochSecondsBeyondInt64AreInvalid) {
+  EventTime t;
+  TimeParser p("%s", TimeParser::Type::String, true);
+  EXPECT_FALSE(p.parse("9999999999999999999", t));
+  ASSERT_TRUE(p.parse("9223372036854775807", t));
+  EXPECT_EQ(t.sec, INT64_MAX);
+  TimeParser q("%s.%6N", TimeParser::Type::String, true);
+  EXPECT_FALSE(q.parse("9999999999999999999999999999992024-05-01T12:00:00.738415629Z", t));
+}
+
 }  // namespace
 }  // namespace sluice
