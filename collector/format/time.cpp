@@ -8,6 +8,7 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -290,7 +291,7 @@ bool strptime_fields(std::string_view fmt, std::string_view text, Fields& f) {
     // Width prefix for %N (%3N, %6N, %9N) and the ':' of %:z.
     int width = 0;
     while (digit(spec) && i < fmt.size()) {
-      width = width * 10 + (spec - '0');
+      width = std::min(width * 10 + (spec - '0'), 1024);  // saturated: no overflow on %99...9N
       spec = fmt[i++];
     }
     bool colon = false;
@@ -835,7 +836,8 @@ void append_time(std::string& out, EventTime t, std::string_view format, bool ut
     int width = -1;
     if (spec >= '0' && spec <= '9') {
       width = 0;
-      while (i < format.size() && format[i] >= '0' && format[i] <= '9') width = width * 10 + (format[i++] - '0');
+      while (i < format.size() && format[i] >= '0' && format[i] <= '9')
+        width = std::min(width * 10 + (format[i++] - '0'), 1024);  // saturated, as in strptime
       if (i >= format.size()) {
         out.append(format.substr(start));
         break;

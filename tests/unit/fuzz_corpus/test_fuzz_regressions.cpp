@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 
 #include "../../../plugins/parser_none/parser_test_util.h"
 #include "format/time.h"
@@ -60,6 +62,21 @@ TEST(FuzzRegressions, EpochSecondsBeyondInt64AreInvalid) {
   EXPECT_EQ(t.sec, INT64_MAX);
   TimeParser q("%s.%6N", TimeParser::Type::String, true);
   EXPECT_FALSE(q.parse("9999999999999999999999999999992024-05-01T12:00:00.738415629Z", t));
+}
+
+// A width prefix with many digits (`%99999999999N`) overflowed an int in both strptime and
+// strftime (undefined); widths saturate at 1024 now.
+TEST(FuzzRegressions, HugeFormatWidthSaturates) {
+  std::string out;
+  append_time(out, EventTime{0, 5, false}, "%99999999999N", true);
+  EXPECT_EQ(out.size(), 1024u);
+  EXPECT_EQ(out.substr(0, 9), "000000005");
+  EventTime t;
+  try {
+    TimeParser p("%2122222222222222222222t%s", TimeParser::Type::String, true);
+    (void)p.parse("1714564800", t);
+  } catch (const std::invalid_argument&) {
+  }
 }
 
 }  // namespace
