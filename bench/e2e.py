@@ -450,6 +450,10 @@ def main():
     if args.compare and not args.compare_config:
         ap.error("--compare needs --compare-config")
     args.sluice = os.path.abspath(args.sluice)
+    if args.compare:
+        args.compare = shutil.which(args.compare) if os.sep not in args.compare else os.path.abspath(args.compare)
+        if not args.compare:
+            ap.error("--compare: no such binary")
     if not args.kafka_broker:
         args.kafka_broker = os.path.join(os.path.dirname(args.sluice), "kafka_mock_broker")
     pipelines = [p for p in args.pipelines.split(",") if p]
