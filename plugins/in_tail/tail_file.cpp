@@ -34,8 +34,26 @@ TailFile::~TailFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+bool TailFile::fingerprint(uint64_t& out) {
+  if (!has_fp_) {
+    if (fd_ < 0) return false;
+    char head[kFingerprintBytes];
+    ssize_t n = ::pread(fd_, head, sizeof head, 0);
+    if (n != static_cast<ssize_t>(sizeof head)) return false;
+    fp_ = std::hash<std::string_view>{}(std::string_view(head, sizeof head));
+    has_fp_ = true;
+  }
+  out = fp_;
+  return true;
+}
+
 void TailFile::restart_from_zero() {
   log::info("detected truncation of " + path_ + "; reading it again from the start");
+  if (has_fp_ && !fp_stale_) {
+    // A copy of the old content may still turn up (copytruncate): remember how far it was read.
+    fp_stale_ = true;
+    fp_offset_ = file_offset_ + carry_.size();
+  }
   carry_.clear();
   file_offset_ = 0;
   skipping_long_line_ = false;
@@ -168,6 +186,11 @@ TailFile::ReadResult TailFile::read_block() {
   last_active_ms = last_data_ms;
   size_t scan_from = len;
   len += static_cast<size_t>(n);
+  if (!has_fp_ && file_offset_ == 0 && len >= kFingerprintBytes && owner_.config().fingerprint_identity) {
+    // Taken before a truncation can replace the content it identifies.
+    fp_ = std::hash<std::string_view>{}(std::string_view(buf, kFingerprintBytes));
+    has_fp_ = true;
+  }
 
   // Find the last newline: everything before it is complete lines.
   const char* last_nl = static_cast<const char*>(memrchr(buf + scan_from, '\n', len - scan_from));

@@ -65,6 +65,13 @@ class TailFile {
   // closed); false when no such file exists any more.
   bool reopen_renamed();
   uint64_t last_active_ms = 0;
+
+  // Content identity for copy-based rotation (file_identity fingerprint): a hash of the first
+  // kFingerprintBytes, computed once the file has that many bytes. After a truncation it still
+  // describes the old content, with the offset that content was read to.
+  static constexpr size_t kFingerprintBytes = 1024;
+  bool fingerprint(uint64_t& out);
+  uint64_t fingerprint_read_offset() const { return fp_stale_ ? fp_offset_ : file_offset_; }
   TailInput& owner() { return owner_; }
 
   // Set once the path points elsewhere (rotated) or is gone (deleted): read to the end, wait for
@@ -92,7 +99,11 @@ class TailFile {
   // its partial line, not a block-sized buffer and a batch's capacity (10,000 idle files).
   std::string carry_;
   size_t block_size_ = 0;  // bytes per read; doubled while one line is longer
-  uint64_t file_offset_;   // offset of carry_[0]
+  uint64_t file_offset_;
+  bool has_fp_ = false;
+  bool fp_stale_ = false;
+  uint64_t fp_ = 0;
+  uint64_t fp_offset_ = 0;   // offset of carry_[0]
   bool skipping_long_line_ = false;
   bool at_eof_ = false;
 };

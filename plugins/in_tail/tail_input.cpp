@@ -73,6 +73,7 @@ TailInput::TailInput(PluginContext& ctx, const Params& params)
   if (params.has("limit_recently_modified"))
     config_.limit_recently_modified = params.seconds("limit_recently_modified");
   config_.multiline_flush_interval = params.seconds("multiline_flush_interval");
+  config_.fingerprint_identity = params.str("file_identity") == "fingerprint";
   config_.open_files_limit = static_cast<size_t>(std::max<int64_t>(0, params.integer("open_files_limit")));
   if (config_.refresh_interval <= 0)
     throw ConfigException(params.pos("refresh_interval"), "refresh_interval must be > 0");
@@ -229,6 +230,10 @@ void register_in_tail(Registry& registry) {
       {"enable_watch_timer", ParamType::Bool, "true", "Poll files every second."},
       {"enable_stat_watcher", ParamType::Bool, "true", "Use inotify to see appends at once."},
       {"read_block_size", ParamType::Size, "256k", "Bytes read per block."},
+      spec::choice("file_identity", "inode", {"inode", "fingerprint"},
+                   "inode: a file is its (device, inode). fingerprint: also recognise a file whose "
+                   "first 1 KiB equals a followed file's as its copy (copytruncate into a name "
+                   "the glob matches), and read it only from where the original was read to."),
       {"open_files_limit", ParamType::Integer, "0",
        "Most descriptors kept open (0: no limit); idle, fully delivered files give theirs back "
        "and are reopened when they change. Their inotify watch stays."},

@@ -36,6 +36,7 @@ struct TailConfig {
   double limit_recently_modified = 0;
   double multiline_flush_interval = 5;
   size_t open_files_limit = 0;  // 0: no limit
+  bool fingerprint_identity = false;  // file_identity fingerprint
 };
 
 class TailInput : public Input {
@@ -99,6 +100,9 @@ class TailInput : public Input {
   void close_detached();
   void flush_idle_parsers();
   void close_idle_descriptors();
+  // For a new file that is a copy of one already followed (same first bytes): where the copy's
+  // unread data starts; false when it is not a copy.
+  bool copy_offset(int fd, uint64_t size, uint64_t& offset, std::string& original);
   void save_positions();
   void close_file(std::unique_ptr<TailFile> file);
 

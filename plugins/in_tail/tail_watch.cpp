@@ -90,16 +90,42 @@ void TailInput::open_file(const std::string& path, bool at_startup,
     offset = 0;
   } else if (!config_.read_from_head && at_startup) {
     offset = size;  // Fluentd: without read_from_head, files present at start are followed from their end
+  } else if (config_.fingerprint_identity && !at_startup) {
+    std::string original;
+    if (copy_offset(fd, size, offset, original))
+      log::info(path + " is a copy of " + original + "; reading it from offset " +
+                std::to_string(offset) + ", where the original was read to");
   }
   log::info("following tail of " + path);
   std::unique_ptr<Parser> parser = inherited ? std::move(inherited) : parser_->open_stream(path);
   auto file = std::make_unique<TailFile>(*this, path, fd, id, offset, std::move(parser));
   TailFile* f = file.get();
   files_[path] = std::move(file);
+  uint64_t ignored_fp;
+  if (config_.fingerprint_identity) f->fingerprint(ignored_fp);
   // While an older file of this path is still being delivered, the position entry stays its.
   if (positions_ && !predecessor(path)) positions_->update(path, offset, id.ino);
   watch(f);
   schedule(f);
+}
+
+bool TailInput::copy_offset(int fd, uint64_t size, uint64_t& offset, std::string& original) {
+  if (size < TailFile::kFingerprintBytes) return false;
+  char head[TailFile::kFingerprintBytes];
+  if (::pread(fd, head, sizeof head, 0) != static_cast<ssize_t>(sizeof head)) return false;
+  uint64_t fp = std::hash<std::string_view>{}(std::string_view(head, sizeof head));
+  auto match = [&](TailFile* f) {
+    uint64_t other;
+    if (!f->fingerprint(other) || other != fp) return false;
+    offset = std::min(size, f->fingerprint_read_offset());
+    original = f->path();
+    return true;
+  };
+  for (auto& [p, f] : files_)
+    if (match(f.get())) return true;
+  for (auto& f : detached_)
+    if (match(f.get())) return true;
+  return false;
 }
 
 void TailInput::recover_rotated(const std::string& path, const PositionEntry& entry) {

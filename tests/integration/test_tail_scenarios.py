@@ -56,11 +56,11 @@ class ScenarioTest(SluiceTestCase):
         self.writers.append(w)
         return w
 
-    def conf(self, extra=""):
+    def conf(self, extra="", glob="*.log"):
         return self.config("""
 <source>
   @type tail
-  path %(d)s/logs/*.log
+  path %(d)s/logs/%(glob)s
   tag app.*
   pos_file %(d)s/app.pos
   read_from_head true
@@ -75,7 +75,7 @@ class ScenarioTest(SluiceTestCase):
 <match **>
   @type stdout
 </match>
-""" % {"d": self.dir, "extra": extra})
+""" % {"d": self.dir, "extra": extra, "glob": glob})
 
     def seqs(self, *procs):
         out = []
@@ -165,6 +165,29 @@ class ScenarioTest(SluiceTestCase):
         if lost:
             missing = sorted(set(range(20000)) - set(counts))
             self.assertEqual(missing[-1] - missing[0] + 1, len(missing))
+
+    def test_copytruncate_copy_matching_the_glob_is_not_shipped_again(self):
+        # logrotate copies app.log to app.log.1 (which `app.log*` matches), then truncates.
+        state = self.path("logrotate.state")
+        rot = self.write("logrotate.conf", """%s {
+  rotate 5
+  copytruncate
+  missingok
+  nocompress
+}
+""" % self.log)
+        p = self.start(["-c", self.conf("file_identity fingerprint", glob="app.log*")])
+        w = self.writer(20000, rate=10000)
+        time.sleep(0.8)
+        subprocess.run(["/usr/sbin/logrotate", "-f", "-s", state, rot], check=True)
+        w.wait()
+        self.wait_all([p], 20000, timeout=20)
+        time.sleep(1)
+        self.assertEqual(p.stop(), 0)
+        self.assertIn("is a copy of", p.stderr())
+        # The copy is read only past where the original was read: nothing twice, and the lines
+        # of the copy/truncate window come from the copy.
+        self.assert_exactly(self.seqs(p), 20000)
 
     def test_truncate_then_new_lines(self):
         with open(self.log, "w") as f:
