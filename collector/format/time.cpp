@@ -717,15 +717,37 @@ bool parse_rfc3339(std::string_view text, EventTime& out) {
   const size_t len = text.size();
   // YYYY-MM-DDTHH:MM:SS = 19 bytes, plus at least 1 for the zone.
   if (len < 20) return false;
-  int y, mo, d, h, mi, s;
-  if (!fixed_digits(p, 4, y) || p[4] != '-' || !fixed_digits(p + 5, 2, mo) || p[7] != '-' ||
-      !fixed_digits(p + 8, 2, d) || (p[10] != 'T' && p[10] != 't' && p[10] != ' ') ||
-      !fixed_digits(p + 11, 2, h) || p[13] != ':' || !fixed_digits(p + 14, 2, mi) || p[16] != ':' ||
-      !fixed_digits(p + 17, 2, s))
-    return false;
-  if (mo < 1 || mo > 12 || d < 1 || d > static_cast<int>(days_in_month(y, static_cast<unsigned>(mo))) ||
-      h > 23 || mi > 59 || s > 60)
-    return false;
+  // Consecutive stamps of a log mostly share their second: the validated
+  // `YYYY-MM-DDTHH:MM:SS` of the previous call (per thread) and its seconds are reused.
+  struct PrefixCache {
+    uint64_t a = 0, b = 0;
+    uint32_t c = 0;
+    int64_t seconds = 0;
+    bool valid = false;
+  };
+  static thread_local PrefixCache cache;
+  uint64_t a, b;
+  uint32_t c;
+  std::memcpy(&a, p, 8);
+  std::memcpy(&b, p + 8, 8);
+  std::memcpy(&c, p + 15, 4);
+  int64_t local_seconds;
+  if (cache.valid && a == cache.a && b == cache.b && c == cache.c) {
+    local_seconds = cache.seconds;
+  } else {
+    int y, mo, d, h, mi, s;
+    if (!fixed_digits(p, 4, y) || p[4] != '-' || !fixed_digits(p + 5, 2, mo) || p[7] != '-' ||
+        !fixed_digits(p + 8, 2, d) || (p[10] != 'T' && p[10] != 't' && p[10] != ' ') ||
+        !fixed_digits(p + 11, 2, h) || p[13] != ':' || !fixed_digits(p + 14, 2, mi) || p[16] != ':' ||
+        !fixed_digits(p + 17, 2, s))
+      return false;
+    if (mo < 1 || mo > 12 || d < 1 || d > static_cast<int>(days_in_month(y, static_cast<unsigned>(mo))) ||
+        h > 23 || mi > 59 || s > 60)
+      return false;
+    int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    local_seconds = days * 86400 + h * 3600 + mi * 60 + s;
+    cache = PrefixCache{a, b, c, local_seconds, true};
+  }
   const char* q = p + 19;
   const char* end = p + len;
   uint32_t nsec = 0;
@@ -739,8 +761,7 @@ bool parse_rfc3339(std::string_view text, EventTime& out) {
   int32_t off = 0;
   size_t zn = parse_zone(q, end, off);
   if (zn == 0 || q + zn != end) return false;
-  int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
-  out.sec = days * 86400 + h * 3600 + mi * 60 + s - off;
+  out.sec = local_seconds - off;
   out.nsec = nsec;
   out.integer = false;
   return true;
