@@ -14,88 +14,12 @@
 #include <cstring>
 #include <random>
 
+#include "buffer/chunk_file.h"
 #include "core/log.h"
 
 namespace sluice::buffer {
 
 namespace {
-
-constexpr char kMagic[8] = {'S', 'L', 'U', 'I', 'C', 'E', 'C', 'H'};
-constexpr uint32_t kVersion = 1;
-constexpr const char* kPrefix = "sluice-chunk.";
-constexpr const char* kSuffix = ".zst";
-
-std::string trim(std::string s) {
-  size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
-  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-constexpr auto& P = spec::with_default;
-constexpr auto& Opt = spec::optional;
-constexpr auto& E = spec::choice;
-constexpr auto& Ign = spec::ignored;
-
-PluginSpec make_spec(bool file) {
-  PluginSpec s;
-  s.kind = "buffer";
-  s.type = file ? "file" : "memory";
-  s.doc = file ? "Chunks on disk (zstd, written tmp+fsync+rename), resumed after a restart. "
-                 "Records are durable once their chunk is on disk, so tail positions may advance "
-                 "then."
-               : "Chunks in memory; tail positions advance only when chunks are acknowledged.";
-  s.params = {
-      P("chunk_limit_size", ParamType::Size, file ? "256m" : "8m", "Largest chunk payload."),
-      Opt("chunk_limit_records", ParamType::Integer, "Most records in one chunk."),
-      P("total_limit_size", ParamType::Size, file ? "64g" : "512m",
-        "Payload bytes of all chunks; beyond it overflow_action applies."),
-      Opt("queue_limit_length", ParamType::Integer,
-          "Deprecated: total_limit_size = chunk_limit_size * queue_limit_length when "
-          "total_limit_size is not given."),
-      Opt("queued_chunks_limit_size", ParamType::Integer,
-          "Chunks queued by the flush timer at most (default flush_thread_count)."),
-      P("chunk_full_threshold", ParamType::Float, "0.95", "A chunk this full is sealed."),
-      E("overflow_action", "block", {"block", "drop_oldest_chunk", "throw_exception"},
-        "When total_limit_size is reached: block pauses the sources (tail stops reading); "
-        "drop_oldest_chunk discards queued chunks; throw_exception refuses new records."),
-      E("flush_mode", "default", {"default", "interval", "immediate", "lazy"},
-        "default: lazy with a time chunk key, else interval."),
-      P("flush_interval", ParamType::Duration, "60", "Seal chunks this old (interval mode)."),
-      Opt("flush_at_shutdown", ParamType::Bool,
-          "Send everything at shutdown (default true for memory, false for file)."),
-      P("flush_thread_count", ParamType::Integer, "1",
-        "Concurrent in-flight flushes (requests) of this output."),
-      Ign("flush_thread_interval", ParamType::Duration, "Accepted; sluice's timer is event driven."),
-      Ign("flush_thread_burst_interval", ParamType::Duration, "Accepted; ignored."),
-      Ign("delayed_commit_timeout", ParamType::Duration, "Accepted; ignored."),
-      E("retry_type", "exponential_backoff", {"exponential_backoff", "periodic"}, "Retry waits."),
-      P("retry_wait", ParamType::Duration, "1", "First wait (periodic: every wait)."),
-      P("retry_exponential_backoff_base", ParamType::Float, "2", "Growth of the wait."),
-      Opt("retry_max_interval", ParamType::Duration, "Longest wait."),
-      P("retry_timeout", ParamType::Duration, "72h",
-        "Give up (dead-letter the queue) after retrying this long."),
-      Opt("retry_max_times", ParamType::Integer, "Give up after this many retries."),
-      P("retry_forever", ParamType::Bool, "false", "Never give up."),
-      P("retry_randomize", ParamType::Bool, "true", "Randomize waits by up to 12.5%."),
-      Ign("retry_secondary_threshold", ParamType::Float, "Accepted; <secondary> is not supported."),
-      Opt("timekey", ParamType::Duration, "Time slot of the `time` chunk key."),
-      P("timekey_wait", ParamType::Duration, "600", "Lazy flush waits this long after a slot."),
-      Opt("timekey_use_utc", ParamType::Bool, "Time slots in UTC (else local time)."),
-      Ign("timekey_zone", ParamType::String, "Accepted; slots use UTC or local time."),
-      Ign("compress", ParamType::String,
-          "Accepted; file chunks are always zstd-compressed, memory chunks never."),
-      Ign("disable_chunk_backup", ParamType::Bool, "Accepted; ignored."),
-      Ign("chunk_format", ParamType::String, "Accepted; ignored."),
-  };
-  if (file) {
-    s.params.push_back(Opt("path", ParamType::String,
-                           "Directory of the chunk files (a `*` pattern uses its directory)."));
-    s.params.push_back(Ign("path_suffix", ParamType::String, "Accepted; ignored."));
-    s.params.push_back(Ign("file_permission", ParamType::String, "Accepted; ignored."));
-    s.params.push_back(Ign("dir_permission", ParamType::String, "Accepted; ignored."));
-  }
-  return s;
-}
-
 double rand_unit() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
@@ -107,280 +31,7 @@ int64_t local_offset() {
   localtime_r(&t, &tm);
   return tm.tm_gmtoff;
 }
-
-void put32(std::string& s, uint32_t v) { s.append(reinterpret_cast<const char*>(&v), 4); }
-void put64(std::string& s, uint64_t v) { s.append(reinterpret_cast<const char*>(&v), 8); }
-bool get32(std::string_view& s, uint32_t& v) {
-  if (s.size() < 4) return false;
-  memcpy(&v, s.data(), 4);
-  s.remove_prefix(4);
-  return true;
-}
-bool get64(std::string_view& s, uint64_t& v) {
-  if (s.size() < 8) return false;
-  memcpy(&v, s.data(), 8);
-  s.remove_prefix(8);
-  return true;
-}
-
-bool write_file_durably(const std::string& path, const std::string& bytes, std::string& error) {
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    error = "open " + tmp + ": " + strerror(errno);
-    return false;
-  }
-  const char* p = bytes.data();
-  size_t n = bytes.size();
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      error = "write " + tmp + ": " + strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    p += w;
-    n -= size_t(w);
-  }
-  if (::fsync(fd) != 0) {
-    error = "fsync " + tmp + ": " + strerror(errno);
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  ::close(fd);
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    error = "rename " + tmp + ": " + strerror(errno);
-    ::unlink(tmp.c_str());
-    return false;
-  }
-  std::string dir = path.substr(0, path.rfind('/') == std::string::npos ? 0 : path.rfind('/'));
-  int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return true;
-}
-
-bool read_file(const std::string& path, std::string& out, size_t max, std::string& error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = "open " + path + ": " + strerror(errno);
-    return false;
-  }
-  out.clear();
-  char buf[65536];
-  while (out.size() < max) {
-    ssize_t r = ::read(fd, buf, std::min(sizeof buf, max - out.size()));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) {
-      error = "read " + path + ": " + strerror(errno);
-      ::close(fd);
-      return false;
-    }
-    if (r == 0) break;
-    out.append(buf, size_t(r));
-  }
-  ::close(fd);
-  return true;
-}
-
-bool mkdirs(const std::string& dir, std::string& error) {
-  if (dir.empty()) return true;
-  std::string cur;
-  size_t i = 0;
-  while (i <= dir.size()) {
-    size_t j = dir.find('/', i);
-    if (j == std::string::npos) j = dir.size();
-    cur = dir.substr(0, j);
-    i = j + 1;
-    if (cur.empty()) continue;
-    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
-      error = "mkdir " + cur + ": " + strerror(errno);
-      return false;
-    }
-  }
-  return true;
-}
-
 }  // namespace
-
-std::vector<PluginSpec> buffer_specs() { return {make_spec(false), make_spec(true)}; }
-
-Config Config::parse(const ConfigSection* section, const Defaults& defaults,
-                     const std::string& plugin_id) {
-  static const ConfigSection empty{"buffer", "", {}, {}, {}};
-  const ConfigSection& s = section ? *section : empty;
-  Config c;
-  std::string type = s.get("@type", defaults.type);
-  if (type != "memory" && type != "file")
-    throw ConfigException(s.pos, "unknown buffer type '" + type + "' (memory, file)");
-  c.type = type == "file" ? Type::File : Type::Memory;
-  PluginSpec spec = make_spec(c.type == Type::File);
-  Params p(s, spec);
-
-  std::vector<std::string> keys;
-  if (section && !trim(section->arg).empty()) {
-    parse_array(section->arg, keys);
-  } else {
-    keys = defaults.chunk_keys;
-  }
-  for (auto& k : keys) {
-    k = trim(k);
-    if (k == "tag") c.key_tag = true;
-    else if (k == "time") c.key_time = true;
-    else if (k == "_index" || k.empty()) continue;  // the output's partition is always a key
-    else
-      throw ConfigException(s.pos, "chunk key '" + k +
-                                       "' is not supported (sluice supports tag, time and _index)");
-  }
-  if (c.key_time) {
-    if (!p.has("timekey"))
-      throw ConfigException(s.pos, "<buffer time> needs a timekey (e.g. timekey 1h)");
-    c.timekey = p.seconds("timekey");
-    if (c.timekey < 1) throw ConfigException(p.pos("timekey"), "timekey must be at least 1s");
-  }
-  c.timekey_wait = p.seconds("timekey_wait");
-  c.timekey_use_utc = p.has("timekey_use_utc") ? p.flag("timekey_use_utc") : defaults.timekey_use_utc;
-
-  c.chunk_limit_size = p.size("chunk_limit_size");
-  if (c.chunk_limit_size < 1024)
-    throw ConfigException(p.pos("chunk_limit_size"), "chunk_limit_size must be at least 1k");
-  if (p.has("chunk_limit_records")) {
-    int64_t n = p.integer("chunk_limit_records");
-    if (n <= 0) throw ConfigException(p.pos("chunk_limit_records"), "chunk_limit_records must be > 0");
-    c.chunk_limit_records = uint64_t(n);
-  }
-  c.chunk_full_threshold = p.real("chunk_full_threshold");
-  if (c.chunk_full_threshold <= 0 || c.chunk_full_threshold > 1)
-    throw ConfigException(p.pos("chunk_full_threshold"), "chunk_full_threshold must be in (0, 1]");
-  c.total_limit_size = p.size("total_limit_size");
-  if (!p.has("total_limit_size") && p.has("queue_limit_length")) {
-    int64_t q = p.integer("queue_limit_length");
-    if (q > 0) c.total_limit_size = c.chunk_limit_size * uint64_t(q);
-  }
-  if (c.total_limit_size < c.chunk_limit_size)
-    throw ConfigException(s.pos, "total_limit_size must be at least chunk_limit_size");
-
-  std::string ov = p.str("overflow_action");
-  c.overflow = ov == "drop_oldest_chunk" ? Overflow::DropOldestChunk
-               : ov == "throw_exception" ? Overflow::ThrowException
-                                         : Overflow::Block;
-  std::string fm = p.str("flush_mode");
-  c.flush_mode = fm == "immediate" ? FlushMode::Immediate
-                 : fm == "lazy"    ? FlushMode::Lazy
-                 : fm == "interval" ? FlushMode::Interval
-                 : c.key_time       ? FlushMode::Lazy
-                                    : FlushMode::Interval;
-  c.flush_interval = p.seconds("flush_interval");
-  c.flush_at_shutdown = p.has("flush_at_shutdown") ? p.flag("flush_at_shutdown")
-                                                   : c.type == Type::Memory;
-  c.flush_thread_count = int(p.integer("flush_thread_count"));
-  if (c.flush_thread_count < 1)
-    throw ConfigException(p.pos("flush_thread_count"), "flush_thread_count must be >= 1");
-  c.queued_chunks_limit_size = p.has("queued_chunks_limit_size")
-                                   ? size_t(std::max<int64_t>(1, p.integer("queued_chunks_limit_size")))
-                                   : size_t(c.flush_thread_count);
-
-  c.retry_type = p.str("retry_type") == "periodic" ? RetryType::Periodic : RetryType::ExponentialBackoff;
-  c.retry_wait = p.seconds("retry_wait");
-  if (c.retry_wait <= 0) throw ConfigException(p.pos("retry_wait"), "retry_wait must be > 0");
-  c.retry_exponential_backoff_base = p.real("retry_exponential_backoff_base");
-  if (c.retry_exponential_backoff_base < 1)
-    throw ConfigException(p.pos("retry_exponential_backoff_base"),
-                          "retry_exponential_backoff_base must be >= 1");
-  c.retry_max_interval = p.has("retry_max_interval") ? p.seconds("retry_max_interval") : 0;
-  c.retry_timeout = p.seconds("retry_timeout");
-  c.retry_max_times = p.has("retry_max_times") ? p.integer("retry_max_times") : -1;
-  c.retry_forever = p.flag("retry_forever");
-  c.retry_randomize = p.flag("retry_randomize");
-
-  if (c.type == Type::File) {
-    std::string path = p.has("path") ? p.str("path") : "";
-    if (path.empty()) {
-      if (defaults.root_dir.empty())
-        throw ConfigException(s.pos, "<buffer> @type file needs a path");
-      path = defaults.root_dir + "/buffer/" + plugin_id;
-    }
-    if (path.find('*') != std::string::npos) {
-      size_t slash = path.rfind('/', path.find('*'));
-      path = slash == std::string::npos ? "." : path.substr(0, slash);
-    }
-    while (path.size() > 1 && path.back() == '/') path.pop_back();
-    c.path = path;
-  }
-  return c;
-}
-
-// ---- chunk files ----
-
-std::string Buffer::encode_chunk_file(const Chunk& c, int level) {
-  std::string out(kMagic, sizeof kMagic);
-  put32(out, kVersion);
-  put64(out, c.id);
-  put64(out, c.records);
-  put64(out, c.payload.size());
-  put64(out, uint64_t(c.timekey));
-  put32(out, uint32_t(c.tag.size()));
-  out += c.tag;
-  put32(out, uint32_t(c.variant.size()));
-  out += c.variant;
-  size_t head = out.size();
-  size_t bound = ZSTD_compressBound(c.payload.size());
-  out.resize(head + bound);
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
-  size_t n = ZSTD_compress2(cctx, out.data() + head, bound, c.payload.data(), c.payload.size());
-  ZSTD_freeCCtx(cctx);
-  if (ZSTD_isError(n)) return {};
-  out.resize(head + n);
-  return out;
-}
-
-bool Buffer::decode_chunk_file(std::string_view s, Chunk& c, bool with_payload, std::string& error) {
-  if (s.size() < sizeof kMagic || memcmp(s.data(), kMagic, sizeof kMagic) != 0) {
-    error = "not a sluice chunk file";
-    return false;
-  }
-  s.remove_prefix(sizeof kMagic);
-  uint32_t version, len;
-  uint64_t id, records, bytes, timekey;
-  if (!get32(s, version) || version != kVersion || !get64(s, id) || !get64(s, records) ||
-      !get64(s, bytes) || !get64(s, timekey) || !get32(s, len) || len > s.size()) {
-    error = "bad chunk header";
-    return false;
-  }
-  c.id = id;
-  c.records = records;
-  c.bytes = bytes;
-  c.timekey = int64_t(timekey);
-  c.tag.assign(s.data(), len);
-  s.remove_prefix(len);
-  if (!get32(s, len) || len > s.size()) {
-    error = "bad chunk header";
-    return false;
-  }
-  c.variant.assign(s.data(), len);
-  s.remove_prefix(len);
-  if (!with_payload) return true;
-  unsigned long long size = ZSTD_getFrameContentSize(s.data(), s.size());
-  if (size == ZSTD_CONTENTSIZE_ERROR || size == ZSTD_CONTENTSIZE_UNKNOWN || size != bytes) {
-    error = "bad compressed payload";
-    return false;
-  }
-  c.payload.resize(bytes);
-  size_t n = ZSTD_decompress(c.payload.data(), bytes, s.data(), s.size());
-  if (ZSTD_isError(n) || n != bytes) {
-    error = std::string("decompression failed: ") + (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "size");
-    c.payload.clear();
-    return false;
-  }
-  return true;
-}
 
 // ---- background work ----
 
@@ -442,7 +93,7 @@ double Buffer::now() const { return double(uv_now(loop_)) / 1000.0; }
 
 std::string Buffer::chunk_path(uint64_t id) const {
   char name[64];
-  snprintf(name, sizeof name, "%s%016llx%s", kPrefix, (unsigned long long)id, kSuffix);
+  snprintf(name, sizeof name, "%s%016llx%s", kChunkPrefix, (unsigned long long)id, kChunkSuffix);
   return config_.path + "/" + name;
 }
 
@@ -456,7 +107,7 @@ void Buffer::start() {
     if (DIR* d = ::opendir(config_.path.c_str())) {
       while (dirent* e = ::readdir(d)) {
         std::string name = e->d_name;
-        if (name.rfind(kPrefix, 0) != 0) continue;
+        if (name.rfind(kChunkPrefix, 0) != 0) continue;
         std::string full = config_.path + "/" + name;
         if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
           ::unlink(full.c_str());  // an interrupted write: its records were never released
@@ -945,8 +596,11 @@ void Buffer::check_overflow() {
       case Config::Overflow::Block:
         if (!holding_) {
           holding_ = true;
-          log::warn("output " + id_ + ": buffer is full (" + std::to_string(total_bytes_) +
-                    " bytes); pausing the sources");
+          // Pausing is ordinary flow control when the output is the bottleneck: said once at
+          // warn level, then at debug level.
+          std::string msg = "output " + id_ + ": buffer is full (" + std::to_string(total_bytes_) +
+                            " bytes); pausing the sources";
+          if (!log::warn_once("buffer-full:" + id_, msg)) log::debug(msg);
           if (flow_) flow_->hold(this);
         }
         // Staged chunks must be able to drain, or nothing would ever release the hold.
@@ -1078,3 +732,4 @@ void Buffer::maybe_finish_close() {
 }
 
 }  // namespace sluice::buffer
+
