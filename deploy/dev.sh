@@ -10,6 +10,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libuv1-dev libsimdjson-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
   librdkafka-dev libonig-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsystemd-dev systemd-journal-remote
   python3 python3-msgpack python3-fluent-logger kcat logrotate openssl procps
 )
 
