@@ -237,19 +237,21 @@ class PrometheusInput : public Input {
   }
 
   static void close_handles(Conn* c) {
+    auto* tcp = reinterpret_cast<uv_handle_t*>(&c->tcp);
+    auto* timer = reinterpret_cast<uv_handle_t*>(&c->timer);
+    if (uv_is_closing(tcp) || uv_is_closing(timer)) {
+      // The worker's final sweep closed them (without our callback): libuv may still hold the
+      // handles, so the small Conn is left alone (leaked at exit) rather than freed under it.
+      if (!uv_is_closing(tcp)) uv_close(tcp, nullptr);
+      if (!uv_is_closing(timer)) uv_close(timer, nullptr);
+      return;
+    }
     auto done = [](uv_handle_t* h) {
       auto* c = static_cast<Conn*>(h->data);
       if (--c->handles == 0) delete c;
     };
-    // The worker's final sweep may have closed them already: then their callbacks free nothing
-    // of ours, and the Conn is released with the last one we close here.
-    for (uv_handle_t* h : {reinterpret_cast<uv_handle_t*>(&c->tcp), reinterpret_cast<uv_handle_t*>(&c->timer)}) {
-      if (uv_is_closing(h)) {
-        if (--c->handles == 0) delete c;
-      } else {
-        uv_close(h, done);
-      }
-    }
+    uv_close(tcp, done);
+    uv_close(timer, done);
   }
 
   void close_conn(Conn* c) {
