@@ -1,0 +1,79 @@
+"""The swap itself: the real fluentd-kubernetes-daemonset v1.18 elasticsearch7 configuration tree,
+unchanged, run by sluice with the environment the DaemonSet gives it. Container logs in CRI format
+go through the kubernetes_metadata filter (API server from a recorded response) to an
+Elasticsearch 7 test server, and the documents are the ones Fluentd would index."""
+import json
+import os
+import shutil
+
+from es_support import EsServer
+from harness import FIXTURES, SluiceTestCase, main
+from test_kubernetes_metadata import CASSETTES, EXPECTED, KubeletServer
+
+ES7_CONF = os.path.join(FIXTURES, "fluentd-k8s-daemonset/docker-image/v1.18/debian-elasticsearch7/conf")
+
+
+class DaemonsetConfigTest(SluiceTestCase):
+    def test_es7_daemonset_config_unchanged_end_to_end(self):
+        conf = self.path("conf")
+        shutil.copytree(ES7_CONF, conf)
+        # What the image's Dockerfile does, so FLUENTD_SYSTEMD_CONF=disable turns journald off.
+        open(os.path.join(conf, "disable.conf"), "w").close()
+        with open(EXPECTED) as f:
+            case = {c["test"]: c for c in json.load(f)["cases"]}["with docker & kubernetes metadata"]
+        os.makedirs(self.path("var/log/containers"))
+        name = case["tag"][len("var.log.containers."):]
+        with open(self.path("var/log/containers", name), "w") as f:
+            f.write("2024-05-01T12:00:00.250000000Z stdout F line one\n"
+                    "2024-05-01T12:00:01.500000000Z stderr F line two\n")
+        api = KubeletServer(self, os.path.join(CASSETTES, "kubernetes_get_pod.yml"),
+                            namespaces=os.path.join(CASSETTES, "kubernetes_get_namespace_default.yml"),
+                            token="")
+        es = EsServer(self.dir, "--version", "7.17.9").start()
+        self.addCleanup(es.stop)
+        pos_dir = os.path.relpath(self.dir, "/var/log")  # File.join('/var/log/', X, 'x.pos')
+        env = {
+            "FLUENTD_SYSTEMD_CONF": "disable",
+            "FLUENTD_PROMETHEUS_BIND": "127.0.0.1", "FLUENTD_PROMETHEUS_PORT": "0",
+            "FLUENT_CONTAINER_TAIL_PATH": self.path("var/log/containers", "*.log"),
+            "FLUENT_CONTAINER_TAIL_PARSER_TYPE": "cri",
+            "FLUENT_POS_EXTRA_DIR": pos_dir, "FLUENT_POS_DIR": pos_dir,
+            "FLUENT_FILTER_KUBERNETES_URL": api.url + "/api",
+            "KUBERNETES_CA_FILE": api.ca,
+            "K8S_NODE_NAME": "jimmi-redhat.localnet",
+            "FLUENT_ELASTICSEARCH_HOST": "127.0.0.1",
+            "FLUENT_ELASTICSEARCH_PORT": str(es.port),
+            "FLUENT_ELASTICSEARCH_BUFFER_FLUSH_INTERVAL": "1s",
+        }
+        p = self.start(["-c", os.path.join(conf, "fluent.conf")], env=env)
+        p.wait_until(lambda: sum(len(d) for d in es.docs().values()) >= 2, 30, "2 documents in ES")
+        self.assertEqual(p.stop(), 0, p.stderr()[-3000:])
+
+        docs = es.docs()
+        self.assertEqual(list(docs), ["logstash-2024.05.01"])
+        got = sorted((d["_source"] for d in docs["logstash-2024.05.01"]), key=lambda d: d["message"])
+        want_k = dict(case["expected_record"]["kubernetes"])
+        want_k["master_url"] = api.url + "/api"
+        tag = "kubernetes" + self.path("var/log/containers", name).replace("/", ".")
+        first = got[0]
+        # Fluentd's order: the parsed CRI fields, the filter's maps, then @timestamp and tag.
+        self.assertEqual(list(first), ["stream", "logtag", "message", "time", "docker", "kubernetes",
+                                       "@timestamp", "tag"])
+        self.assertEqual(first["message"], "line one")
+        self.assertEqual(first["stream"], "stdout")
+        self.assertEqual(first["docker"], case["expected_record"]["docker"])
+        self.assertEqual(first["kubernetes"], want_k)
+        self.assertEqual(first["@timestamp"], "2024-05-01T12:00:00.250000000+00:00")
+        self.assertEqual(first["tag"], tag)
+        self.assertEqual(got[1]["stream"], "stderr")
+        # The action line the plugin writes for ES 7 with suppress_type_name true.
+        body = es.requests()[0]["body"]
+        self.assertTrue(body.startswith('{"index":{"_index":"logstash-2024.05.01","_type":null}}\n'), body[:200])
+        # Positions went where FLUENT_POS_EXTRA_DIR points, in Fluentd's format.
+        with open(self.path("fluentd-containers.log.pos")) as f:
+            pos = f.read()
+        self.assertIn(self.path("var/log/containers", name) + "\t", pos)
+
+
+if __name__ == "__main__":
+    main()
