@@ -1,14 +1,9 @@
 // `@type stdout` as a filter: Fluentd's filter_stdout. Prints every event the way out_stdout does
 // (`<time> <tag>: <json>` by default, any `<format>`), then passes the batch on unchanged.
-#include <errno.h>
-#include <poll.h>
-#include <string.h>
 #include <unistd.h>
 
-#include "core/log.h"
 #include "core/registry.h"
-#include "format/fd_writer.h"
-#include "format/line_format.h"
+#include "format/stdout_printer.h"
 
 namespace sluice {
 
@@ -16,38 +11,13 @@ namespace {
 
 class StdoutFilter : public Filter {
  public:
-  StdoutFilter(LineFormat format, int fd) : format_(std::move(format)), fd_(fd) {}
+  StdoutFilter(const ConfigSection& section, int fd) : printer_(section, "stdout filter", fd) {}
 
-  void filter(Batch& batch) override {
-    if (broken_ || batch.records.empty()) return;
-    buf_.clear();
-    for (const Record& r : batch.records) format_.append(buf_, batch.tag, batch, r);
-    write_all();
-    if (buf_.capacity() > (4u << 20)) std::string().swap(buf_);
-  }
+  // Prints, then passes the batch on unchanged.
+  void filter(Batch& batch) override { printer_.print(batch); }
 
  private:
-  void write_all() {
-    int err = 0;
-    switch (write_fully(fd_, buf_, err)) {
-      case WriteResult::Ok:
-        return;
-      case WriteResult::Closed:
-        broken_ = true;
-        log::error(std::string("stdout filter: standard output is closed (") + strerror(err) +
-                   "); events are passed on but no longer printed");
-        return;
-      case WriteResult::Failed:
-        log::warn_once("filter_stdout.write",
-                       std::string("stdout filter: write failed: ") + strerror(err));
-        return;
-    }
-  }
-
-  LineFormat format_;
-  int fd_;
-  std::string buf_;
-  bool broken_ = false;
+  StdoutPrinter printer_;
 };
 
 }  // namespace
@@ -65,12 +35,7 @@ void register_filter_stdout(Registry& registry) {
   };
   registry.add_filter(std::move(spec), [](PluginContext& ctx, const Params& params) {
     (void)ctx;
-    const ConfigSection& section = params.section();
-    if (const ConfigSection* inject = section.child("inject"); inject && !inject->params.empty())
-      log::warn(inject->pos.file + ":" + std::to_string(inject->pos.line) +
-                ": <inject> is not supported by the stdout filter and is ignored");
-    LineFormat format = LineFormat::configure(section.child("format"), "stdout", &section);
-    return std::make_unique<StdoutFilter>(std::move(format), STDOUT_FILENO);
+    return std::make_unique<StdoutFilter>(params.section(), STDOUT_FILENO);
   });
 }
 

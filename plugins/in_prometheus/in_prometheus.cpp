@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/registry.h"
+#include "core/tcp_listen.h"
 #include "core/uv_handle.h"
 #include "prometheus_http.h"
 
@@ -72,22 +73,16 @@ class PrometheusInput : public Input {
   };
 
   void listen(PluginContext& ctx) {
-    sockaddr_storage addr{};
-    if (uv_ip4_addr(s_.bind.c_str(), s_.port, reinterpret_cast<sockaddr_in*>(&addr)) != 0 &&
-        uv_ip6_addr(s_.bind.c_str(), s_.port, reinterpret_cast<sockaddr_in6*>(&addr)) != 0)
+    sockaddr_storage addr;
+    if (!ip_address(s_.bind, s_.port, addr))
       throw ConfigException(ctx.section->pos, "prometheus: bind '" + s_.bind + "' is not an IP address");
-    server_ = new_uv_handle<uv_tcp_t>(this);
-    uv_tcp_init(loop_, server_);
-    int rc = uv_tcp_bind(server_, reinterpret_cast<sockaddr*>(&addr), 0);
-    if (rc == 0)
-      rc = uv_listen(reinterpret_cast<uv_stream_t*>(server_), 128, [](uv_stream_t* s, int status) {
-        if (s->data && status == 0) static_cast<PrometheusInput*>(s->data)->accept();
-      });
-    if (rc != 0) {
-      close_uv_handle(server_);
+    std::string error;
+    server_ = listen_tcp(loop_, addr, 128, this, [](uv_stream_t* s, int status) {
+      if (s->data && status == 0) static_cast<PrometheusInput*>(s->data)->accept();
+    }, error);
+    if (!server_)
       throw ConfigException(ctx.section->pos, "prometheus: cannot listen on " + s_.bind + ":" +
-                                                  std::to_string(s_.port) + ": " + uv_strerror(rc));
-    }
+                                                  std::to_string(s_.port) + ": " + error);
     sockaddr_storage ss{};
     int len = sizeof ss;
     uv_tcp_getsockname(server_, reinterpret_cast<sockaddr*>(&ss), &len);
