@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "core/uv_handle.h"
+#include "shard_table.h"
 
 namespace sluice {
 
@@ -83,14 +84,22 @@ TailInput::TailInput(PluginContext& ctx, const Params& params)
     positions_ = std::make_unique<PositionFile>(
         ctx.worker_id == 0 ? config_.pos_file
                            : config_.pos_file + ".worker" + std::to_string(ctx.worker_id));
+  // Workers are built one after another before any of them runs: the files this worker's
+  // position file knows stay with it, before discovery hands out the others.
+  if (positions_ && ctx.workers > 1) {
+    PositionFile own(positions_->path());
+    std::string ignored;
+    if (own.load(ignored))
+      for (auto& [path, entry] : own.entries())
+        ShardTable::of(ctx.id, ctx.workers).owner(path, ctx.worker_id);
+  }
 }
 
 TailInput::~TailInput() = default;
 
 bool TailInput::owns(const std::string& path) const {
   if (ctx_.workers <= 1) return true;
-  return std::hash<std::string>{}(path) % static_cast<size_t>(ctx_.workers) ==
-         static_cast<size_t>(ctx_.worker_id);
+  return ShardTable::of(ctx_.id, ctx_.workers).owner(path) == ctx_.worker_id;
 }
 
 std::string TailInput::tag_for(const std::string& path) const {
@@ -112,14 +121,13 @@ void TailInput::start() {
   if (positions_) {
     std::string error;
     if (!positions_->load(error)) log::error(error);
-    // With several workers each owns the files whose path hashes to it, and keeps their
-    // positions in its own file; entries written under another worker count are taken over.
-    if (ctx_.workers > 1) {
-      std::vector<std::string> others{config_.pos_file};
-      for (int w = 1; w < 64; ++w) others.push_back(config_.pos_file + ".worker" + std::to_string(w));
-      for (auto& o : others)
-        if (o != positions_->path()) positions_->import_from(o, [this](const std::string& p) { return owns(p); });
-    }
+    // With several workers each keeps the positions of its files in its own file; entries
+    // written under another worker count (or by another worker before) are taken over.
+    // Also with one worker: a run with more workers may have left their files.
+    std::vector<std::string> others{config_.pos_file};
+    for (int w = 1; w < 64; ++w) others.push_back(config_.pos_file + ".worker" + std::to_string(w));
+    for (auto& o : others)
+      if (o != positions_->path()) positions_->import_from(o, [this](const std::string& p) { return owns(p); });
   }
   idle_ = new_uv_handle<uv_idle_t>(this);
   uv_idle_init(ctx_.loop, idle_);

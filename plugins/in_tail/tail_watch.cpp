@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/uv_handle.h"
+#include "shard_table.h"
 #include "tail_input.h"
 
 namespace sluice {
@@ -386,8 +387,10 @@ void TailInput::close_detached() {
 }
 
 void TailInput::hand_position_to_successor(const std::string& path) {
-  if (!positions_ || predecessor(path)) return;
+  if (predecessor(path)) return;
   auto cur = files_.find(path);
+  if (cur == files_.end() && ctx_.workers > 1) ShardTable::of(ctx_.id, ctx_.workers).release(path);
+  if (!positions_) return;
   if (cur == files_.end()) {
     positions_->remove(path);
   } else {
