@@ -1,9 +1,6 @@
-// Event time parsing and formatting (see time.h).
-//
-// All calendar arithmetic is timegm-style (days from civil), never mktime: mktime takes a global
-// lock, consults TZ on every call and is slow. Local time is handled by a small per-thread cache
-// of the zone's UTC offset, refreshed once per 15-minute bucket of UTC time (zone changes happen
-// on such boundaries in practice).
+// Event time parsing (see time.h): the RFC 3339 fast path and Ruby strptime formats. Calendar
+// arithmetic and the local zone offset cache are in time_calendar.h; formatting is in
+// time_format.cpp.
 #include "format/time.h"
 
 #include <time.h>
@@ -12,93 +9,13 @@
 #include <cstring>
 #include <stdexcept>
 
+#include "format/time_calendar.h"
+
 namespace sluice {
 
+using namespace calendar;
+
 namespace {
-
-// Howard Hinnant's days_from_civil: days since 1970-01-01 of a proleptic Gregorian date.
-constexpr int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-struct Civil {
-  int64_t year;
-  unsigned month;  // 1..12
-  unsigned day;    // 1..31
-};
-
-constexpr Civil civil_from_days(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return {y + (m <= 2), m, d};
-}
-
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
-
-unsigned days_in_month(int64_t y, unsigned m) {
-  static const unsigned dim[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-  return m == 2 && is_leap(y) ? 29 : dim[m - 1];
-}
-
-inline bool digit(char c) { return c >= '0' && c <= '9'; }
-
-// Reads exactly n digits at p (bounds checked by the caller).
-inline bool fixed_digits(const char* p, int n, int& out) {
-  int v = 0;
-  for (int i = 0; i < n; ++i) {
-    if (!digit(p[i])) return false;
-    v = v * 10 + (p[i] - '0');
-  }
-  out = v;
-  return true;
-}
-
-// --- local time zone offset cache -------------------------------------------------------------
-
-struct OffsetCache {
-  int64_t bucket = INT64_MIN;
-  int32_t offset = 0;
-};
-
-// The local zone's UTC offset (seconds east) at UTC time t.
-int32_t local_offset_at(int64_t t) {
-  thread_local OffsetCache cache[2];
-  const int64_t bucket = t >= 0 ? t / 900 : (t - 899) / 900;
-  OffsetCache& slot = cache[bucket & 1];
-  if (slot.bucket == bucket) return slot.offset;
-  time_t tt = static_cast<time_t>(t);
-  struct tm tm;
-  int32_t off = 0;
-  if (localtime_r(&tt, &tm)) off = static_cast<int32_t>(tm.tm_gmtoff);
-  slot.bucket = bucket;
-  slot.offset = off;
-  return off;
-}
-
-// UTC seconds for a wall-clock time (as seconds computed with timegm arithmetic) in the local zone.
-int64_t local_to_utc(int64_t wall) {
-  int32_t off = local_offset_at(wall);
-  int64_t t = wall - off;
-  int32_t off2 = local_offset_at(t);
-  if (off2 != off) {
-    // Near a transition: one more step settles (for the skipped hour mktime-like behaviour).
-    int64_t t2 = wall - off2;
-    if (local_offset_at(t2) == off2) return t2;
-  }
-  return t;
-}
 
 // --- zone designators -------------------------------------------------------------------------
 
@@ -199,10 +116,6 @@ size_t parse_fraction(const char* p, const char* end, uint32_t& nsec) {
   return static_cast<size_t>(s - p);
 }
 
-const char* const kMonths[] = {"January", "February", "March",     "April",   "May",      "June",
-                               "July",    "August",   "September", "October", "November", "December"};
-const char* const kDays[] = {"Sunday",   "Monday", "Tuesday", "Wednesday",
-                             "Thursday", "Friday", "Saturday"};
 
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c | 0x20) : c; }
 
@@ -645,69 +558,6 @@ bool parse_epoch(std::string_view text, bool allow_fraction, EventTime& out) {
   return true;
 }
 
-// --- formatting helpers -------------------------------------------------------------------------
-
-struct Broken {
-  int64_t year;
-  unsigned month, day, hour, minute, second, wday, yday;
-  int32_t offset;
-};
-
-Broken break_down(int64_t sec, int32_t offset) {
-  int64_t local = sec + offset;
-  int64_t days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
-  int64_t rem = local - days * 86400;
-  Civil c = civil_from_days(days);
-  Broken b;
-  b.year = c.year;
-  b.month = c.month;
-  b.day = c.day;
-  b.hour = static_cast<unsigned>(rem / 3600);
-  b.minute = static_cast<unsigned>(rem / 60 % 60);
-  b.second = static_cast<unsigned>(rem % 60);
-  b.wday = static_cast<unsigned>(((days % 7) + 11) % 7);  // 1970-01-01 was a Thursday (4)
-  b.yday = static_cast<unsigned>(days - days_from_civil(c.year, 1, 1));
-  b.offset = offset;
-  return b;
-}
-
-void put_num(std::string& out, int64_t v, int width, char pad = '0') {
-  char buf[24];
-  bool neg = v < 0;
-  uint64_t u = neg ? static_cast<uint64_t>(-(v + 1)) + 1 : static_cast<uint64_t>(v);
-  int n = 0;
-  do {
-    buf[n++] = static_cast<char>('0' + u % 10);
-    u /= 10;
-  } while (u);
-  if (neg) out.push_back('-');
-  for (int i = n; i < width; ++i) out.push_back(pad);
-  while (n) out.push_back(buf[--n]);
-}
-
-void put_frac(std::string& out, uint32_t nsec, int digits) {
-  char buf[9];
-  uint32_t v = nsec;
-  for (int i = 8; i >= 0; --i) {
-    buf[i] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  }
-  if (digits > 9) {
-    out.append(buf, 9);
-    out.append(static_cast<size_t>(digits - 9), '0');
-  } else {
-    out.append(buf, static_cast<size_t>(digits));
-  }
-}
-
-void put_offset(std::string& out, int32_t off, bool colon) {
-  out.push_back(off < 0 ? '-' : '+');
-  int32_t a = off < 0 ? -off : off;
-  put_num(out, a / 3600, 2);
-  if (colon) out.push_back(':');
-  put_num(out, a / 60 % 60, 2);
-}
-
 }  // namespace
 
 // --- public API ---------------------------------------------------------------------------------
@@ -841,112 +691,6 @@ bool TimeParser::parse(std::string_view text, EventTime& out) const {
   out.nsec = f.nsec;
   out.integer = false;
   return true;
-}
-
-void append_time(std::string& out, EventTime t, std::string_view format, bool utc) {
-  const int32_t off = utc ? 0 : local_offset_at(t.sec);
-  const Broken b = break_down(t.sec, off);
-  for (size_t i = 0; i < format.size(); ++i) {
-    char c = format[i];
-    if (c != '%' || i + 1 >= format.size()) {
-      out.push_back(c);
-      continue;
-    }
-    size_t start = i;
-    char spec = format[++i];
-    int width = -1;
-    if (spec >= '0' && spec <= '9') {
-      width = 0;
-      while (i < format.size() && format[i] >= '0' && format[i] <= '9')
-        width = std::min(width * 10 + (format[i++] - '0'), 1024);  // saturated, as in strptime
-      if (i >= format.size()) {
-        out.append(format.substr(start));
-        break;
-      }
-      spec = format[i];
-    }
-    bool colon = false;
-    if (spec == ':' && i + 1 < format.size()) {
-      colon = true;
-      spec = format[++i];
-    }
-    switch (spec) {
-      case 'Y': put_num(out, b.year, 4); break;
-      case 'C': put_num(out, b.year / 100, 2); break;
-      case 'y': put_num(out, ((b.year % 100) + 100) % 100, 2); break;
-      case 'm': put_num(out, b.month, 2); break;
-      case 'd': put_num(out, b.day, 2); break;
-      case 'e': put_num(out, b.day, 2, ' '); break;
-      case 'j': put_num(out, b.yday + 1, 3); break;
-      case 'H': put_num(out, b.hour, 2); break;
-      case 'k': put_num(out, b.hour, 2, ' '); break;
-      case 'I': put_num(out, b.hour % 12 == 0 ? 12 : b.hour % 12, 2); break;
-      case 'l': put_num(out, b.hour % 12 == 0 ? 12 : b.hour % 12, 2, ' '); break;
-      case 'M': put_num(out, b.minute, 2); break;
-      case 'S': put_num(out, b.second, 2); break;
-      case 'N': put_frac(out, t.nsec, width > 0 ? width : 9); break;
-      case 'L': put_frac(out, t.nsec, width > 0 ? width : 3); break;
-      case 'z': put_offset(out, b.offset, colon); break;
-      case 'Z':
-        if (utc) {
-          out.append("UTC");
-        } else {
-          time_t tt = static_cast<time_t>(t.sec);
-          struct tm tm;
-          if (localtime_r(&tt, &tm) && tm.tm_zone) out.append(tm.tm_zone);
-        }
-        break;
-      case 's': put_num(out, t.sec, 1); break;
-      case 'p': out.append(b.hour < 12 ? "AM" : "PM"); break;
-      case 'P': out.append(b.hour < 12 ? "am" : "pm"); break;
-      case 'b':
-      case 'h': out.append(kMonths[b.month - 1], 3); break;
-      case 'B': out.append(kMonths[b.month - 1]); break;
-      case 'a': out.append(kDays[b.wday], 3); break;
-      case 'A': out.append(kDays[b.wday]); break;
-      case 'u': put_num(out, b.wday == 0 ? 7 : b.wday, 1); break;
-      case 'w': put_num(out, b.wday, 1); break;
-      case 'T':
-        put_num(out, b.hour, 2);
-        out.push_back(':');
-        put_num(out, b.minute, 2);
-        out.push_back(':');
-        put_num(out, b.second, 2);
-        break;
-      case 'R':
-        put_num(out, b.hour, 2);
-        out.push_back(':');
-        put_num(out, b.minute, 2);
-        break;
-      case 'F':
-        put_num(out, b.year, 4);
-        out.push_back('-');
-        put_num(out, b.month, 2);
-        out.push_back('-');
-        put_num(out, b.day, 2);
-        break;
-      case 'D':
-        put_num(out, b.month, 2);
-        out.push_back('/');
-        put_num(out, b.day, 2);
-        out.push_back('/');
-        put_num(out, ((b.year % 100) + 100) % 100, 2);
-        break;
-      case 'n': out.push_back('\n'); break;
-      case 't': out.push_back('\t'); break;
-      case '%': out.push_back('%'); break;
-      default: out.append(format.substr(start, i - start + 1)); break;
-    }
-  }
-}
-
-EventTime now() {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  EventTime t;
-  t.sec = ts.tv_sec;
-  t.nsec = static_cast<uint32_t>(ts.tv_nsec);
-  return t;
 }
 
 }  // namespace sluice
