@@ -367,37 +367,8 @@ void MultilineParser::emit_text(Batch& out, std::string_view text, uint64_t offs
 }
 
 void MultilineParser::emit_matched(Batch& out, std::string_view text, uint64_t offset) {
-  const auto& groups = plugin_.body().groups();
-  const TimeOptions& topt = plugin_.time();
-  out.begin_record(EventTime{}, offset);
-  const size_t first = out.fields.size();
-  std::string_view time_text;
-  bool has_time = false;
-  for (size_t i : plugin_.fields()) {
-    std::string_view v;
-    // Groups that did not take part in the match are left out, as Fluentd does.
-    if (!body_.group(i, v)) continue;
-    if (static_cast<int>(i) == plugin_.time_group()) {
-      has_time = true;
-      time_text = v;
-      if (!topt.keep) continue;
-    }
-    out.add_field(groups[i].name, Value::of_string(v));
-  }
-  EventTime t;
-  if (has_time) {
-    if (!topt.parse(time_text, t)) {
-      out.drop_last_record();
-      std::string reason = "invalid time format: value = ";
-      reason.append(time_text.substr(0, 64));
-      plugin_.errors().keep_raw(out, Line{text, offset}, "time", reason);
-      return;
-    }
-  } else {
-    t = now();
-  }
-  out.records.back().time = t;
-  plugin_.convert().apply(out, first);
+  emit_match(out, plugin_.body(), body_, plugin_.fields(), plugin_.time_group(), plugin_.time(),
+             plugin_.convert(), plugin_.errors(), Line{text, offset});
 }
 
 }  // namespace

@@ -482,4 +482,36 @@ bool RubyRegex::Matcher::group(size_t index, std::string_view& out) const {
   return false;
 }
 
+void emit_match(Batch& out, const RubyRegex& re, const RubyRegex::Matcher& match,
+                const std::vector<size_t>& fields, int time_group, const TimeOptions& time,
+                const ValueConverter& convert, ErrorSink& errors, const Line& line) {
+  const auto& groups = re.groups();
+  out.begin_record(EventTime{}, line.offset);
+  const size_t first = out.fields.size();
+  std::string_view time_text;
+  bool has_time = false;
+  for (size_t i : fields) {
+    std::string_view v;
+    if (!match.group(i, v)) continue;
+    if (static_cast<int>(i) == time_group) {
+      has_time = true;
+      time_text = v;
+      if (!time.keep) continue;
+    }
+    out.add_field(groups[i].name, Value::of_string(v));
+  }
+  EventTime t;
+  if (!has_time) {
+    t = now();
+  } else if (!time.parse(time_text, t)) {
+    out.drop_last_record();
+    std::string reason = "invalid time format: value = ";
+    reason.append(time_text.substr(0, 64));
+    errors.keep_raw(out, line, "time", reason);
+    return;
+  }
+  out.records.back().time = t;
+  convert.apply(out, first);
+}
+
 }  // namespace sluice::parsers

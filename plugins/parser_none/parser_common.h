@@ -134,4 +134,12 @@ class RubyRegex {
   friend class Matcher;
 };
 
+// The regexp-style parsers' record (regexp, multiline): after a successful search, one record of
+// the named groups listed in `fields` (indexes into the pattern's groups; groups that did not take
+// part are left out, as Fluentd does), its event time from group `time_group` (or now), then
+// `types` conversion. A time that does not parse keeps `line` raw instead.
+void emit_match(Batch& out, const RubyRegex& re, const RubyRegex::Matcher& match,
+                const std::vector<size_t>& fields, int time_group, const TimeOptions& time,
+                const ValueConverter& convert, ErrorSink& errors, const Line& line);
+
 }  // namespace sluice::parsers

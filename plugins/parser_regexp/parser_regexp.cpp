@@ -37,8 +37,10 @@ class RegexpPlugin final : public ParserPlugin {
     time_.configure(params);
     convert_ = ValueConverter(params);
     // Which group is the time key.
-    for (size_t i = 0; i < regex_->groups().size(); ++i)
+    for (size_t i = 0; i < regex_->groups().size(); ++i) {
+      fields_.push_back(i);
       if (regex_->groups()[i].name == time_.key) time_group_ = static_cast<int>(i);
+    }
   }
   std::unique_ptr<Parser> open_stream(std::string_view) override { return std::make_unique<RegexpParser>(*this); }
 
@@ -46,10 +48,13 @@ class RegexpPlugin final : public ParserPlugin {
   const TimeOptions& time() const { return time_; }
   const ValueConverter& convert() const { return convert_; }
   int time_group() const { return time_group_; }
+  // Every named group becomes a field, in pattern order.
+  const std::vector<size_t>& fields() const { return fields_; }
   ErrorSink& errors() { return errors_; }
 
  private:
   std::unique_ptr<RubyRegex> regex_;  // compiled once per <parse>; streams share it
+  std::vector<size_t> fields_;
   TimeOptions time_;
   ValueConverter convert_;
   int time_group_ = -1;
@@ -59,42 +64,13 @@ class RegexpPlugin final : public ParserPlugin {
 RegexpParser::RegexpParser(RegexpPlugin& plugin) : plugin_(plugin), matcher_(plugin.regex()) {}
 
 void RegexpParser::parse(std::span<const Line> lines, Batch& out) {
-  const auto& groups = plugin_.regex().groups();
-  const TimeOptions& topt = plugin_.time();
   for (const Line& line : lines) {
     if (!matcher_.search(line.bytes)) {
       plugin_.errors().keep_raw(out, line, "match", "pattern not matched");
       continue;
     }
-    out.begin_record(EventTime{}, line.offset);
-    const size_t first = out.fields.size();
-    std::string_view time_text;
-    bool has_time = false;
-    for (size_t i = 0; i < groups.size(); ++i) {
-      std::string_view v;
-      // Groups that did not participate are left out, as Fluentd does.
-      if (!matcher_.group(i, v)) continue;
-      if (static_cast<int>(i) == plugin_.time_group()) {
-        has_time = true;
-        time_text = v;
-        if (!topt.keep) continue;
-      }
-      out.add_field(groups[i].name, Value::of_string(v));
-    }
-    EventTime t;
-    if (has_time) {
-      if (!topt.parse(time_text, t)) {
-        out.drop_last_record();
-        std::string reason = "invalid time format: value = ";
-        reason.append(time_text.substr(0, 64));
-        plugin_.errors().keep_raw(out, line, "time", reason);
-        continue;
-      }
-    } else {
-      t = now();
-    }
-    out.records.back().time = t;
-    plugin_.convert().apply(out, first);
+    emit_match(out, plugin_.regex(), matcher_, plugin_.fields(), plugin_.time_group(),
+               plugin_.time(), plugin_.convert(), plugin_.errors(), line);
   }
 }
 
