@@ -7,38 +7,13 @@
 
 #include "core/delivery.h"
 #include "core/registry.h"
+#include "support/test_support.h"
 
 using namespace sluice;
 
 namespace {
 
-// Captures what the output writes to fd 1.
-class CaptureStdout {
- public:
-  CaptureStdout() {
-    fflush(stdout);
-    saved_ = dup(1);
-    char name[] = "/tmp/sluice-stdout-XXXXXX";
-    fd_ = mkstemp(name);
-    unlink(name);
-    dup2(fd_, 1);
-  }
-  std::string finish() {
-    fflush(stdout);
-    dup2(saved_, 1);
-    close(saved_);
-    std::string out;
-    char buf[4096];
-    lseek(fd_, 0, SEEK_SET);
-    ssize_t n;
-    while ((n = read(fd_, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-    close(fd_);
-    return out;
-  }
-
- private:
-  int saved_ = -1, fd_ = -1;
-};
+using sluice::testing::CaptureStdout;
 
 struct Env {
   Registry reg;

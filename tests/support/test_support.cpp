@@ -1,6 +1,9 @@
 #include "support/test_support.h"
 
 #include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
 
 #include <filesystem>
 #include <fstream>
@@ -37,6 +40,28 @@ std::string read_file(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+CaptureStdout::CaptureStdout() {
+  fflush(stdout);
+  saved_ = dup(1);
+  char name[] = "/tmp/sluice-stdout-XXXXXX";
+  fd_ = mkstemp(name);
+  unlink(name);
+  dup2(fd_, 1);
+}
+
+std::string CaptureStdout::finish() {
+  fflush(stdout);
+  dup2(saved_, 1);
+  close(saved_);
+  std::string out;
+  char buf[4096];
+  lseek(fd_, 0, SEEK_SET);
+  ssize_t n;
+  while ((n = read(fd_, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  close(fd_);
+  return out;
 }
 
 std::string fixture_path(const std::string& relative) {

@@ -22,6 +22,16 @@ class TempDir {
 void write_file(const std::string& path, const std::string& content);
 void append_file(const std::string& path, const std::string& content);
 std::string read_file(const std::string& path);
+// Captures what is written to fd 1 (stdout output and filter) until finish().
+class CaptureStdout {
+ public:
+  CaptureStdout();
+  std::string finish();
+
+ private:
+  int saved_ = -1, fd_ = -1;
+};
+
 // A file under ../shared/fixtures.
 std::string fixture_path(const std::string& relative);
 
