@@ -185,9 +185,17 @@ class ScenarioTest(SluiceTestCase):
         time.sleep(1)
         self.assertEqual(p.stop(), 0)
         self.assertIn("is a copy of", p.stderr())
-        # The copy is read only past where the original was read: nothing twice, and the lines
-        # of the copy/truncate window come from the copy.
-        self.assert_exactly(self.seqs(p), 20000)
+        # The copy is read only past where the original was read: nothing twice (without the
+        # fingerprint the whole copy, ~8,000 lines, would be shipped again). Lines written
+        # between logrotate's copy and its truncate are in neither file: that window may be lost,
+        # as one contiguous run, and nothing else.
+        counts = collections.Counter(self.seqs(p))
+        self.assertEqual(sum(c - 1 for c in counts.values()), 0, "lines repeated")
+        missing = sorted(set(range(20000)) - set(counts))
+        print("copytruncate with fingerprint: %d lost in the window" % len(missing), file=sys.stderr)
+        self.assertLess(len(missing), 2000)
+        if missing:
+            self.assertEqual(missing[-1] - missing[0] + 1, len(missing))
 
     def test_truncate_then_new_lines(self):
         with open(self.log, "w") as f:
