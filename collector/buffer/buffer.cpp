@@ -218,9 +218,11 @@ std::string& Buffer::begin_record(std::string_view tag, EventTime time, std::str
     c->claims.push_back(claim);
   }
   // A chunk that outgrows its first MiB is being filled by a busy stream: give it its whole
-  // limit at once instead of doubling (each doubling copies the payload: 7 MiB for an 8 MiB chunk).
+  // limit at once instead of doubling (each doubling copies the payload: 7 MiB for an 8 MiB chunk),
+  // unless that room would take the buffer past its limit.
   if (c->payload.capacity() - c->payload.size() < (64u << 10) && c->payload.size() >= (512u << 10) &&
-      c->payload.capacity() < config_.chunk_limit_size + (64u << 10))
+      c->payload.capacity() < config_.chunk_limit_size + (64u << 10) && !holding_ &&
+      total_bytes_ + config_.chunk_limit_size <= config_.total_limit_size)
     c->payload.reserve(config_.chunk_limit_size + (64u << 10));
   cur_ = c;
   cur_start_ = c->payload.size();
@@ -303,6 +305,12 @@ void Buffer::enqueue(Chunk* c) {
     return;
   }
   bump(*m_chunks_enqueued_);
+  // A chunk sealed early (a flush, paused sources) gives back the room it reserved to grow into,
+  // which would otherwise count against total_limit_size while it waits. The copy is of a chunk
+  // that is mostly empty.
+  if (config_.type == Config::Type::Memory &&
+      c->payload.capacity() > c->payload.size() + c->payload.size() / 4 + (64u << 10))
+    c->payload.shrink_to_fit();
   queue_.push_back(c);
   if (config_.type == Config::Type::File) {
     persist(c);
@@ -590,15 +598,26 @@ void Buffer::give_up_all(const std::string& reason) {
   }
 }
 
+// What total_limit_size is held against. A memory buffer counts the memory its chunks hold
+// (a chunk reserves room to grow, and chunks sealed early by a flush keep it), so the limit
+// bounds the process's memory, not only the bytes formatted.
+uint64_t Buffer::usage() const {
+  if (config_.type != Config::Type::Memory) return total_bytes_;
+  uint64_t held = 0;
+  for (auto& [id, c] : all_) held += c->state == Chunk::State::Done ? 0 : c->payload.capacity();
+  return std::max(held, total_bytes_);
+}
+
 void Buffer::check_overflow() {
-  if (total_bytes_ >= config_.total_limit_size) {
+  const uint64_t used = usage();
+  if (used >= config_.total_limit_size) {
     switch (config_.overflow) {
       case Config::Overflow::Block:
         if (!holding_) {
           holding_ = true;
           // Pausing is ordinary flow control when the output is the bottleneck: said once at
           // warn level, then at debug level.
-          std::string msg = "output " + id_ + ": buffer is full (" + std::to_string(total_bytes_) +
+          std::string msg = "output " + id_ + ": buffer is full (" + std::to_string(used) +
                             " bytes); pausing the sources";
           if (!log::warn_once("buffer-full:" + id_, msg)) log::debug(msg);
           if (flow_) flow_->hold(this);
@@ -627,7 +646,7 @@ void Buffer::check_overflow() {
         if (!staged_.empty()) flush_all();
         break;
     }
-  } else if (holding_ && (double(total_bytes_) < double(config_.total_limit_size) * 0.9 ||
+  } else if (holding_ && (double(used) < double(config_.total_limit_size) * 0.9 ||
                           total_bytes_ == 0)) {
     holding_ = false;
     log::info("output " + id_ + ": buffer has room again; resuming the sources");

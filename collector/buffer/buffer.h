@@ -213,6 +213,7 @@ class Buffer {
   void schedule_retry(const std::string& why);
   void give_up_all(const std::string& reason);
   void remove_from_queue(Chunk* c);
+  uint64_t usage() const;
   void check_overflow();
   void update_gauges();
   void on_tick();

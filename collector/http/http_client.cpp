@@ -326,9 +326,9 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
         curl_easy_setopt(e, CURLOPT_POST, 1L);
         curl_easy_setopt(e, CURLOPT_POSTFIELDS, body.data());
         curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-        // Big bodies (bulk requests) go out in 1 MiB sends instead of libcurl's 64 KiB: 16x
+        // Big bodies (bulk requests) go out in 512 KiB sends instead of libcurl's 64 KiB: 8x
         // fewer send calls and receiver wake-ups.
-        curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, body.size() > (256u << 10) ? 1024L << 10 : 64L << 10);
+        curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, body.size() > (256u << 10) ? 512L << 10 : 64L << 10);
       }
       if (r.method != "POST") curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, r.method.c_str());
     }
