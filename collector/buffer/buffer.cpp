@@ -171,12 +171,17 @@ void Buffer::start() {
   pump();
 }
 
-Chunk* Buffer::open_chunk(std::string_view tag, int64_t timekey, std::string_view variant) {
+const std::string& Buffer::key_of(std::string_view tag, int64_t timekey, std::string_view variant) {
   key_scratch_.assign(tag);
   key_scratch_ += '\x1f';
   key_scratch_ += std::to_string(timekey);
   key_scratch_ += '\x1f';
   key_scratch_.append(variant);
+  return key_scratch_;
+}
+
+Chunk* Buffer::open_chunk(std::string_view tag, int64_t timekey, std::string_view variant) {
+  key_of(tag, timekey, variant);
   auto it = staged_.find(key_scratch_);
   if (it != staged_.end()) return it->second;
   auto c = std::make_shared<Chunk>();
@@ -185,7 +190,12 @@ Chunk* Buffer::open_chunk(std::string_view tag, int64_t timekey, std::string_vie
   c->timekey = timekey;
   c->variant.assign(variant);
   c->created_at = now();
-  c->payload.reserve(std::min<uint64_t>(config_.chunk_limit_size + 4096, 1u << 20));
+  // The chunk after one that filled up is for a busy stream: its whole limit at once (when the
+  // buffer has room for it) saves copying the payload as it grows.
+  if (key_scratch_ == full_key_ && has_room_for_full_chunk())
+    c->payload.reserve(config_.chunk_limit_size + (64u << 10));
+  else
+    c->payload.reserve(std::min<uint64_t>(config_.chunk_limit_size + 4096, 1u << 20));
   Chunk* raw = c.get();
   staged_.emplace(key_scratch_, raw);
   all_.emplace(c->id, std::move(c));
@@ -221,8 +231,7 @@ std::string& Buffer::begin_record(std::string_view tag, EventTime time, std::str
   // limit at once instead of doubling (each doubling copies the payload: 7 MiB for an 8 MiB chunk),
   // unless that room would take the buffer past its limit.
   if (c->payload.capacity() - c->payload.size() < (64u << 10) && c->payload.size() >= (512u << 10) &&
-      c->payload.capacity() < config_.chunk_limit_size + (64u << 10) && !holding_ &&
-      total_bytes_ + config_.chunk_limit_size <= config_.total_limit_size)
+      c->payload.capacity() < config_.chunk_limit_size + (64u << 10) && has_room_for_full_chunk())
     c->payload.reserve(config_.chunk_limit_size + (64u << 10));
   cur_ = c;
   cur_start_ = c->payload.size();
@@ -267,8 +276,10 @@ void Buffer::end_record() {
     c = n;
   }
   if (double(c->payload.size()) >= double(config_.chunk_limit_size) * config_.chunk_full_threshold ||
-      (config_.chunk_limit_records && c->records >= config_.chunk_limit_records))
+      (config_.chunk_limit_records && c->records >= config_.chunk_limit_records)) {
+    full_key_.assign(key_of(c->tag, c->timekey, c->variant));
     enqueue(c);
+  }
 }
 
 void Buffer::batch_done() {
@@ -606,6 +617,10 @@ uint64_t Buffer::usage() const {
   uint64_t held = 0;
   for (auto& [id, c] : all_) held += c->state == Chunk::State::Done ? 0 : c->payload.capacity();
   return std::max(held, total_bytes_);
+}
+
+bool Buffer::has_room_for_full_chunk() const {
+  return !holding_ && usage() + config_.chunk_limit_size <= config_.total_limit_size;
 }
 
 void Buffer::check_overflow() {

@@ -214,6 +214,8 @@ class Buffer {
   void give_up_all(const std::string& reason);
   void remove_from_queue(Chunk* c);
   uint64_t usage() const;
+  bool has_room_for_full_chunk() const;
+  const std::string& key_of(std::string_view tag, int64_t timekey, std::string_view variant);
   void check_overflow();
   void update_gauges();
   void on_tick();
@@ -252,6 +254,7 @@ class Buffer {
   std::string last_tag_;
   int64_t last_timekey_ = 0;
   std::string last_variant_;
+  std::string full_key_;  // of the last chunk sealed because it was full
 
   bool retry_active_ = false;
   int retry_steps_ = 0;

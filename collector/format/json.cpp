@@ -6,8 +6,12 @@
 // Yajl do.
 #include "format/json.h"
 
+#include "format/string_writer.h"
+
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 
 #if defined(__SSE2__)
@@ -37,122 +41,124 @@ constexpr EscapeTable kEscape;
 constexpr char kLowerHex[] = "0123456789abcdef";
 constexpr char kUpperHex[] = "0123456789ABCDEF";
 
-void append_int(std::string& out, int64_t v) {
-  char buf[24];
-  auto r = std::to_chars(buf, buf + sizeof buf, v);
-  out.append(buf, r.ptr);
-}
-
 }  // namespace
 
-// Index of the first byte at or after `p` that needs escaping (a C0 control, `"` or `\\`), or
-// `end`. 16 bytes per step with SSE2 (part of x86-64), a table lookup per byte elsewhere.
-static inline const unsigned char* find_escape(const unsigned char* p, const unsigned char* end) {
 #if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
+// Bit i set when byte i of v needs escaping: a C0 control, `"` or `\\`.
+static inline unsigned escape_mask(__m128i v) {
   const __m128i control_max = _mm_set1_epi8(0x1f);
+  // v <= 0x1f unsigned  <=>  max(v, 0x1f) == 0x1f
+  const __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, control_max), control_max),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  return static_cast<unsigned>(_mm_movemask_epi8(m));
+}
+
+// The 16 bytes at p when they lie in one page (false otherwise), for the last bytes of a string:
+// reading past its end within the page cannot fault, and the bytes past the end are ignored.
+// glibc's string functions read the same way; the address sanitizer is told so.
+__attribute__((no_sanitize("address"))) static inline bool load_within_page(const unsigned char* p,
+                                                                            __m128i& v) {
+  if ((reinterpret_cast<uintptr_t>(p) & 4095) > 4096 - 16) return false;
+  v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  return true;
+}
+#endif
+
+// Writes the escape sequence of c (kEscape.t[c] != 0).
+static inline char* write_escape(char* w, unsigned char c, const char* hexdigits) {
+  const char e = kEscape.t[c];
+  w[0] = '\\';
+  if (e != 'u') {
+    w[1] = e;
+    return w + 2;
+  }
+  std::memcpy(w + 1, "u00", 3);
+  w[4] = hexdigits[c >> 4];
+  w[5] = hexdigits[c & 0xf];
+  return w + 6;
+}
+
+// 16 bytes per step with SSE2 (part of x86-64): each block is stored as is, then the writer
+// backs up to the first byte that needs escaping, writes its escape and goes on after it. A table
+// lookup per byte for the tail and elsewhere.
+char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* end = p + bytes.size();
+  const char* hexdigits = hex == HexCase::Lower ? kLowerHex : kUpperHex;
+#if defined(__SSE2__)
   while (end - p >= 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    // v <= 0x1f unsigned  <=>  max(v, 0x1f) == 0x1f
-    __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, control_max), control_max),
-                             _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
-    int mask = _mm_movemask_epi8(m);
-    if (mask) return p + __builtin_ctz(static_cast<unsigned>(mask));
-    p += 16;
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+    const unsigned mask = escape_mask(v);
+    if (mask == 0) {
+      p += 16;
+      w += 16;
+      continue;
+    }
+    const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
+    w = write_escape(w + i, p[i], hexdigits);
+    p += i + 1;
+  }
+  // The last 1-15 bytes the same way, masked to the string (the room has kEscapeSlack for the
+  // store); the byte loop below takes them when they end a page.
+  __m128i v;
+  while (p < end && load_within_page(p, v)) {
+    const unsigned n = static_cast<unsigned>(end - p);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+    const unsigned mask = escape_mask(v) & ((1u << n) - 1);
+    if (mask == 0) {
+      w += n;
+      p = end;
+      break;
+    }
+    const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
+    w = write_escape(w + i, p[i], hexdigits);
+    p += i + 1;
   }
 #endif
-  while (p < end && kEscape.t[*p] == 0) ++p;
-  return p;
+  for (; p < end; ++p) {
+    if (kEscape.t[*p] == 0)
+      *w++ = static_cast<char>(*p);
+    else
+      w = write_escape(w, *p, hexdigits);
+  }
+  return w;
+}
+
+void write_string(StringWriter& out, std::string_view bytes, HexCase hex) {
+  if (bytes.size() <= kEscapeStep) {
+    out.advance(write_escaped(out.room(max_escaped_size(bytes.size())), bytes, hex));
+    return;
+  }
+  // Long strings in steps, so that the room asked for stays small.
+  out.put('"');
+  for (size_t at = 0; at < bytes.size(); at += kEscapeStep) {
+    std::string_view part = bytes.substr(at, kEscapeStep);
+    out.advance(write_escaped_body(out.room(max_escaped_size(part.size())), part, hex));
+  }
+  out.put('"');
 }
 
 void append_string(std::string& out, std::string_view bytes, HexCase hex) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const auto* end = p + bytes.size();
-  const auto* q = find_escape(p, end);
-  size_t at = out.size();
-  if (q == end) {
-    // The common case: nothing to escape, one resize and one copy.
-    out.resize(at + bytes.size() + 2);
-    char* w = out.data() + at;
-    *w++ = '"';
-    if (!bytes.empty()) std::memcpy(w, bytes.data(), bytes.size());
-    w[bytes.size()] = '"';
-    return;
-  }
-  // The clean prefix, then the rest through a small stack buffer written with raw stores (one
-  // append per 4 KiB instead of two per escape).
-  out.resize(at + 1 + static_cast<size_t>(q - p));
-  char* w0 = out.data() + at;
-  *w0++ = '"';
-  std::memcpy(w0, p, static_cast<size_t>(q - p));
-  p = q;
-  const char* hexdigits = hex == HexCase::Lower ? kLowerHex : kUpperHex;
-  char buf[4096];
-  char* w = buf;
-  char* const limit = buf + sizeof buf - 32;  // room for a 16-byte store and one escape
-  while (p < end) {
-    if (w > limit) {
-      out.append(buf, static_cast<size_t>(w - buf));
-      w = buf;
-    }
-    unsigned char c;
-#if defined(__SSE2__)
-    if (end - p >= 16) {
-      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-      const __m128i m = _mm_or_si128(
-          _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(0x1f)), _mm_set1_epi8(0x1f)),
-          _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
-      const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(m));
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);  // the clean bytes, maybe more
-      if (mask == 0) {
-        p += 16;
-        w += 16;
-        continue;
-      }
-      unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
-      p += i;
-      w += i;
-      c = *p;
-    } else
-#endif
-    {
-      c = *p;
-      if (kEscape.t[c] == 0) {
-        *w++ = static_cast<char>(c);
-        ++p;
-        continue;
-      }
-    }
-    char e = kEscape.t[c];
-    w[0] = '\\';
-    if (e == 'u') {
-      w[1] = 'u';
-      w[2] = '0';
-      w[3] = '0';
-      w[4] = hexdigits[c >> 4];
-      w[5] = hexdigits[c & 0xf];
-      w += 6;
-    } else {
-      w[1] = e;
-      w += 2;
-    }
-    ++p;
-  }
-  *w++ = '"';
-  out.append(buf, static_cast<size_t>(w - buf));
+  StringWriter w(out);
+  write_string(w, bytes, hex);
 }
 
 // Ruby's Float#to_s (flo_to_s): shortest round-trip digits; fixed notation when the decimal
-// exponent is in (-4, 16], else `d.ddde+XX` with at least two exponent digits.
-void append_double(std::string& out, double d) {
+// exponent is in (-4, 16], else `d.ddde+XX` with at least two exponent digits. At most 32 bytes.
+char* write_double(char* w, double d) {
+  auto put = [&w](std::string_view s) {
+    std::memcpy(w, s.data(), s.size());
+    w += s.size();
+  };
   if (!std::isfinite(d)) {
-    out.append("null");
-    return;
+    put("null");
+    return w;
   }
   if (d == 0) {
-    out.append(std::signbit(d) ? "-0.0" : "0.0");
-    return;
+    put(std::signbit(d) ? "-0.0" : "0.0");
+    return w;
   }
   char buf[64];
   auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
@@ -170,86 +176,123 @@ void append_double(std::string& out, double d) {
   int exp10 = 0;
   std::from_chars(p + 1 + (p[1] == '+' ? 1 : 0), end, exp10);
   while (ndigits > 1 && digits[ndigits - 1] == '0') --ndigits;
-  int decpt = exp10 + 1;  // digits are 0.DDDD * 10^decpt
+  const int decpt = exp10 + 1;  // digits are 0.DDDD * 10^decpt
+  const std::string_view all(digits, static_cast<size_t>(ndigits));
 
-  if (negative) out.push_back('-');
+  if (negative) *w++ = '-';
   if (decpt > 0 && decpt <= 16) {
     if (ndigits <= decpt) {
-      out.append(digits, static_cast<size_t>(ndigits));
-      out.append(static_cast<size_t>(decpt - ndigits), '0');
-      out.append(".0");
+      put(all);
+      w = std::fill_n(w, decpt - ndigits, '0');
+      put(".0");
     } else {
-      out.append(digits, static_cast<size_t>(decpt));
-      out.push_back('.');
-      out.append(digits + decpt, static_cast<size_t>(ndigits - decpt));
+      put(all.substr(0, static_cast<size_t>(decpt)));
+      *w++ = '.';
+      put(all.substr(static_cast<size_t>(decpt)));
     }
   } else if (decpt <= 0 && decpt > -4) {
-    out.append("0.");
-    out.append(static_cast<size_t>(-decpt), '0');
-    out.append(digits, static_cast<size_t>(ndigits));
+    put("0.");
+    w = std::fill_n(w, -decpt, '0');
+    put(all);
   } else {
-    out.push_back(digits[0]);
-    out.push_back('.');
+    *w++ = digits[0];
+    *w++ = '.';
     if (ndigits > 1)
-      out.append(digits + 1, static_cast<size_t>(ndigits - 1));
+      put(all.substr(1));
     else
-      out.push_back('0');
+      *w++ = '0';
     int e = decpt - 1;
-    out.push_back('e');
-    out.push_back(e < 0 ? '-' : '+');
+    *w++ = 'e';
+    *w++ = e < 0 ? '-' : '+';
     if (e < 0) e = -e;
-    if (e < 10) out.push_back('0');
-    append_int(out, e);
+    if (e < 10) *w++ = '0';
+    w = std::to_chars(w, w + 4, e).ptr;
+  }
+  return w;
+}
+
+void append_double(std::string& out, double d) {
+  StringWriter w(out);
+  w.advance(write_double(w.room(kMaxDoubleSize), d));
+}
+
+void write_value(StringWriter& out, const Value& v, HexCase hex) {
+  switch (v.kind) {
+    case ValueKind::Null:
+      out.put("null");
+      break;
+    case ValueKind::Bool:
+      out.put(v.boolean ? std::string_view("true") : std::string_view("false"));
+      break;
+    case ValueKind::Int: {
+      char* w = out.room(24);
+      out.advance(std::to_chars(w, w + 24, v.integer).ptr);
+      break;
+    }
+    case ValueKind::Float:
+      out.advance(write_double(out.room(kMaxDoubleSize), v.real));
+      break;
+    case ValueKind::String:
+      write_string(out, v.text, hex);
+      break;
+    case ValueKind::Json:
+      out.put(v.text.empty() ? std::string_view("null") : v.text);
+      break;
   }
 }
 
-void append_value(std::string& out, const Value& v, HexCase hex) {
-  switch (v.kind) {
-    case ValueKind::Null:
-      out.append("null");
-      break;
-    case ValueKind::Bool:
-      out.append(v.boolean ? "true" : "false");
-      break;
-    case ValueKind::Int:
-      append_int(out, v.integer);
-      break;
-    case ValueKind::Float:
-      append_double(out, v.real);
-      break;
-    case ValueKind::String:
-      append_string(out, v.text, hex);
-      break;
-    case ValueKind::Json:
-      if (v.text.empty())
-        out.append("null");
-      else
-        out.append(v.text);
-      break;
+void write_member(StringWriter& out, bool& first, std::string_view key, const Value& v, HexCase hex) {
+  const bool string = v.kind == ValueKind::String;
+  if (key.size() <= kEscapeStep && (!string || v.text.size() <= kEscapeStep)) {
+    // The common case, key and string value under one request for room.
+    char* w = out.room(max_escaped_size(key.size()) + 2 + (string ? max_escaped_size(v.text.size()) : 0));
+    if (!first) *w++ = ',';
+    first = false;
+    w = write_escaped(w, key, hex);
+    *w++ = ':';
+    if (string) {
+      out.advance(write_escaped(w, v.text, hex));
+      return;
+    }
+    out.advance(w);
+  } else {
+    if (!first) out.put(',');
+    first = false;
+    write_string(out, key, hex);
+    out.put(':');
   }
+  write_value(out, v, hex);
+}
+
+bool write_record_open(StringWriter& out, const Batch& batch, const Record& record, HexCase hex) {
+  out.put('{');
+  bool first = true;
+  for (const Field* f = batch.begin(record); f != batch.end(record); ++f)
+    write_member(out, first, f->key, f->value, hex);
+  for (const Field& f : batch.common_fields) write_member(out, first, f.key, f.value, hex);
+  return !first;
+}
+
+void append_value(std::string& out, const Value& v, HexCase hex) {
+  StringWriter w(out);
+  write_value(w, v, hex);
 }
 
 void append_member(std::string& out, bool& first, std::string_view key, const Value& v,
                    HexCase hex) {
-  if (!first) out.push_back(',');
-  first = false;
-  append_string(out, key, hex);
-  out.push_back(':');
-  append_value(out, v, hex);
+  StringWriter w(out);
+  write_member(w, first, key, v, hex);
 }
 
 bool append_record_open(std::string& out, const Batch& batch, const Record& record, HexCase hex) {
-  out.push_back('{');
-  bool first = true;
-  for (const Field* f = batch.begin(record); f != batch.end(record); ++f)
-    append_member(out, first, f->key, f->value, hex);
-  for (const Field& f : batch.common_fields) append_member(out, first, f.key, f.value, hex);
-  return !first;
+  StringWriter w(out);
+  return write_record_open(w, batch, record, hex);
 }
 
 void append_record(std::string& out, const Batch& batch, const Record& record, HexCase hex) {
-  append_record_open(out, batch, record, hex);
-  out.push_back('}');
+  StringWriter w(out);
+  write_record_open(w, batch, record, hex);
+  w.put('}');
 }
 
 }  // namespace sluice::json

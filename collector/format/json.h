@@ -7,13 +7,37 @@
 #include <string_view>
 
 #include "core/event.h"
+#include "format/string_writer.h"
 
 namespace sluice::json {
 
 enum class HexCase { Lower, Upper };
 
 void append_string(std::string& out, std::string_view bytes, HexCase hex = HexCase::Lower);
+
+// Raw writers, for formatters that ask a StringWriter for room once per piece: each writes at w
+// and returns the end of what it wrote; the caller provides the room (max_*_size).
+// Room for a quoted string of n bytes: every byte as \u00XX, the quotes, and room for the
+// escaper's 16-byte stores past the last byte.
+constexpr size_t kEscapeSlack = 16;
+constexpr size_t max_escaped_size(size_t n) { return 6 * n + 2 + kEscapeSlack; }
+// Strings longer than this are escaped in steps by append_string.
+constexpr size_t kEscapeStep = 4096;
+char* write_escaped_body(char* w, std::string_view bytes, HexCase hex = HexCase::Lower);
+inline char* write_escaped(char* w, std::string_view bytes, HexCase hex = HexCase::Lower) {
+  *w++ = '"';
+  w = write_escaped_body(w, bytes, hex);
+  *w++ = '"';
+  return w;
+}
 void append_value(std::string& out, const Value& v, HexCase hex = HexCase::Lower);
+// The same through a StringWriter (one size update per record instead of one per piece).
+void write_string(StringWriter& out, std::string_view bytes, HexCase hex = HexCase::Lower);
+void write_value(StringWriter& out, const Value& v, HexCase hex = HexCase::Lower);
+void write_member(StringWriter& out, bool& first, std::string_view key, const Value& v,
+                  HexCase hex = HexCase::Lower);
+bool write_record_open(StringWriter& out, const Batch& batch, const Record& record,
+                       HexCase hex = HexCase::Lower);
 // `{"k":v,...}` with the record's fields then the batch's common fields. `extra` fields (such as
 // `@timestamp` and `tag` for Elasticsearch) are not added here; formatters append them by
 // calling append_member before close.
@@ -27,5 +51,7 @@ void append_member(std::string& out, bool& first, std::string_view key, const Va
                    HexCase hex = HexCase::Lower);
 // Ruby's Float#to_s for finite values (1.5, 100.0, 1.0e+20); NaN/Infinity become null.
 void append_double(std::string& out, double d);
+constexpr size_t kMaxDoubleSize = 32;
+char* write_double(char* w, double d);
 
 }  // namespace sluice::json

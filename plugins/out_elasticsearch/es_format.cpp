@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "format/json.h"
+#include "format/string_writer.h"
 #include "format/time.h"
 
 namespace sluice::es {
@@ -100,6 +101,9 @@ void append_deterministic_id(std::string& out, std::string_view stream_id, uint6
 BulkFormatter::BulkFormatter(FormatConfig config) : config_(std::move(config)) {
   need_dt_ = config_.logstash_format || config_.include_timestamp;
   need_scan_ = true;
+  other_specials_ = !config_.time_key.empty() || !config_.target_index_key.empty() ||
+                    !config_.id_key.empty() || !config_.routing_key.empty() ||
+                    config_.include_tag_key;
   for (auto& k : config_.remove_keys) {
     if (k == "@timestamp") remove_timestamp_ = true;
     if (k == config_.tag_key) remove_tag_ = true;
@@ -120,6 +124,7 @@ BulkFormatter::BulkFormatter(FormatConfig config) : config_(std::move(config)) {
   }
   if (!prefix_has_tag_) logstash_prefix_ = config_.logstash_prefix;
   action_head_ = "{\"" + config_.write_operation + "\":{\"_index\":";
+  create_ = config_.write_operation == "create";
   set_major_version(major_);
 }
 
@@ -168,6 +173,9 @@ std::string BulkFormatter::expand_tag(const std::string& pattern, std::string_vi
 
 void BulkFormatter::begin_batch(const Batch& batch) {
   scanned_ = nullptr;
+  common_specials_ = Specials{};
+  scan_fields(batch.common_fields.data(), batch.common_fields.data() + batch.common_fields.size(),
+              common_specials_);
   if (batch_tag_ != batch.tag) {
     batch_tag_.assign(batch.tag);
     if (index_has_tag_) {
@@ -182,21 +190,31 @@ void BulkFormatter::begin_batch(const Batch& batch) {
   }
 }
 
-void BulkFormatter::scan(const Batch& batch, const Record& record, Specials& s) const {
-  auto look = [&](const Field& f) {
-    std::string_view k = f.key;
-    if (k.size() == 10 && k == "@timestamp") {
-      if (!s.timestamp) s.timestamp = &f.value;
-    }
-    if (!config_.time_key.empty() && k == config_.time_key && !s.time_key) s.time_key = &f.value;
+void BulkFormatter::scan_fields(const Field* begin, const Field* end, Specials& s) const {
+  for (const Field* f = begin; f != end; ++f) {
+    std::string_view k = f->key;
+    if (k.size() == 10 && k == "@timestamp" && !s.timestamp) s.timestamp = &f->value;
+    if (!other_specials_) continue;
+    if (!config_.time_key.empty() && k == config_.time_key && !s.time_key) s.time_key = &f->value;
     if (!config_.target_index_key.empty() && k == config_.target_index_key && !s.target_index)
-      s.target_index = &f.value;
-    if (!config_.id_key.empty() && k == config_.id_key && !s.id) s.id = &f.value;
-    if (!config_.routing_key.empty() && k == config_.routing_key && !s.routing) s.routing = &f.value;
+      s.target_index = &f->value;
+    if (!config_.id_key.empty() && k == config_.id_key && !s.id) s.id = &f->value;
+    if (!config_.routing_key.empty() && k == config_.routing_key && !s.routing) s.routing = &f->value;
     if (config_.include_tag_key && k == config_.tag_key) s.has_tag_key = true;
-  };
-  for (const Field* f = batch.begin(record); f != batch.end(record); ++f) look(*f);
-  for (const Field& f : batch.common_fields) look(f);
+  }
+}
+
+// The record's own fields come first; what they do not have is taken from the batch's common
+// fields, scanned once per batch.
+void BulkFormatter::scan(const Batch& batch, const Record& record, Specials& s) const {
+  scan_fields(batch.begin(record), batch.end(record), s);
+  const Specials& c = common_specials_;
+  if (!s.timestamp) s.timestamp = c.timestamp;
+  if (!s.time_key) s.time_key = c.time_key;
+  if (!s.target_index) s.target_index = c.target_index;
+  if (!s.id) s.id = c.id;
+  if (!s.routing) s.routing = c.routing;
+  s.has_tag_key = s.has_tag_key || c.has_tag_key;
 }
 
 static bool truthy(const Value* v) {
@@ -278,30 +296,36 @@ void BulkFormatter::append_iso8601(std::string& out, int64_t sec, uint32_t nsec,
   put2(out, unsigned(o / 60 % 60));
 }
 
-void BulkFormatter::append_event_timestamp(std::string& out, EventTime t) {
+// `YYYY-MM-DDTHH:MM:SS[.fffffffff]+hh:mm` of an event time in local time, at most 48 bytes: the
+// part up to the seconds and the offset are cached per second.
+char* BulkFormatter::write_event_timestamp(char* w, EventTime t) {
   if (t.sec != ts_cache_sec_) {
     ts_cache_sec_ = t.sec;
-    int32_t off = local_offset_at(t.sec);
-    ts_cache_prefix_.clear();
-    append_iso8601(ts_cache_prefix_, t.sec, 0, off, 0);
-    // Split "YYYY-MM-DDTHH:MM:SS" from "+hh:mm".
-    ts_cache_suffix_ = ts_cache_prefix_.substr(ts_cache_prefix_.size() - 6);
-    ts_cache_prefix_.resize(ts_cache_prefix_.size() - 6);
+    std::string text;
+    append_iso8601(text, t.sec, 0, local_offset_at(t.sec), 0);
+    // "YYYY-MM-DDTHH:MM:SS" and "+hh:mm"; years past 9999 make the first longer.
+    ts_cache_prefix_len_ = std::min(text.size() - 6, sizeof ts_cache_prefix_);
+    std::memcpy(ts_cache_prefix_, text.data(), ts_cache_prefix_len_);
+    std::memcpy(ts_cache_suffix_, text.data() + text.size() - 6, 6);
   }
-  out.append(ts_cache_prefix_);
-  int p = config_.time_precision;
+  // Fixed-size copies (the room has space): no length-dependent copy calls per record.
+  std::memcpy(w, ts_cache_prefix_, sizeof ts_cache_prefix_);
+  w += ts_cache_prefix_len_;
+  const int p = config_.time_precision;
   if (p > 0) {
-    char frac[12];
-    frac[0] = '.';
+    char frac[16];
     uint32_t v = t.nsec;
     for (int k = 9; k >= 1; --k) {
       frac[k] = char('0' + v % 10);
       v /= 10;
     }
-    out.append(frac, size_t(1 + std::min(p, 9)));
-    for (int k = 9; k < p; ++k) out.push_back('0');
+    frac[0] = '.';
+    std::memcpy(w, frac, 16);
+    w += 1 + std::min(p, 9);
+    for (int k = 9; k < p; ++k) *w++ = '0';
   }
-  out.append(ts_cache_suffix_);
+  std::memcpy(w, ts_cache_suffix_, 8);
+  return w + 6;
 }
 
 // The DateTime the plugin computes for logstash_format / include_timestamp: from `@timestamp`,
@@ -417,6 +441,7 @@ bool BulkFormatter::skip_key(std::string_view key) const {
 
 void BulkFormatter::set_major_version(int major) {
   major_ = major;
+  action_cache_.clear();
   type_part_.clear();
   if (major_ >= 8) {
     // no _type
@@ -434,38 +459,53 @@ void BulkFormatter::set_major_version(int major) {
   }
 }
 
-bool BulkFormatter::append(std::string& out, const Batch& batch, const Record& record,
+// The action line of a record without _id or routing, cached per index.
+std::string_view BulkFormatter::plain_action_line(std::string_view index) {
+  if (index != action_cache_index_ || action_cache_.empty()) {
+    action_cache_index_.assign(index);
+    action_cache_ = action_head_;
+    json::append_string(action_cache_, index);
+    action_cache_ += type_part_;
+    action_cache_ += pipeline_part_;
+    action_cache_ += "}}\n";
+  }
+  return action_cache_;
+}
+
+bool BulkFormatter::append(std::string& payload, const Batch& batch, const Record& record,
                            std::string_view index) {
   const Specials s = specials(batch, record);
   scanned_ = nullptr;
-  bool target_used = truthy(s.target_index);
-  const size_t start = out.size();
+  const bool target_used = truthy(s.target_index);
+  const bool deterministic = config_.deterministic_id && !batch.stream_id.empty();
+  const bool has_id = truthy(s.id) || deterministic;
+  if (!has_id && create_) return false;
 
+  StringWriter out(payload);
   // Action line.
-  out.append(action_head_);
-  json::append_string(out, index);
-  out.append(type_part_);
-  out.append(pipeline_part_);
-  bool has_id = false;
-  if (truthy(s.id)) {
-    out.append(",\"_id\":");
-    json::append_value(out, *s.id);
-    has_id = true;
-  } else if (config_.deterministic_id && !batch.stream_id.empty()) {
-    out.append(",\"_id\":\"");
-    append_deterministic_id(out, batch.stream_id, record.offset, record.time);
-    out.push_back('"');
-    has_id = true;
+  if (!has_id && !truthy(s.routing)) {
+    out.put(plain_action_line(index));
+  } else {
+    out.put(action_head_);
+    json::write_string(out, index);
+    out.put(type_part_);
+    out.put(pipeline_part_);
+    if (truthy(s.id)) {
+      out.put(",\"_id\":");
+      json::write_value(out, *s.id);
+    } else {
+      out.put(",\"_id\":\"");
+      std::string id;
+      append_deterministic_id(id, batch.stream_id, record.offset, record.time);
+      out.put(id);
+      out.put('"');
+    }
+    if (truthy(s.routing)) {
+      out.put(major_ >= 7 ? ",\"routing\":" : ",\"_routing\":");
+      json::write_value(out, *s.routing);
+    }
+    out.put("}}\n");
   }
-  if (truthy(s.routing)) {
-    out.append(major_ >= 7 ? ",\"routing\":" : ",\"_routing\":");
-    json::append_value(out, *s.routing);
-  }
-  if (!has_id && config_.write_operation == "create") {
-    out.resize(start);
-    return false;
-  }
-  out.append("}}\n");
 
   // Document.
   bool add_timestamp = false;
@@ -474,30 +514,40 @@ bool BulkFormatter::append(std::string& out, const Batch& batch, const Record& r
   int32_t off = 0;
   if (need_dt_) record_dt(s, record, sec, nsec, off, add_timestamp);
   const bool removes = !config_.remove_keys.empty();
-  out.push_back('{');
+  out.put('{');
   bool first = true;
   auto put = [&](const Field& f) {
     if (removes && skip_key(f.key)) return;
     if (target_used && &f.value == s.target_index) return;
     if (config_.include_tag_key && f.key == config_.tag_key) {
-      json::append_member(out, first, f.key, Value::of_string(batch.tag));
+      json::write_member(out, first, f.key, Value::of_string(batch.tag));
       return;
     }
-    json::append_member(out, first, f.key, f.value);
+    json::write_member(out, first, f.key, f.value);
   };
   for (const Field* f = batch.begin(record); f != batch.end(record); ++f) put(*f);
   for (const Field& f : batch.common_fields) put(f);
   if (add_timestamp && !remove_timestamp_) {
-    if (!first) out.push_back(',');
+    constexpr std::string_view key = "\"@timestamp\":\"";
+    char* w = out.room(1 + key.size() + timestamp_room() + 1);
+    if (!first) *w++ = ',';
     first = false;
-    out.append("\"@timestamp\":\"");
-    if (off == INT32_MIN) append_event_timestamp(out, record.time);
-    else append_iso8601(out, sec, nsec, off, config_.time_precision);
-    out.push_back('"');
+    std::memcpy(w, key.data(), key.size());
+    w += key.size();
+    if (off == INT32_MIN) {
+      w = write_event_timestamp(w, record.time);
+    } else {
+      std::string text;
+      append_iso8601(text, sec, nsec, off, config_.time_precision);
+      std::memcpy(w, text.data(), text.size());
+      w += text.size();
+    }
+    *w++ = '"';
+    out.advance(w);
   }
   if (config_.include_tag_key && !s.has_tag_key && !remove_tag_)
-    json::append_member(out, first, config_.tag_key, Value::of_string(batch.tag));
-  out.append("}\n");
+    json::write_member(out, first, config_.tag_key, Value::of_string(batch.tag));
+  out.put("}\n");
   return true;
 }
 

@@ -2,6 +2,7 @@
 // document), written straight into a buffer chunk: the hot path of the Elasticsearch output.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -77,11 +78,16 @@ class BulkFormatter {
     const Value* routing = nullptr;
     bool has_tag_key = false;
   };
+  void scan_fields(const Field* begin, const Field* end, Specials& s) const;
   void scan(const Batch& batch, const Record& record, Specials& s) const;
   const Specials& specials(const Batch& batch, const Record& record);
   bool record_dt(const Specials& s, const Record& record, int64_t& sec, uint32_t& nsec,
                  int32_t& offset, bool& add_timestamp);
-  void append_event_timestamp(std::string& out, EventTime t);
+  // Room a timestamp needs: up to the seconds (19 bytes, longer past year 9999: 64 covers any
+  // int64 time), the time_precision digits and the offset.
+  size_t timestamp_room() const { return 64 + size_t(std::max(config_.time_precision, 0)); }
+  char* write_event_timestamp(char* w, EventTime t);
+  std::string_view plain_action_line(std::string_view index);
   bool skip_key(std::string_view key) const;
   std::string expand_tag(const std::string& pattern, std::string_view tag) const;
   static void lower(std::string& s);
@@ -98,6 +104,9 @@ class BulkFormatter {
   std::string type_part_;     // `,"_type":null` or `,"_type":"_doc"` or empty
   std::string pipeline_part_;
   bool remove_timestamp_ = false;
+  bool create_ = false;  // write_operation create: records need an _id
+  std::string action_cache_index_;
+  std::string action_cache_;
   bool remove_tag_ = false;
 
   // Per batch.
@@ -109,11 +118,14 @@ class BulkFormatter {
   std::string index_cache_;
   std::string target_index_scratch_;
   int64_t ts_cache_sec_ = INT64_MIN;
-  std::string ts_cache_prefix_;  // "2024-05-01T12:00:00"
-  std::string ts_cache_suffix_;  // "+00:00"
+  char ts_cache_prefix_[32] = {};  // "2024-05-01T12:00:00" (longer for distant years)
+  size_t ts_cache_prefix_len_ = 0;
+  char ts_cache_suffix_[8] = {};  // "+00:00"
   std::string scratch_;
   const Record* scanned_ = nullptr;
   Specials specials_;
+  Specials common_specials_;     // of the batch's common fields
+  bool other_specials_ = false;  // a key besides @timestamp is looked for
 };
 
 }  // namespace sluice::es
