@@ -76,6 +76,26 @@ for n in (small, large):
           (n, records, docs, ir, " (TIMED OUT)" if r["timed_out"] else ""), flush=True)
 (i1, r1, _, _), (i2, r2, _, _) = res[small], res[large]
 print("instructions per record (tail+cri+kubernetes+ES bulk): %.0f" % ((i2 - i1) / (r2 - r1)))
+
+def inclusive(n, function):
+    """Inclusive instructions of one function in the n-line run (callgrind_annotate)."""
+    cg = sorted(glob.glob(os.path.join(out, "callgrind.%d.out*" % n)))[0]
+    text = subprocess.run(["callgrind_annotate", "--inclusive=yes", "--threshold=100", cg],
+                          capture_output=True, text=True).stdout
+    for line in text.splitlines():
+        if function in line:
+            return int(line.split()[0].replace(",", ""))
+    return 0
+
+# The split: reading, parsing, enrichment, formatting and buffering all run under the tail
+# input's drain; sending runs under libcurl (which copies each request body into its upload
+# buffer: callgrind counts that rep movsb as one instruction per byte).
+for label, function in (("  of which reading + cri + kubernetes + bulk formatting into the buffer",
+                         "sluice::TailInput::drain()"),
+                        ("  of which sending (libcurl, incl. its copy of the body)",
+                         "curl_multi_socket_action")):
+    a, b = inclusive(small, function), inclusive(large, function)
+    print("%s: %.0f" % (label, (b - a) / (r2 - r1)))
 print("start-up + shutdown (extrapolated to 0 records): %.1f M instructions" % ((i1 - (i2 - i1) / (r2 - r1) * r1) / 1e6))
 EOF
 cg=$(ls "$out"/callgrind."$large".out* | head -1)

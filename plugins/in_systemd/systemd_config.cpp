@@ -65,7 +65,7 @@ class JsonReader {
         ++i_;
         JsonValue v;
         if (!value(v, depth + 1)) return false;
-        out.members.emplace_back(std::move(key), std::move(v));
+        out.members.push_back({std::move(key), std::move(v)});
         ws();
         if (i_ < s_.size() && s_[i_] == ',') { ++i_; continue; }
         if (i_ < s_.size() && s_[i_] == '}') return ++i_, true;

@@ -13,11 +13,17 @@
 namespace sluice::systemd {
 
 // A JSON value as config needs it: scalars are kept as their text (strings unescaped).
+struct JsonMember;
 struct JsonValue {
   enum Kind { Scalar, Array, Object } kind = Scalar;
   std::string text;
-  std::vector<JsonValue> items;                             // Array
-  std::vector<std::pair<std::string, JsonValue>> members;  // Object, in order
+  std::vector<JsonValue> items;     // Array
+  std::vector<JsonMember> members;  // Object, in order
+};
+// A struct rather than std::pair: a pair of an incomplete JsonValue does not compile with Clang.
+struct JsonMember {
+  std::string key;
+  JsonValue value;
 };
 
 // Parses one JSON text; nullopt (with `error` set) when malformed.
