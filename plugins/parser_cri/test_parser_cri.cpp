@@ -38,6 +38,24 @@ TEST(ParserCri, OffsetAndEmptyMessage) {
   EXPECT_EQ(h.str(2, "message"), "");
 }
 
+TEST(ParserCri, UncommonStreamsTagsAndShortLines) {
+  // Lines off the stdout/stderr, one-letter-tag shape, and lines too short for word-wise search.
+  ParserHarness h("cri", {{"merge_cri_partial", "false"}});
+  h.feed({"2024-05-01T12:00:00.123456789Z stdin F:x  two spaces",
+          "2024-05-01T12:00:00.123456789Z stdoutx F m", "1 stderr F x", "1 2 3 4", "2024-05-01T12:00:00.123456789Z stdout  F", "t stdout F"});
+  ASSERT_EQ(h.size(), 6u);
+  EXPECT_EQ(h.str(0, "stream"), "stdin");
+  EXPECT_EQ(h.str(0, "logtag"), "F:x");
+  EXPECT_EQ(h.str(0, "message"), " two spaces");
+  EXPECT_EQ(h.str(1, "stream"), "stdoutx");
+  EXPECT_EQ(h.str(1, "message"), "m");
+  EXPECT_NE(h.str(2, "_parse_error").find("invalid time format: value = 1"), std::string::npos);
+  EXPECT_NE(h.str(3, "_parse_error").find("invalid time format"), std::string::npos);
+  EXPECT_NE(h.str(4, "_parse_error").find("invalid CRI line"), std::string::npos);
+  EXPECT_NE(h.str(5, "_parse_error").find("invalid time format"), std::string::npos);
+  EXPECT_EQ(h.errors(), 4u);
+}
+
 TEST(ParserCri, KeepTimeKeyFalse) {
   ParserHarness h("cri", {{"keep_time_key", "false"}});
   h.feed1("2024-05-01T12:00:00Z stdout F a");

@@ -97,8 +97,7 @@ void TimeOptions::configure(const Params& params, const std::string& default_typ
   }
 }
 
-bool TimeOptions::parse(std::string_view text, EventTime& out) const {
-  if (rfc3339_fast) return parse_rfc3339(text, out);
+bool TimeOptions::parse_other(std::string_view text, EventTime& out) const {
   if (rfc3339_z_fast) {
     // Same acceptance as the strptime path: a '.' fraction and a literal upper-case Z.
     if (text.size() < 22 || text[19] != '.' || text.back() != 'Z' || text[10] != 'T') return false;

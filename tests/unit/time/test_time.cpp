@@ -68,6 +68,26 @@ TEST(Rfc3339, Rejects) {
   EXPECT_FALSE(parse_rfc3339("2023-02-29T12:00:00Z", t));
 }
 
+TEST(Rfc3339, SameSecondAsThePreviousStamp) {
+  // After a first stamp, the next ones of that second take the short path (7-9 digits and Z);
+  // the rest must read as they would on their own.
+  EventTime t;
+  EXPECT_EQ(rfc("2024-05-01T12:00:00.000519722Z").nsec, 519722u);
+  EXPECT_EQ(rfc("2024-05-01T12:00:00.00297481Z").nsec, 2974810u);
+  EXPECT_EQ(rfc("2024-05-01T12:00:00.0033804Z").nsec, 3380400u);
+  EXPECT_EQ(rfc("2024-05-01T12:00:00.123456Z").nsec, 123456000u);
+  EXPECT_EQ(rfc("2024-05-01T12:00:00.1234567891Z").nsec, 123456789u);
+  EXPECT_EQ(rfc("2024-05-01T12:00:00.123456789z").nsec, 123456789u);
+  EXPECT_EQ(rfc("2024-05-01T12:00:00,123456789Z").nsec, 123456789u);
+  EXPECT_EQ(rfc("2024-05-01T12:00:00.12345678+01:00").sec, kMay1Noon - 3600);
+  EXPECT_EQ(rfc("2024-05-01T12:00:00.999999999Z").sec, kMay1Noon);
+  EXPECT_EQ(rfc("2024-05-01T12:00:01.999999999Z").sec, kMay1Noon + 1);
+  for (std::string_view bad : {"2024-05-01T12:00:01.12345a789Z", "2024-05-01T12:00:01.1234567 9Z",
+                               "2024-05-01T12:00:01.123456789ZZ", "2024-05-01T12:00:01.12345678Z9",
+                               "2024-05-01T12:00:01.1234567890Y"})
+    EXPECT_FALSE(parse_rfc3339(bad, t)) << bad;
+}
+
 TEST(Rfc3339, PreEpochAndFarFuture) {
   EXPECT_EQ(rfc("1970-01-01T00:00:00Z").sec, 0);
   EXPECT_EQ(rfc("1969-12-31T23:59:59Z").sec, -1);
