@@ -41,6 +41,35 @@ constexpr EscapeTable kEscape;
 constexpr char kLowerHex[] = "0123456789abcdef";
 constexpr char kUpperHex[] = "0123456789ABCDEF";
 
+// The escape sequence of each byte with its length (0 for bytes copied as is), 8 bytes per entry
+// so that one 8-byte store writes any sequence (the bytes past `len` are overwritten later or lie
+// in the room's slack).
+struct EscapeSeq {
+  char s[7];
+  unsigned char len;
+};
+struct EscapeSeqs {
+  EscapeSeq t[256];
+  constexpr explicit EscapeSeqs(const char* hex) : t{} {
+    for (int c = 0; c < 256; ++c) {
+      const char e = kEscape.t[c];
+      if (e == 0) continue;
+      t[c].s[0] = '\\';
+      t[c].s[1] = e;
+      t[c].len = 2;
+      if (e == 'u') {
+        t[c].s[2] = '0';
+        t[c].s[3] = '0';
+        t[c].s[4] = hex[c >> 4];
+        t[c].s[5] = hex[c & 0xf];
+        t[c].len = 6;
+      }
+    }
+  }
+};
+constexpr EscapeSeqs kLowerSeqs(kLowerHex);
+constexpr EscapeSeqs kUpperSeqs(kUpperHex);
+
 }  // namespace
 
 #if defined(__SSE2__)
@@ -65,28 +94,58 @@ __attribute__((no_sanitize("address"))) static inline bool load_within_page(cons
 }
 #endif
 
-// Writes the escape sequence of c (kEscape.t[c] != 0).
-static inline char* write_escape(char* w, unsigned char c, const char* hexdigits) {
-  const char e = kEscape.t[c];
-  w[0] = '\\';
-  if (e != 'u') {
-    w[1] = e;
-    return w + 2;
-  }
-  std::memcpy(w + 1, "u00", 3);
-  w[4] = hexdigits[c >> 4];
-  w[5] = hexdigits[c & 0xf];
-  return w + 6;
+// Writes the escape sequence of c (kEscape.t[c] != 0): one 8-byte store, at most 6 bytes kept.
+static inline char* write_escape(char* w, unsigned char c, const EscapeSeq* seqs) {
+  std::memcpy(w, &seqs[c], sizeof(EscapeSeq));
+  return w + seqs[c].len;
 }
 
-// 16 bytes per step with SSE2 (part of x86-64): each block is stored as is, then the writer
-// backs up to the first byte that needs escaping, writes its escape and goes on after it. A table
-// lookup per byte for the tail and elsewhere.
+// 16 bytes per step with SSE2 (part of x86-64): each block is stored as is; for each byte in it
+// that needs escaping, the writer backs up to it, writes its escape and stores the 16 bytes that
+// follow it after the escape (the next escape or block overwrites what lies past them). While 32
+// bytes remain, those 16-byte loads stay within the string; the last 16-31 bytes go a block at
+// a time from the byte after each escape, the last 1-15 masked to the string. A table lookup per
+// byte where a 16-byte load could cross into another page.
+// Short strings with nothing to escape (most keys and many values): one masked block.
+static inline char* write_escaped_body_inline(char* w, std::string_view bytes, HexCase hex) {
+#if defined(__SSE2__)
+  const size_t n = bytes.size();
+  __m128i v;
+  // n - 1 < 15: 1 to 15 bytes (an empty view may have a null data()).
+  if (n - 1 < 15 && load_within_page(reinterpret_cast<const unsigned char*>(bytes.data()), v)) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+    if ((escape_mask(v) & ((1u << n) - 1)) == 0) return w + n;
+  }
+#endif
+  return write_escaped_body(w, bytes, hex);
+}
+
 char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto* end = p + bytes.size();
-  const char* hexdigits = hex == HexCase::Lower ? kLowerHex : kUpperHex;
+  const EscapeSeq* seqs = hex == HexCase::Lower ? kLowerSeqs.t : kUpperSeqs.t;
 #if defined(__SSE2__)
+  while (end - p >= 32) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+    unsigned mask = escape_mask(v);
+    if (mask == 0) {
+      p += 16;
+      w += 16;
+      continue;
+    }
+    unsigned start = 0;
+    do {
+      const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
+      w = write_escape(w + (i - start), p[i], seqs);
+      start = i + 1;
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(w),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + start)));
+      mask &= mask - 1;
+    } while (mask != 0);
+    w += 16 - start;
+    p += 16;
+  }
   while (end - p >= 16) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
@@ -97,7 +156,7 @@ char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
       continue;
     }
     const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
-    w = write_escape(w + i, p[i], hexdigits);
+    w = write_escape(w + i, p[i], seqs);
     p += i + 1;
   }
   // The last 1-15 bytes the same way, masked to the string (the room has kEscapeSlack for the
@@ -113,7 +172,7 @@ char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
       break;
     }
     const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
-    w = write_escape(w + i, p[i], hexdigits);
+    w = write_escape(w + i, p[i], seqs);
     p += i + 1;
   }
 #endif
@@ -121,14 +180,18 @@ char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
     if (kEscape.t[*p] == 0)
       *w++ = static_cast<char>(*p);
     else
-      w = write_escape(w, *p, hexdigits);
+      w = write_escape(w, *p, seqs);
   }
   return w;
 }
 
 void write_string(StringWriter& out, std::string_view bytes, HexCase hex) {
   if (bytes.size() <= kEscapeStep) {
-    out.advance(write_escaped(out.room(max_escaped_size(bytes.size())), bytes, hex));
+    char* w = out.room(max_escaped_size(bytes.size()));
+    *w++ = '"';
+    w = write_escaped_body_inline(w, bytes, hex);
+    *w++ = '"';
+    out.advance(w);
     return;
   }
   // Long strings in steps, so that the room asked for stays small.
@@ -248,10 +311,15 @@ void write_member(StringWriter& out, bool& first, std::string_view key, const Va
     char* w = out.room(max_escaped_size(key.size()) + 2 + (string ? max_escaped_size(v.text.size()) : 0));
     if (!first) *w++ = ',';
     first = false;
-    w = write_escaped(w, key, hex);
+    *w++ = '"';
+    w = write_escaped_body_inline(w, key, hex);
+    *w++ = '"';
     *w++ = ':';
     if (string) {
-      out.advance(write_escaped(w, v.text, hex));
+      *w++ = '"';
+      w = write_escaped_body_inline(w, v.text, hex);
+      *w++ = '"';
+      out.advance(w);
       return;
     }
     out.advance(w);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -167,6 +168,45 @@ TEST(Json, EscapingMatchesReferenceAcrossBlockAndStepBoundaries) {
       std::string out = prefix;
       json::append_string(out, s);
       EXPECT_EQ(out, prefix + reference_escape(s)) << "length " << len << " density " << density;
+    }
+  }
+}
+
+// Every length around the short-string path, the 16-byte blocks and the several-escapes-per-block
+// loop (taken while 32 bytes remain), through append_string and write_member, in both hex cases.
+TEST(Json, EscapingMatchesReferenceAtEveryShortLength) {
+  uint32_t seed = 777;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  const char special[] = {'"', '\\', '\n', '\x01', '\x1f', '\x0b', 'a', '\xc3', '\x7f'};
+  auto upper = [](std::string s) {
+    for (size_t i = 0; i + 5 < s.size(); ++i)
+      if (s[i] == '\\' && s[i + 1] == 'u')
+        for (size_t j = i + 2; j < i + 6; ++j) s[j] = static_cast<char>(toupper(s[j]));
+      else if (s[i] == '\\')
+        ++i;
+    return s;
+  };
+  std::string out = "[";
+  json::append_string(out, std::string_view());  // null data()
+  bool first = true;
+  json::append_member(out, first, std::string_view(), Value::of_string(std::string_view()));
+  EXPECT_EQ(out, "[\"\"\"\":\"\"");
+  for (size_t len = 0; len <= 70; ++len) {
+    for (int density : {0, 5, 30, 100}) {
+      std::string s;
+      for (size_t i = 0; i < len; ++i)
+        s += (int(next() % 100) < density) ? special[next() % sizeof special] : char('a' + next() % 26);
+      const std::string expected = reference_escape(s);
+      out = "[";
+      json::append_string(out, s);
+      EXPECT_EQ(out, "[" + expected) << "length " << len << " density " << density;
+      out = "[";
+      json::append_string(out, s, json::HexCase::Upper);
+      EXPECT_EQ(out, "[" + upper(expected)) << "length " << len << " density " << density;
+      out.clear();
+      first = false;
+      json::append_member(out, first, s, Value::of_string(s));
+      EXPECT_EQ(out, "," + expected + ":" + expected) << "length " << len << " density " << density;
     }
   }
 }
