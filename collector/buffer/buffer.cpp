@@ -1,13 +1,6 @@
 #include "buffer/buffer.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <cmath>
@@ -32,20 +25,6 @@ int64_t local_offset() {
   return tm.tm_gmtoff;
 }
 }  // namespace
-
-// ---- background work ----
-
-struct Buffer::Work {
-  enum Kind { Persist, Load } kind;
-  uv_work_t req;
-  Buffer* self;
-  std::shared_ptr<bool> alive;
-  std::shared_ptr<Chunk> chunk;  // keeps the payload alive while a thread reads it
-  std::string path;
-  bool ok = false;
-  std::string error;
-  std::string loaded;
-};
 
 // ---- Buffer ----
 
@@ -91,69 +70,10 @@ Buffer::~Buffer() {
 
 double Buffer::now() const { return double(uv_now(loop_)) / 1000.0; }
 
-std::string Buffer::chunk_path(uint64_t id) const {
-  char name[64];
-  snprintf(name, sizeof name, "%s%016llx%s", kChunkPrefix, (unsigned long long)id, kChunkSuffix);
-  return config_.path + "/" + name;
-}
-
 void Buffer::start() {
   if (started_) return;
   started_ = true;
-  if (config_.type == Config::Type::File) {
-    std::string error;
-    if (!mkdirs(config_.path, error)) throw std::runtime_error("file buffer: " + error);
-    std::vector<std::pair<uint64_t, std::string>> found;
-    if (DIR* d = ::opendir(config_.path.c_str())) {
-      while (dirent* e = ::readdir(d)) {
-        std::string name = e->d_name;
-        if (name.rfind(kChunkPrefix, 0) != 0) continue;
-        std::string full = config_.path + "/" + name;
-        if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
-          ::unlink(full.c_str());  // an interrupted write: its records were never released
-          continue;
-        }
-        found.emplace_back(0, full);
-      }
-      ::closedir(d);
-    }
-    uint64_t resumed_records = 0;
-    std::vector<std::shared_ptr<Chunk>> chunks;
-    for (auto& [id, path] : found) {
-      std::string head, err;
-      if (!read_file(path, head, 4096, err)) {
-        log::error("file buffer: " + err);
-        continue;
-      }
-      auto c = std::make_shared<Chunk>();
-      if (!decode_chunk_file(head, *c, false, err)) {
-        log::error("file buffer: " + path + ": " + err + "; renamed to .corrupt");
-        ::rename(path.c_str(), (path + ".corrupt").c_str());
-        continue;
-      }
-      if (chunk_path(c->id) != path) {
-        log::warn("file buffer: " + path + " does not match its chunk id; skipped");
-        continue;
-      }
-      c->state = Chunk::State::Queued;
-      c->resident = false;
-      c->on_disk = true;
-      c->created_at = now();
-      chunks.push_back(c);
-    }
-    std::sort(chunks.begin(), chunks.end(),
-              [](auto& a, auto& b) { return a->id < b->id; });
-    for (auto& c : chunks) {
-      next_id_ = std::max(next_id_, c->id + 1);
-      total_bytes_ += c->bytes;
-      resumed_records += c->records;
-      queue_.push_back(c.get());
-      all_.emplace(c->id, c);
-    }
-    if (!chunks.empty())
-      log::info("file buffer " + config_.path + ": resuming " + std::to_string(chunks.size()) +
-                " chunks (" + std::to_string(resumed_records) + " records) for " + id_);
-  }
+  if (config_.type == Config::Type::File) resume_from_disk();
   double period = 1.0;
   if (config_.flush_mode == Config::FlushMode::Interval)
     period = std::clamp(config_.flush_interval / 4, 0.01, 1.0);
@@ -328,101 +248,6 @@ void Buffer::enqueue(Chunk* c) {
   } else {
     c->state = Chunk::State::Queued;
   }
-}
-
-void Buffer::persist(Chunk* c) {
-  c->state = Chunk::State::Persisting;
-  auto* w = new Work{Work::Persist, {}, this, alive_, all_.at(c->id), chunk_path(c->id)};
-  w->req.data = w;
-  ++pending_io_;
-  uv_queue_work(
-      loop_, &w->req,
-      [](uv_work_t* req) {
-        auto* w = static_cast<Work*>(req->data);
-        std::string bytes = encode_chunk_file(*w->chunk, 1);
-        if (bytes.empty()) {
-          w->error = "compression failed";
-          return;
-        }
-        w->ok = write_file_durably(w->path, bytes, w->error);
-      },
-      [](uv_work_t* req, int status) {
-        std::unique_ptr<Work> w(static_cast<Work*>(req->data));
-        if (!*w->alive) return;
-        w->self->pending_io_--;
-        w->self->on_persisted(w->chunk.get(), w->ok && status == 0, w->error);
-      });
-}
-
-void Buffer::on_persisted(Chunk* c, bool ok, const std::string& error) {
-  if (c->state == Chunk::State::Done) return;
-  if (ok) {
-    c->on_disk = true;
-    // Durable now: the sources may move on (see the header comment).
-    release_claims(c);
-  } else {
-    log::error("file buffer " + config_.path + ": could not write chunk: " + error +
-               "; keeping it in memory (its records stay unacknowledged)");
-  }
-  c->state = Chunk::State::Queued;
-  if (c->resident && c->on_disk) {
-    resident_bytes_ += c->bytes;
-    evict_if_needed(c);
-  }
-  pump();
-  check_overflow();
-  update_gauges();
-  maybe_finish_close();
-}
-
-void Buffer::evict_if_needed(Chunk* c) {
-  if (!c->on_disk || !c->resident || resident_bytes_ <= config_.resident_limit) return;
-  if (c->state != Chunk::State::Queued) return;
-  resident_bytes_ -= c->bytes;
-  std::string().swap(c->payload);
-  c->resident = false;
-}
-
-void Buffer::load(Chunk* c) {
-  c->state = Chunk::State::Loading;
-  auto* w = new Work{Work::Load, {}, this, alive_, all_.at(c->id), chunk_path(c->id)};
-  w->req.data = w;
-  ++pending_io_;
-  uv_queue_work(
-      loop_, &w->req,
-      [](uv_work_t* req) {
-        auto* w = static_cast<Work*>(req->data);
-        std::string bytes;
-        if (!read_file(w->path, bytes, size_t(1) << 40, w->error)) return;
-        Chunk tmp;
-        if (!decode_chunk_file(bytes, tmp, true, w->error)) return;
-        w->loaded = std::move(tmp.payload);
-        w->ok = true;
-      },
-      [](uv_work_t* req, int status) {
-        std::unique_ptr<Work> w(static_cast<Work*>(req->data));
-        if (!*w->alive) return;
-        Buffer* self = w->self;
-        self->pending_io_--;
-        self->loading_ = false;
-        Chunk* c = w->chunk.get();
-        if (c->state == Chunk::State::Done) return;
-        c->state = Chunk::State::Queued;
-        if (w->ok && status == 0) {
-          c->payload = std::move(w->loaded);
-          c->resident = true;
-          self->resident_bytes_ += c->bytes;
-        } else {
-          log::error("file buffer " + self->config_.path + ": cannot read chunk " +
-                     w->path + ": " + w->error + "; renamed to .corrupt");
-          ::rename(w->path.c_str(), (w->path + ".corrupt").c_str());
-          c->on_disk = false;
-          if (self->hooks_.give_up) self->hooks_.give_up(*c, "unreadable chunk file: " + w->error);
-          self->finish_chunk(c, false);
-        }
-        self->pump();
-        self->maybe_finish_close();
-      });
 }
 
 void Buffer::pump() {

@@ -202,6 +202,7 @@ class Buffer {
   double now() const;
   Chunk* open_chunk(std::string_view tag, int64_t timekey, std::string_view variant);
   void enqueue(Chunk* c);
+  void resume_from_disk();
   void persist(Chunk* c);
   void on_persisted(Chunk* c, bool ok, const std::string& error);
   void load(Chunk* c);
