@@ -1,0 +1,583 @@
+// `<match> @type forward`: sends buffer chunks to Fluentd-compatible servers as Fluentd's
+// out_forward does (see README.md): PackedForward `[tag, str32(entries), {size, compressed,
+// chunk}]`, entries being the chunk's msgpack `[time, record]` pairs formatted at write() time.
+// With require_ack_response the chunk is done (its records' claims released, so in_tail's
+// position may pass them) only when `{"ack": chunk}` comes back; otherwise when the write is done.
+// Failures try the next server at once, then the buffer retries with backoff.
+#include "forward_output.h"
+
+#include <netdb.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include "core/log.h"
+#include "format/base64.h"
+#include "format/msgpack.h"
+#include "http/http_client.h"
+#include "../in_forward/forward_decoder.h"
+
+namespace sluice {
+
+namespace {
+
+// Ruby's Base64.encode64, as Fluentd sends chunk ids: with a trailing newline.
+std::string base64_nl(std::string_view in) { return base64_encode(in) + '\n'; }
+
+}  // namespace
+
+// The frame around a chunk's entries, exactly as Fluentd's out_forward writes it (exposed for
+// tests): `93 <tag> db <be32 len>` before the entries, the option map after.
+std::string forward_frame_head(std::string_view tag, size_t entries_size) {
+  std::string h;
+  msgpack::append_array_header(h, 3);
+  msgpack::append_str(h, tag);
+  h.push_back(char(0xdb));  // str32 always (msgpack-ruby packs the chunk as a String)
+  for (int s = 24; s >= 0; s -= 8) h.push_back(char((entries_size >> s) & 0xff));
+  return h;
+}
+
+std::string forward_frame_options(uint64_t size, std::string_view compressed, std::string_view chunk) {
+  std::string o;
+  msgpack::append_map_header(o, chunk.empty() ? 2 : 3);
+  msgpack::append_str(o, "size");
+  msgpack::append_uint(o, size);
+  msgpack::append_str(o, "compressed");
+  msgpack::append_str(o, compressed);
+  if (!chunk.empty()) {
+    msgpack::append_str(o, "chunk");
+    msgpack::append_str(o, chunk);
+  }
+  return o;
+}
+
+namespace forward_out {
+
+namespace {
+
+class ForwardOutput : public Output {
+ public:
+  ForwardOutput(PluginContext& ctx, Settings s, buffer::Config bc)
+      : loop_(ctx.loop),
+        id_(ctx.id),
+        dry_run_(ctx.dry_run),
+        s_(std::move(s)),
+        rng_(std::random_device{}()),
+        alive_(std::make_shared<bool>(true)),
+        m_records_(ctx.counter("sluice_output_records_total")),
+        m_bytes_(ctx.counter("sluice_output_bytes_total")),
+        m_wire_bytes_(ctx.counter("sluice_output_wire_bytes_total")),
+        m_sends_(ctx.counter("sluice_forward_sends_total")),
+        m_send_failures_(ctx.counter("sluice_forward_send_failures_total")),
+        m_acks_(ctx.counter("sluice_forward_acks_total")),
+        m_refused_(ctx.counter("sluice_output_refused_records_total")) {
+    buffer::Buffer::Hooks hooks;
+    hooks.send = [this](buffer::Chunk& c, buffer::SendDone done) { send_chunk(c, std::move(done)); };
+    hooks.give_up = [this](const buffer::Chunk& c, const std::string&) { chunk_ids_.erase(c.id); };
+    hooks.abort = [this] { abort_all("shutdown"); };
+    buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(bc), ctx.flow, ctx.metrics, id_,
+                                               std::move(hooks));
+  }
+
+  ~ForwardOutput() override {
+    *alive_ = false;
+    abort_all("shutdown");
+    if (hb_timer_) close_timer(hb_timer_);
+    buffer_.reset();
+  }
+
+  void start() override {
+    if (dry_run_) return;
+    buffer_->start();
+    if (s_.heartbeat) {
+      hb_timer_ = new uv_timer_t;
+      uv_timer_init(loop_, hb_timer_);
+      hb_timer_->data = this;
+      uint64_t ms = uint64_t(std::max(0.05, s_.heartbeat_interval) * 1000);
+      uv_timer_start(hb_timer_, [](uv_timer_t* t) { static_cast<ForwardOutput*>(t->data)->heartbeat(); },
+                     ms, ms);
+    }
+  }
+
+  void write(const Batch& batch) override {
+    if (batch.records.empty()) return;
+    if (buffer_->refusing()) {
+      bump(m_refused_, batch.records.size());
+      log::warn_once("forward.overflow." + id_, "output " + id_ +
+                                                    ": buffer is full (overflow_action "
+                                                    "throw_exception); records are refused");
+      return;
+    }
+    for (const Record& r : batch.records) {
+      std::string& out = buffer_->begin_record(batch.tag, r.time, {}, batch.claim);
+      if (s_.time_as_integer) {
+        msgpack::append_array_header(out, 2);
+        msgpack::append_int(out, r.time.sec);
+        msgpack::append_record(out, batch, r);
+      } else {
+        msgpack::append_entry(out, batch, r);
+      }
+      buffer_->end_record();
+    }
+    buffer_->batch_done();
+  }
+
+  void close(std::function<void()> done) override {
+    closing_ = true;
+    if (hb_timer_) uv_timer_stop(hb_timer_);
+    auto alive = alive_;
+    buffer_->close([this, alive, done = std::move(done)] {
+      if (*alive) {
+        if (hb_timer_) close_timer(hb_timer_);
+        abort_all("shutdown");
+      }
+      done();
+    });
+  }
+
+ private:
+  struct Job {
+    buffer::Chunk* chunk = nullptr;
+    buffer::SendDone done;
+    std::string head, options, gz;
+    std::string_view entries;
+    std::string chunk_id;  // base64 + \n, empty without acks
+    std::vector<Server*> order;
+    size_t next = 0;
+    std::string reasons;
+    bool finished = false;
+  };
+
+  // One TCP exchange with one server: resolve, connect, write, (read the ack), close.
+  struct Attempt {
+    ForwardOutput* owner = nullptr;
+    std::shared_ptr<Job> job;  // null for a heartbeat
+    Server* server = nullptr;
+    uv_getaddrinfo_t gai;
+    uv_connect_t connect;
+    uv_write_t wreq;
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    int refs = 0;
+    bool tcp_open = false;
+    bool done = false;
+    bool connected = false;
+    std::string resp;
+    char rbuf[4096];
+    enum class Phase { Resolve, Connect, Write, Ack } phase = Phase::Resolve;
+  };
+
+  static void close_timer(uv_timer_t*& t) {
+    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(t))) {  // closed by the worker's final sweep
+      t = nullptr;
+      return;
+    }
+    uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+    t = nullptr;
+  }
+
+  double now() const { return double(uv_now(loop_)) / 1000.0; }
+
+  // Servers in the order to try: available primaries (smooth weighted round robin first), then
+  // available standbys, then the ones believed down (soonest back first).
+  std::vector<Server*> order_servers() {
+    std::vector<Server*> primaries, standbys, down;
+    double t = now();
+    for (auto& sv : s_.servers) {
+      bool up = sv.available && sv.down_until <= t;
+      if (!up) down.push_back(&sv);
+      else if (sv.standby || sv.weight <= 0) standbys.push_back(&sv);
+      else primaries.push_back(&sv);
+    }
+    std::vector<Server*> out;
+    if (!primaries.empty()) {
+      int total = 0;
+      Server* best = nullptr;
+      for (Server* sv : primaries) {
+        sv->current += sv->weight;
+        total += sv->weight;
+        if (!best || sv->current > best->current) best = sv;
+      }
+      best->current -= total;
+      out.push_back(best);
+      for (Server* sv : primaries)
+        if (sv != best) out.push_back(sv);
+    }
+    out.insert(out.end(), standbys.begin(), standbys.end());
+    std::sort(down.begin(), down.end(), [](Server* a, Server* b) { return a->down_until < b->down_until; });
+    out.insert(out.end(), down.begin(), down.end());
+    return out;
+  }
+
+  void send_chunk(buffer::Chunk& c, buffer::SendDone done) {
+    auto job = std::make_shared<Job>();
+    job->chunk = &c;
+    job->done = std::move(done);
+    if (s_.gzip) {
+      job->gz = http::gzip_compress(c.payload, 6);
+      job->entries = job->gz;
+    } else {
+      job->entries = c.payload;
+    }
+    if (s_.require_ack) {
+      auto it = chunk_ids_.find(c.id);
+      if (it == chunk_ids_.end()) {
+        // A 16-byte unique id per chunk, the same on every retry (Fluentd's chunk.unique_id).
+        std::string raw(16, '\0');
+        for (size_t i = 0; i < 16; i += 8) {
+          uint64_t v = rng_();
+          for (int k = 0; k < 8; ++k) raw[i + k] = char(v >> (8 * k));
+        }
+        it = chunk_ids_.emplace(c.id, base64_nl(raw)).first;
+      }
+      job->chunk_id = it->second;
+    }
+    job->head = forward_frame_head(c.tag, job->entries.size());
+    job->options = forward_frame_options(c.records, s_.gzip ? "gzip" : "text", job->chunk_id);
+    job->order = order_servers();
+    jobs_.insert(job.get());
+    try_next(job);
+  }
+
+  void try_next(const std::shared_ptr<Job>& job) {
+    if (job->finished) return;
+    if (closing_aborted_ || job->next >= job->order.size()) {
+      finish_job(job, false, job->reasons.empty() ? "no server to send to" : job->reasons);
+      return;
+    }
+    Server* sv = job->order[job->next++];
+    start_attempt(job, sv);
+  }
+
+  void finish_job(const std::shared_ptr<Job>& job, bool ok, const std::string& why) {
+    if (job->finished) return;
+    job->finished = true;
+    jobs_.erase(job.get());
+    auto done = std::move(job->done);
+    if (ok) {
+      bump(m_records_, job->chunk->records);
+      bump(m_bytes_, job->chunk->payload.size());
+      chunk_ids_.erase(job->chunk->id);
+      done(buffer::SendResult::success());
+    } else {
+      bump(m_send_failures_);
+      done(buffer::SendResult::retry(why));
+    }
+  }
+
+  void start_attempt(const std::shared_ptr<Job>& job, Server* sv) {
+    auto* a = new Attempt;
+    a->owner = this;
+    a->job = job;
+    a->server = sv;
+    a->gai.data = a;
+    a->connect.data = a;
+    a->wreq.data = a;
+    a->tcp.data = a;
+    a->timer.data = a;
+    attempts_.insert(a);
+    uv_timer_init(loop_, &a->timer);
+    a->refs = 1;
+    double ct = s_.connect_timeout > 0 ? s_.connect_timeout : s_.send_timeout;
+    if (!job) ct = std::max(0.5, std::min(ct, s_.heartbeat_interval * 2));
+    arm(a, ct);
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    ++a->refs;
+    int rc = uv_getaddrinfo(loop_, &a->gai, [](uv_getaddrinfo_t* g, int status, addrinfo* res) {
+      auto* a = static_cast<Attempt*>(g->data);
+      a->owner->on_resolved(a, status, res);
+      if (res) uv_freeaddrinfo(res);
+      a->owner->unref(a);
+    }, sv->host.c_str(), std::to_string(sv->port).c_str(), &hints);
+    if (rc != 0) {
+      --a->refs;
+      fail(a, std::string("cannot resolve ") + sv->host + ": " + uv_strerror(rc), true);
+    }
+  }
+
+  void arm(Attempt* a, double seconds) {
+    uv_timer_start(&a->timer, [](uv_timer_t* t) {
+      auto* a = static_cast<Attempt*>(t->data);
+      const char* what = a->phase == Attempt::Phase::Resolve   ? "resolving the host"
+                         : a->phase == Attempt::Phase::Connect ? "connecting (connect_timeout)"
+                         : a->phase == Attempt::Phase::Write   ? "writing (send_timeout)"
+                                                               : "waiting for the ack (ack_response_timeout)";
+      a->owner->fail(a, std::string("timed out ") + what, a->phase != Attempt::Phase::Ack);
+    }, uint64_t(seconds * 1000), 0);
+  }
+
+  void on_resolved(Attempt* a, int status, addrinfo* res) {
+    if (a->done) return;
+    if (status != 0 || !res) {
+      fail(a, "cannot resolve " + a->server->host + ": " + uv_strerror(status), true);
+      return;
+    }
+    a->phase = Attempt::Phase::Connect;
+    uv_tcp_init(loop_, &a->tcp);
+    a->tcp_open = true;
+    ++a->refs;
+    uv_tcp_nodelay(&a->tcp, 1);
+    int rc = uv_tcp_connect(&a->connect, &a->tcp, res->ai_addr, [](uv_connect_t* c, int status) {
+      auto* a = static_cast<Attempt*>(c->data);
+      if (a->done) return;
+      if (status != 0) {
+        a->owner->fail(a, std::string("cannot connect: ") + uv_strerror(status), true);
+        return;
+      }
+      a->connected = true;
+      a->owner->on_connected(a);
+    });
+    if (rc != 0) fail(a, std::string("cannot connect: ") + uv_strerror(rc), true);
+  }
+
+  void on_connected(Attempt* a) {
+    if (!a->job) {  // heartbeat: the connect is the whole exchange
+      heartbeat_result(a->server, true, "");
+      finish_attempt(a);
+      return;
+    }
+    Job& job = *a->job;
+    a->phase = Attempt::Phase::Write;
+    arm(a, s_.send_timeout);
+    uv_buf_t bufs[3] = {
+        uv_buf_init(job.head.data(), unsigned(job.head.size())),
+        uv_buf_init(const_cast<char*>(job.entries.data()), unsigned(job.entries.size())),
+        uv_buf_init(job.options.data(), unsigned(job.options.size())),
+    };
+    bump(m_sends_);
+    bump(m_wire_bytes_, job.head.size() + job.entries.size() + job.options.size());
+    int rc = uv_write(&a->wreq, reinterpret_cast<uv_stream_t*>(&a->tcp), bufs, 3,
+                      [](uv_write_t* w, int status) {
+                        auto* a = static_cast<Attempt*>(w->data);
+                        if (a->done) return;
+                        if (status != 0) {
+                          a->owner->fail(a, std::string("write failed: ") + uv_strerror(status), false);
+                          return;
+                        }
+                        a->owner->on_written(a);
+                      });
+    if (rc != 0) fail(a, std::string("write failed: ") + uv_strerror(rc), false);
+  }
+
+  void on_written(Attempt* a) {
+    if (!s_.require_ack) {
+      mark_up(a->server);
+      auto job = a->job;
+      finish_attempt(a);
+      finish_job(job, true, "");
+      return;
+    }
+    a->phase = Attempt::Phase::Ack;
+    arm(a, s_.ack_timeout);
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&a->tcp),
+                  [](uv_handle_t* h, size_t, uv_buf_t* b) {
+                    auto* a = static_cast<Attempt*>(h->data);
+                    *b = uv_buf_init(a->rbuf, sizeof a->rbuf);
+                  },
+                  [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+                    auto* a = static_cast<Attempt*>(s->data);
+                    if (a->done) return;
+                    if (n < 0) {
+                      a->owner->fail(a, n == UV_EOF ? "connection closed before the ack"
+                                                    : std::string("reading the ack: ") + uv_strerror(int(n)),
+                                     false);
+                      return;
+                    }
+                    a->resp.append(b->base, size_t(n));
+                    a->owner->on_ack_bytes(a);
+                  });
+  }
+
+  void on_ack_bytes(Attempt* a) {
+    static const forward::Limits limits{64 << 10, 0, 8};
+    forward::FrameScanner scanner(limits);
+    uint64_t len = 0;
+    std::string err;
+    auto st = scanner.scan(a->resp, len, err);
+    if (st == forward::FrameScanner::Status::NeedMore) return;
+    if (st == forward::FrameScanner::Status::Error) {
+      fail(a, "invalid ack response: " + err, false);
+      return;
+    }
+    // Expect {"ack": "<chunk id>"}.
+    std::string_view resp(a->resp.data(), size_t(len));
+    std::string ack;
+    bool found = false;
+    auto* p = reinterpret_cast<const uint8_t*>(resp.data());
+    size_t pos = 0;
+    uint64_t pairs = 0;
+    if (!resp.empty() && (p[0] & 0xf0) == 0x80) {
+      pairs = p[0] & 0x0f;
+      pos = 1;
+    } else if (resp.size() >= 3 && p[0] == 0xde) {
+      pairs = uint64_t(p[1]) << 8 | p[2];
+      pos = 3;
+    } else {
+      fail(a, "unexpected response " + log::quote_excerpt(resp, 60) + " (expected {\"ack\": ...})", false);
+      return;
+    }
+    for (uint64_t i = 0; i < pairs; ++i) {
+      std::string_view k, v;
+      bool ks = read_str(resp, pos, k);
+      if (!ks && !forward::mp::skip(resp, pos, 8)) break;
+      size_t vpos = pos;
+      bool vs = read_str(resp, pos, v);
+      if (!vs) {
+        pos = vpos;
+        if (!forward::mp::skip(resp, pos, 8)) break;
+      }
+      if (ks && k == "ack" && vs) {
+        ack.assign(v);
+        found = true;
+      }
+    }
+    if (!found) {
+      fail(a, "the server answered without an ack (rejected the chunk?): " + log::quote_excerpt(resp, 60), false);
+      return;
+    }
+    if (ack != a->job->chunk_id) {
+      fail(a, "ack in response and chunk id in sent data are different", false);
+      return;
+    }
+    bump(m_acks_);
+    mark_up(a->server);
+    auto job = a->job;
+    finish_attempt(a);
+    finish_job(job, true, "");
+  }
+
+  static bool read_str(std::string_view d, size_t& pos, std::string_view& out) {
+    if (pos >= d.size()) return false;
+    auto b = uint8_t(d[pos]);
+    size_t len = 0, hdr = 1;
+    if ((b & 0xe0) == 0xa0) len = b & 0x1f;
+    else if ((b == 0xd9 || b == 0xc4) && pos + 2 <= d.size()) { len = uint8_t(d[pos + 1]); hdr = 2; }
+    else if ((b == 0xda || b == 0xc5) && pos + 3 <= d.size()) { len = size_t(uint8_t(d[pos + 1])) << 8 | uint8_t(d[pos + 2]); hdr = 3; }
+    else return false;
+    if (pos + hdr + len > d.size()) return false;
+    out = d.substr(pos + hdr, len);
+    pos += hdr + len;
+    return true;
+  }
+
+  // Any failure marks the server down for a while (Fluentd: "no response from node. regard it as
+  // unavailable"); `connection_level` says whether the data can have reached it.
+  void fail(Attempt* a, const std::string& why, bool connection_level) {
+    if (a->done) return;
+    Server* sv = a->server;
+    auto job = a->job;
+    finish_attempt(a);
+    if (!job) {
+      heartbeat_result(sv, false, why);
+      return;
+    }
+    std::string reason = sv->describe() + ": " + why;
+    log::warn("output " + id_ + ": " + reason +
+              (job->next < job->order.size() ? "; trying the next server" : ""));
+    (void)connection_level;
+    mark_down(sv, why);
+    job->reasons += (job->reasons.empty() ? "" : "; ") + reason;
+    try_next(job);
+  }
+
+  void finish_attempt(Attempt* a) {
+    if (a->done) return;
+    a->done = true;
+    attempts_.erase(a);
+    uv_timer_stop(&a->timer);
+    if (a->phase == Attempt::Phase::Resolve) uv_cancel(reinterpret_cast<uv_req_t*>(&a->gai));
+    // A handle already closed by the worker's final sweep never calls back: the attempt is
+    // then left to the process exit.
+    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(&a->timer)))
+      uv_close(reinterpret_cast<uv_handle_t*>(&a->timer), [](uv_handle_t* h) {
+        auto* a = static_cast<Attempt*>(h->data);
+        a->owner->unref(a);
+      });
+    if (a->tcp_open && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&a->tcp)))
+      uv_close(reinterpret_cast<uv_handle_t*>(&a->tcp), [](uv_handle_t* h) {
+        auto* a = static_cast<Attempt*>(h->data);
+        a->owner->unref(a);
+      });
+  }
+
+  // Attempts outlive the output only as long as their handles take to close.
+  static void unref(Attempt* a) {
+    if (--a->refs == 0) delete a;
+  }
+
+  void abort_all(const std::string& why) {
+    closing_aborted_ = true;
+    for (Attempt* a : std::vector<Attempt*>(attempts_.begin(), attempts_.end())) {
+      auto job = a->job;
+      finish_attempt(a);
+      if (job && *alive_) finish_job(job, false, why);
+    }
+  }
+
+  void mark_down(Server* sv, const std::string& why) {
+    sv->down_until = now() + std::max(1.0, s_.heartbeat ? s_.heartbeat_interval : s_.recover_wait);
+    if (sv->available) {
+      sv->available = false;
+      log::warn("output " + id_ + ": detached forwarding server '" + sv->describe() + "' (" + why + ")");
+    }
+  }
+
+  void mark_up(Server* sv) {
+    sv->down_until = 0;
+    if (!sv->available) {
+      sv->available = true;
+      log::warn("output " + id_ + ": recovered forwarding server '" + sv->describe() + "'");
+    }
+  }
+
+  void heartbeat() {
+    if (closing_) return;
+    for (auto& sv : s_.servers) {
+      if (sv.probing) continue;
+      sv.probing = true;
+      start_attempt(nullptr, &sv);
+    }
+  }
+
+  void heartbeat_result(Server* sv, bool ok, const std::string& why) {
+    sv->probing = false;
+    if (ok) mark_up(sv);
+    else mark_down(sv, why);
+  }
+
+  uv_loop_t* loop_;
+  std::string id_;
+  bool dry_run_;
+  Settings s_;
+  std::mt19937_64 rng_;
+  std::shared_ptr<bool> alive_;
+  std::unique_ptr<buffer::Buffer> buffer_;
+  std::map<uint64_t, std::string> chunk_ids_;
+  std::set<Job*> jobs_;
+  std::set<Attempt*> attempts_;
+  uv_timer_t* hb_timer_ = nullptr;
+  bool closing_ = false;
+  bool closing_aborted_ = false;
+
+  Counter& m_records_;
+  Counter& m_bytes_;
+  Counter& m_wire_bytes_;
+  Counter& m_sends_;
+  Counter& m_send_failures_;
+  Counter& m_acks_;
+  Counter& m_refused_;
+};
+
+}  // namespace
+
+std::unique_ptr<Output> make_forward_output(PluginContext& ctx, Settings s, buffer::Config bc) {
+  return std::make_unique<ForwardOutput>(ctx, std::move(s), std::move(bc));
+}
+
+}  // namespace forward_out
+
+}  // namespace sluice
