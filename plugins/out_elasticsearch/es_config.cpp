@@ -1,0 +1,312 @@
+#include "es_config.h"
+
+#include <stdlib.h>
+
+#include <utility>
+
+namespace sluice::es {
+
+namespace {
+
+std::string trim(std::string s) {
+  size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::string url_decode(const std::string& s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size()) {
+      out.push_back(char(strtol(s.substr(i + 1, 2).c_str(), nullptr, 16)));
+      i += 2;
+    } else {
+      out.push_back(s[i]);
+    }
+  }
+  return out;
+}
+
+// fluent-plugin-elasticsearch's `hosts`: `host:port,host:port` or URLs
+// `https://user:pass@host:port/path`.
+std::vector<Host> parse_hosts(const std::string& text, const std::string& scheme, int port,
+                              const SourcePos& pos) {
+  std::vector<Host> out;
+  std::vector<std::string> items;
+  parse_array(text, items);
+  for (auto item : items) {
+    item = trim(item);
+    if (item.empty()) continue;
+    Host h;
+    h.scheme = scheme;
+    h.port = port;
+    size_t sep = item.find("://");
+    if (sep == std::string::npos) {
+      size_t colon = item.find(':');
+      h.host = item.substr(0, colon);
+      if (colon != std::string::npos) h.port = atoi(item.c_str() + colon + 1);
+    } else {
+      h.scheme = item.substr(0, sep);
+      std::string rest = item.substr(sep + 3);
+      size_t slash = rest.find('/');
+      std::string authority = rest.substr(0, slash);
+      if (slash != std::string::npos) h.path = rest.substr(slash);
+      size_t at = authority.rfind('@');
+      if (at != std::string::npos) {
+        std::string userinfo = authority.substr(0, at);
+        authority = authority.substr(at + 1);
+        size_t c = userinfo.find(':');
+        h.user = url_decode(userinfo.substr(0, c));
+        if (c != std::string::npos) h.password = url_decode(userinfo.substr(c + 1));
+      }
+      h.port = h.scheme == "https" ? 443 : 80;
+      if (!authority.empty() && authority[0] == '[') {
+        size_t close = authority.find(']');
+        h.host = authority.substr(1, close - 1);
+        if (close + 1 < authority.size() && authority[close + 1] == ':')
+          h.port = atoi(authority.c_str() + close + 2);
+      } else {
+        size_t colon = authority.find(':');
+        h.host = authority.substr(0, colon);
+        if (colon != std::string::npos) h.port = atoi(authority.c_str() + colon + 1);
+      }
+    }
+    if (h.host.empty() || h.port <= 0 || h.port > 65535)
+      throw ConfigException(pos, "invalid entry in hosts: '" + item + "'");
+    if (h.scheme != "http" && h.scheme != "https")
+      throw ConfigException(pos, "unsupported scheme in hosts: '" + h.scheme + "'");
+    out.push_back(std::move(h));
+  }
+  if (out.empty()) throw ConfigException(pos, "hosts is empty");
+  return out;
+}
+
+}  // namespace
+
+constexpr auto& P = spec::with_default;
+constexpr auto& Opt = spec::optional;
+constexpr auto& Ign = spec::ignored;
+
+PluginSpec plugin_spec() {
+  PluginSpec s{"output", "elasticsearch",
+               "Sends records to Elasticsearch with _bulk (fluent-plugin-elasticsearch 5.2.5's "
+               "documents and action lines); at-least-once with <buffer> retries.",
+               {},
+               {"buffer"}};
+  ParamSpec scheme = P("scheme", ParamType::Enum, "http", "http or https.");
+  scheme.choices = {"http", "https"};
+  ParamSpec wop = P("write_operation", ParamType::Enum, "index",
+                    "index or create (create needs id_key or deterministic_id).");
+  wop.choices = {"index", "create", "update", "upsert"};
+  ParamSpec comp = P("compression_level", ParamType::Enum, "no_compression", "gzip request bodies.");
+  comp.choices = {"no_compression", "best_speed", "best_compression", "default_compression"};
+  s.params = {
+      P("host", ParamType::String, "localhost", "Elasticsearch host."),
+      P("port", ParamType::Integer, "9200", "Elasticsearch port."),
+      Opt("hosts", ParamType::String,
+          "host:port,host:port or URLs (https://user:pass@host:port/path); requests go round-robin, "
+          "failing hosts are skipped for a while."),
+      scheme,
+      Opt("path", ParamType::String, "Path prefix of the REST API."),
+      Opt("user", ParamType::String, "Basic auth user."),
+      spec::secret("password", ParamType::String, "Basic auth password."),
+      spec::secret("api_key", ParamType::String, "Sent as `Authorization: ApiKey base64(api_key)`."),
+      P("ssl_verify", ParamType::Bool, "true", "Verify the server certificate and host name."),
+      Opt("ca_file", ParamType::String, "CA bundle (PEM)."),
+      Opt("client_cert", ParamType::String, "Client certificate (PEM)."),
+      Opt("client_key", ParamType::String, "Client key (PEM)."),
+      Ign("client_key_pass", ParamType::String, "Accepted; encrypted client keys are not supported."),
+      Ign("ssl_version", ParamType::String, "Accepted; libcurl negotiates TLS 1.2+."),
+      Ign("ssl_min_version", ParamType::String, "Accepted; ignored."),
+      Ign("ssl_max_version", ParamType::String, "Accepted; ignored."),
+      P("index_name", ParamType::String, "fluentd",
+        "Index; ${tag}, ${tag[N]} and, with a time chunk key, strftime placeholders."),
+      P("logstash_format", ParamType::Bool, "false", "Index <prefix><sep><date>, adds @timestamp."),
+      P("logstash_prefix", ParamType::String, "logstash", "Index prefix (${tag} allowed)."),
+      P("logstash_prefix_separator", ParamType::String, "-", "Between prefix and date."),
+      P("logstash_dateformat", ParamType::String, "%Y.%m.%d", "strftime of the index date."),
+      P("utc_index", ParamType::Bool, "true", "Index date in UTC (else local time)."),
+      P("include_tag_key", ParamType::Bool, "false", "Add the tag to the document."),
+      P("tag_key", ParamType::String, "tag", "Field name for include_tag_key."),
+      P("include_timestamp", ParamType::Bool, "false", "Add @timestamp without logstash_format."),
+      Opt("time_key", ParamType::String, "Field holding the time (for the index and @timestamp)."),
+      Opt("time_key_format", ParamType::String, "strptime format of time_key."),
+      P("time_precision", ParamType::Integer, "9", "Fraction digits of @timestamp."),
+      P("time_key_exclude_timestamp", ParamType::Bool, "false", "Do not copy time_key to @timestamp."),
+      Opt("id_key", ParamType::String, "Field used as the document _id."),
+      P("deterministic_id", ParamType::Bool, "false",
+        "sluice: _id = hash of (source stream, line offset, time), so a record re-read after a crash "
+        "overwrites instead of duplicating."),
+      Opt("routing_key", ParamType::String, "Field used as routing."),
+      Opt("remove_keys", ParamType::String, "Comma-separated fields removed from documents."),
+      Opt("target_index_key", ParamType::String, "Field holding the index (removed from documents)."),
+      wop,
+      P("type_name", ParamType::String, "fluentd", "_type for Elasticsearch < 7."),
+      P("suppress_type_name", ParamType::Bool, "false", "_type null on Elasticsearch 7."),
+      Opt("pipeline", ParamType::String, "Ingest pipeline."),
+      P("request_timeout", ParamType::Duration, "5s", "Per request."),
+      comp,
+      P("verify_es_version_at_startup", ParamType::Bool, "true",
+        "GET / for the version (sources wait until it is known)."),
+      P("default_elasticsearch_version", ParamType::Integer, "5", "Version when not verified."),
+      P("max_retry_get_es_version", ParamType::Integer, "15", "GET / attempts before the default."),
+      P("fail_on_detecting_es_version_retry_exceed", ParamType::Bool, "true",
+        "true: keep trying GET / (sources wait); false: use default_elasticsearch_version."),
+      Opt("unrecoverable_error_types", ParamType::Array,
+          "Item error types dead-lettered instead of retried (sluice never drops a whole chunk)."),
+      P("log_es_400_reason", ParamType::Bool, "false", "Log 400 reasons at warn."),
+      Opt("custom_headers", ParamType::Hash, "Extra request headers."),
+      Opt("dead_letter_path", ParamType::String,
+          "sluice: file (NDJSON) for rejected records when there is no @ERROR label; default "
+          "<file buffer path>/dead-letter.ndjson, else /var/log/sluice/<id>.dead-letter.ndjson."),
+      P("emit_error_for_missing_id", ParamType::Bool, "false",
+        "Accepted; records without _id for create are dropped and counted."),
+      Ign("http_backend", ParamType::String, "Accepted; sluice uses libcurl."),
+      Ign("http_backend_excon_nonblock", ParamType::Bool, "Accepted; sluice never blocks."),
+      Ign("reload_connections", ParamType::Bool, "Accepted; no sniffing."),
+      Ign("reconnect_on_error", ParamType::Bool, "Accepted; connections are re-made on errors."),
+      Ign("reload_on_failure", ParamType::Bool, "Accepted; failing hosts are skipped."),
+      Ign("reload_after", ParamType::Integer, "Accepted; ignored."),
+      Ign("resurrect_after", ParamType::Duration, "Accepted; ignored."),
+      Ign("sniffer_class_name", ParamType::String, "Accepted; no sniffing."),
+      Ign("selector_class_name", ParamType::String, "Accepted; round robin."),
+      Ign("application_name", ParamType::String, "Accepted; used by ILM only."),
+      Ign("template_name", ParamType::String, "Accepted; templates are not installed (yet)."),
+      Ign("template_file", ParamType::String, "Accepted; templates are not installed (yet)."),
+      Ign("template_overwrite", ParamType::Bool, "Accepted; ignored."),
+      Ign("templates", ParamType::Hash, "Accepted; ignored."),
+      Ign("customize_template", ParamType::Hash, "Accepted; ignored."),
+      Ign("max_retry_putting_template", ParamType::Integer, "Accepted; ignored."),
+      Ign("fail_on_putting_template_retry_exceed", ParamType::Bool, "Accepted; ignored."),
+      Ign("use_legacy_template", ParamType::Bool, "Accepted; ignored."),
+      Ign("enable_ilm", ParamType::Bool, "Accepted; ILM setup is not done (yet)."),
+      Ign("ilm_policy_id", ParamType::String, "Accepted; ignored."),
+      Ign("ilm_policy", ParamType::Hash, "Accepted; ignored."),
+      Ign("ilm_policies", ParamType::Hash, "Accepted; ignored."),
+      Ign("ilm_policy_overwrite", ParamType::Bool, "Accepted; ignored."),
+      Ign("rollover_index", ParamType::Bool, "Accepted; ignored."),
+      Ign("deflector_alias", ParamType::String, "Accepted; ignored."),
+      Ign("index_date_pattern", ParamType::String, "Accepted; ignored."),
+      Ign("with_transporter_log", ParamType::Bool, "Accepted; ignored."),
+      Ign("content_type", ParamType::String, "Accepted; bulk bodies are application/x-ndjson."),
+      Ign("validate_client_version", ParamType::Bool, "Accepted; ignored."),
+      Ign("prefer_oj_serializer", ParamType::Bool, "Accepted; JSON is written Oj-style."),
+      Ign("retry_tag", ParamType::String, "Accepted; failed items are retried from the buffer."),
+      Ign("time_parse_error_tag", ParamType::String, "Accepted; ignored."),
+      Ign("bulk_message_request_threshold", ParamType::Size,
+          "Accepted; one request per chunk (use chunk_limit_size)."),
+      Ign("include_index_in_url", ParamType::Bool, "Accepted; _index is always in the action line."),
+      Ign("flatten_hashes", ParamType::Bool, "Accepted; not supported."),
+      Ign("flatten_hashes_separator", ParamType::String, "Accepted; ignored."),
+      Ign("target_type_key", ParamType::String, "Accepted; ignored (types are gone in ES 7+)."),
+      Ign("parent_key", ParamType::String, "Accepted; ignored."),
+      Ign("ignore_exceptions", ParamType::Array, "Accepted; ignored."),
+      Ign("exception_backup", ParamType::Bool, "Accepted; ignored."),
+      Ign("suppress_doc_wrap", ParamType::Bool, "Accepted; ignored (update not supported)."),
+      Ign("remove_keys_on_update", ParamType::String, "Accepted; ignored."),
+      Ign("remove_keys_on_update_key", ParamType::String, "Accepted; ignored."),
+      Ign("truncate_caches_interval", ParamType::Duration, "Accepted; ignored."),
+      Ign("catch_transport_exception_on_retry", ParamType::Bool, "Accepted; ignored."),
+      Ign("target_index_affinity", ParamType::Bool, "Accepted; ignored."),
+      Ign("cloud_id", ParamType::String, "Accepted; not supported (use hosts)."),
+      Ign("cloud_auth", ParamType::String, "Accepted; not supported."),
+      Ign("ssl_verify_hostname", ParamType::Bool, "Accepted; ssl_verify covers it."),
+  };
+  return s;
+}
+
+OutputConfig parse_config(PluginContext& ctx, const Params& p) {
+  const ConfigSection& section = p.section();
+  FormatConfig f;
+  f.logstash_format = p.flag("logstash_format");
+  f.logstash_prefix = p.str("logstash_prefix");
+  f.logstash_prefix_separator = p.str("logstash_prefix_separator");
+  f.logstash_dateformat = p.str("logstash_dateformat");
+  f.utc_index = p.flag("utc_index");
+  f.index_name = p.str("index_name");
+  f.include_timestamp = p.flag("include_timestamp");
+  f.time_key = p.str("time_key");
+  f.time_key_format = p.str("time_key_format");
+  f.time_precision = int(p.integer("time_precision"));
+  f.time_key_exclude_timestamp = p.flag("time_key_exclude_timestamp");
+  f.include_tag_key = p.flag("include_tag_key");
+  f.tag_key = p.str("tag_key");
+  f.id_key = p.str("id_key");
+  f.routing_key = p.str("routing_key");
+  f.pipeline = p.str("pipeline");
+  if (p.has("remove_keys")) {
+    for (auto& k : p.list("remove_keys")) f.remove_keys.push_back(trim(k));
+  }
+  f.target_index_key = p.str("target_index_key");
+  f.write_operation = p.str("write_operation");
+  if (f.write_operation == "update" || f.write_operation == "upsert")
+    throw ConfigException(p.pos("write_operation"),
+                          "write_operation " + f.write_operation + " is not supported (index, create)");
+  f.type_name = p.str("type_name");
+  f.suppress_type_name = p.flag("suppress_type_name");
+  f.deterministic_id = p.flag("deterministic_id");
+  if (f.id_key.find('.') != std::string::npos || f.id_key.rfind("$", 0) == 0)
+    throw ConfigException(p.pos("id_key"), "id_key: nested record accessors are not supported");
+
+  const ConfigSection* bsec = section.child("buffer");
+  if (bsec && ctx.errors) ctx.check_section(*bsec, "buffer", "memory");
+  buffer::Config::Defaults bd;
+  bd.type = "memory";
+  bd.chunk_keys = {"tag"};  // the plugin's config_set_default
+  bd.timekey_use_utc = true;
+  buffer::Config bc = buffer::Config::parse(bsec, bd, ctx.id);
+  f.time_chunk_key = bc.key_time;
+  f.timekey = bc.timekey;
+  f.timekey_use_utc = bc.timekey_use_utc;
+  if (f.index_name.find('%') != std::string::npos && !bc.key_time && !f.logstash_format)
+    throw ConfigException(p.pos("index_name"),
+                          "index_name '" + f.index_name +
+                              "' has timestamp placeholders, but chunk key 'time' is not configured");
+
+  Settings s;
+  std::string scheme = p.str("scheme");
+  int port = int(p.integer("port"));
+  if (p.has("hosts") && !p.str("hosts").empty()) {
+    s.hosts = parse_hosts(p.str("hosts"), scheme, port, p.pos("hosts"));
+  } else {
+    Host h;
+    h.scheme = scheme;
+    h.host = p.str("host");
+    h.port = port;
+    s.hosts.push_back(h);
+  }
+  for (auto& h : s.hosts) {
+    if (h.user.empty() && p.has("user")) {
+      h.user = p.str("user");
+      h.password = p.str("password");
+    }
+    if (h.path.empty() && p.has("path")) h.path = p.str("path");
+  }
+  if (p.has("user") && !p.has("password"))
+    throw ConfigException(section.pos, "`password` must be present if `user` is present");
+  s.api_key = p.str("api_key");
+  s.tls.verify_peer = s.tls.verify_host = p.flag("ssl_verify");
+  s.tls.ca_file = p.str("ca_file");
+  s.tls.client_cert = p.str("client_cert");
+  s.tls.client_key = p.str("client_key");
+  s.request_timeout_ms = long(p.seconds("request_timeout") * 1000);
+  std::string level = p.str("compression_level");
+  s.compression_level = level == "best_speed" ? 1 : level == "best_compression" ? 9
+                        : level == "default_compression"                     ? 6
+                                                                              : 0;
+  s.verify_version = p.flag("verify_es_version_at_startup");
+  s.default_version = int(p.integer("default_elasticsearch_version"));
+  s.max_retry_get_es_version = int(p.integer("max_retry_get_es_version"));
+  s.fail_on_detecting_version = p.flag("fail_on_detecting_es_version_retry_exceed");
+  if (p.has("unrecoverable_error_types")) s.unrecoverable_error_types = p.list("unrecoverable_error_types");
+  s.log_es_400_reason = p.flag("log_es_400_reason");
+  if (p.has("custom_headers"))
+    for (auto& kv : p.hash("custom_headers")) s.custom_headers.push_back(kv);
+  s.dead_letter_path = p.str("dead_letter_path");
+  if (s.dead_letter_path.empty())
+    s.dead_letter_path = bc.type == buffer::Config::Type::File
+                             ? bc.path + "/dead-letter.ndjson"
+                             : "/var/log/sluice/" + ctx.id + ".dead-letter.ndjson";
+  return OutputConfig{std::move(s), std::move(f), std::move(bc)};
+}
+
+}  // namespace sluice::es
