@@ -173,6 +173,7 @@ void Buffer::end_record() {
   c->records++;
   c->bytes = c->payload.size();
   total_bytes_ += added;
+  batch_bytes_ += added;
   bump(*m_records_in_);
   bump(*m_bytes_in_, added);
   if (c->payload.size() > config_.chunk_limit_size && cur_start_ > 0) {
@@ -203,6 +204,8 @@ void Buffer::end_record() {
 }
 
 void Buffer::batch_done() {
+  largest_batch_ = std::max(largest_batch_, batch_bytes_);
+  batch_bytes_ = 0;
   if (config_.flush_mode == Config::FlushMode::Immediate) flush_all();
   check_overflow();
   pump();
@@ -450,7 +453,14 @@ bool Buffer::has_room_for_full_chunk() const {
 
 void Buffer::check_overflow() {
   const uint64_t used = usage();
-  if (used >= config_.total_limit_size) {
+  // A batch is always taken whole, so blocking pauses the sources one batch early (the largest
+  // seen, at most half the limit): the buffer stays under total_limit_size instead of a batch
+  // past it.
+  const uint64_t limit = config_.total_limit_size;
+  const uint64_t hold_at = config_.overflow == Config::Overflow::Block
+                               ? limit - std::min(largest_batch_, limit / 2)
+                               : limit;
+  if (used >= hold_at) {
     switch (config_.overflow) {
       case Config::Overflow::Block:
         if (!holding_) {
@@ -486,7 +496,7 @@ void Buffer::check_overflow() {
         if (!staged_.empty()) flush_all();
         break;
     }
-  } else if (holding_ && (double(used) < double(config_.total_limit_size) * 0.9 ||
+  } else if (holding_ && (double(used) < double(hold_at) * 0.9 ||
                           total_bytes_ == 0)) {
     holding_ = false;
     log::info("output " + id_ + ": buffer has room again; resuming the sources");

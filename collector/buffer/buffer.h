@@ -256,6 +256,8 @@ class Buffer {
   int64_t last_timekey_ = 0;
   std::string last_variant_;
   std::string full_key_;  // of the last chunk sealed because it was full
+  uint64_t batch_bytes_ = 0;    // added by the batch being written
+  uint64_t largest_batch_ = 0;  // the most one batch has added
 
   bool retry_active_ = false;
   int retry_steps_ = 0;

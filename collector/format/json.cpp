@@ -1,9 +1,9 @@
 // JSON writing as Fluentd's serializers (Oj, Yajl) do it. See json.h.
 //
-// The escaper walks the bytes with a 256-entry table and copies runs of bytes that need no
-// escaping with one append. Only `"`, `\` and the C0 controls are escaped; DEL, `/<>&`,
-// non-ASCII (including U+2028/U+2029) and invalid UTF-8 bytes are written raw, as both Oj and
-// Yajl do.
+// Only `"`, `\` and the C0 controls are escaped; DEL, `/<>&`, non-ASCII (including
+// U+2028/U+2029) and invalid UTF-8 bytes are written raw, as both Oj and Yajl do. The escaper
+// writes straight into the room a StringWriter gives it, 16 (SSE2) or 32 (AVX2) bytes at a time,
+// and fixes up at the bytes to escape.
 #include "format/json.h"
 
 #include "format/string_writer.h"
