@@ -10,6 +10,7 @@
 #
 # Usage: bench/callgrind.sh [SLUICE_BINARY]   (default build-bench/sluice)
 #   SMALL=5000 LARGE=25000 OUT=/tmp/sluice-callgrind bench/callgrind.sh
+#   FORMAT=docker bench/callgrind.sh   (the docker json-file corpus instead of CRI)
 # The annotated profile of the LARGE run is left in $OUT/large.ann (callgrind_annotate).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -18,7 +19,8 @@ sluice=$(realpath "${1:-$repo/build-bench/sluice}")
 small=${SMALL:-5000}
 large=${LARGE:-25000}
 out=${OUT:-/tmp/sluice-callgrind}
-src=${SLUICE_BENCH_CORPUS:-/tmp/sluice-bench}/cri
+format=${FORMAT:-cri}
+src=${SLUICE_BENCH_CORPUS:-/tmp/sluice-bench}/$format
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 first=$(ls "$src"/*.log 2>/dev/null | head -1 || true)
 if [ -z "$first" ]; then
@@ -34,21 +36,21 @@ for n in "$small" "$large"; do
   head -n "$n" "$first" > "$out/c$n/var/log/containers/$name"
 done
 
-python3 - "$sluice" "$out" "$small" "$large" "$repo" <<'EOF'
+python3 - "$sluice" "$out" "$small" "$large" "$repo" "$format" <<'EOF'
 import os, subprocess, sys, time, json, glob
-sluice, out, small, large, repo = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+sluice, out, small, large, repo, fmt = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
 sys.path.insert(0, os.path.join(repo, "bench"))
 import e2e
 
 class A:  # the subset of e2e's arguments its helpers use
-    format = "cri"; workers = 1; buffer_limit = "16m"; chunk_limit = "4m"; flush_threads = 2
+    format = fmt; workers = 1; buffer_limit = "16m"; chunk_limit = "4m"; flush_threads = 2
     kafka_broker = None
 
 res = {}
 for n in (small, large):
     d = os.path.join(out, "c%d" % n, "var", "log", "containers")
     files = sorted(glob.glob(d + "/*.log"))
-    records, lines = e2e.count_records(d, files, "cri")
+    records, lines = e2e.count_records(d, files, fmt)
     run = os.path.join(out, "run%d" % n)
     os.makedirs(run, exist_ok=True)
     h = e2e.Helpers(A, run, {"es": files})
@@ -75,7 +77,7 @@ for n in (small, large):
     print("%6d lines: %d records, %d documents at the sink, %d instructions%s" %
           (n, records, docs, ir, " (TIMED OUT)" if r["timed_out"] else ""), flush=True)
 (i1, r1, _, _), (i2, r2, _, _) = res[small], res[large]
-print("instructions per record (tail+cri+kubernetes+ES bulk): %.0f" % ((i2 - i1) / (r2 - r1)))
+print("instructions per record (tail+%s+kubernetes+ES bulk): %.0f" % (fmt, (i2 - i1) / (r2 - r1)))
 
 def inclusive(n, function):
     """Inclusive instructions of one function in the n-line run (callgrind_annotate)."""
@@ -90,7 +92,7 @@ def inclusive(n, function):
 # The split: reading, parsing, enrichment, formatting and buffering all run under the tail
 # input's drain; sending runs under libcurl (which copies each request body into its upload
 # buffer: callgrind counts that rep movsb as one instruction per byte).
-for label, function in (("  of which reading + cri + kubernetes + bulk formatting into the buffer",
+for label, function in (("  of which reading + parsing + kubernetes + bulk formatting into the buffer",
                          "sluice::TailInput::drain()"),
                         ("  of which sending (libcurl, incl. its copy of the body)",
                          "curl_multi_socket_action")):
