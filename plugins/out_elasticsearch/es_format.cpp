@@ -39,9 +39,43 @@ void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
 
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-void put2(std::string& out, unsigned v) {
-  out.push_back(char('0' + v / 10 % 10));
-  out.push_back(char('0' + v % 10));
+// "00".."99": two digits with one division.
+constexpr auto kPairs = [] {
+  std::array<char, 200> t{};
+  for (int i = 0; i < 100; ++i) t[2 * i] = char('0' + i / 10), t[2 * i + 1] = char('0' + i % 10);
+  return t;
+}();
+
+char* put2(char* w, unsigned v) {
+  std::memcpy(w, &kPairs[2 * (v % 100)], 2);
+  return w + 2;
+}
+
+// `.fffffffff` with `precision` digits (zeros past the ninth), nothing for 0. Stores 16 bytes
+// whatever the precision: the caller's room has them.
+char* write_fraction(char* w, uint32_t nsec, int precision) {
+  if (precision <= 0) return w;
+  const uint32_t v = nsec % 1000000000u;
+  char frac[16];
+  frac[0] = '.';
+  put2(frac + 1, v / 10000000);
+  put2(frac + 3, v / 100000);
+  put2(frac + 5, v / 1000);
+  put2(frac + 7, v / 10);
+  frac[9] = char('0' + v % 10);
+  std::memcpy(w, frac, sizeof frac);
+  w += 1 + std::min(precision, 9);
+  for (int k = 9; k < precision; ++k) *w++ = '0';
+  return w;
+}
+
+// `+hh:mm`, 6 bytes.
+char* write_offset(char* w, int32_t offset) {
+  *w++ = offset < 0 ? '-' : '+';
+  const unsigned o = unsigned(offset < 0 ? -offset : offset);
+  w = put2(w, o / 3600);
+  *w++ = ':';
+  return put2(w, o / 60 % 60);
 }
 
 int32_t local_offset_at(int64_t sec) {
@@ -80,23 +114,29 @@ uint64_t fnv(uint64_t h, const void* data, size_t n) {
   return h;
 }
 
-void append_hex64(std::string& out, uint64_t v) {
+char* write_hex64(char* w, uint64_t v) {
   static const char hex[] = "0123456789abcdef";
-  for (int i = 15; i >= 0; --i) out.push_back(hex[(v >> (i * 4)) & 15]);
+  for (int i = 15; i >= 0; --i) *w++ = hex[(v >> (i * 4)) & 15];
+  return w;
 }
 
 }  // namespace
 
-void append_deterministic_id(std::string& out, std::string_view stream_id, uint64_t offset,
-                             EventTime time) {
+char* write_deterministic_id(char* w, std::string_view stream_id, uint64_t offset, EventTime time) {
   uint64_t a = 0xcbf29ce484222325ULL, b = 0x84222325cbf29ce4ULL;
   a = fnv(a, stream_id.data(), stream_id.size());
   b = fnv(b, stream_id.data(), stream_id.size());
   uint64_t nums[3] = {offset, static_cast<uint64_t>(time.sec), time.nsec};
   a = fnv(a, nums, sizeof nums);
   b = fnv(b ^ 0x9e3779b97f4a7c15ULL, nums, sizeof nums);
-  append_hex64(out, mix(a));
-  append_hex64(out, mix(b ^ (a << 1)));
+  w = write_hex64(w, mix(a));
+  return write_hex64(w, mix(b ^ (a << 1)));
+}
+
+void append_deterministic_id(std::string& out, std::string_view stream_id, uint64_t offset,
+                             EventTime time) {
+  StringWriter w(out);
+  w.advance(write_deterministic_id(w.room(kDeterministicIdSize), stream_id, offset, time));
 }
 
 BulkFormatter::BulkFormatter(FormatConfig config) : config_(std::move(config)) {
@@ -270,7 +310,7 @@ bool BulkFormatter::parse_datetime(std::string_view s, int64_t& sec, uint32_t& n
   return true;
 }
 
-void BulkFormatter::append_iso8601(std::string& out, int64_t sec, uint32_t nsec, int32_t offset,
+char* BulkFormatter::write_iso8601(char* w, int64_t sec, uint32_t nsec, int32_t offset,
                                    int precision) {
   int64_t local = sec + offset;
   int64_t days = floor_div(local, 86400);
@@ -278,23 +318,18 @@ void BulkFormatter::append_iso8601(std::string& out, int64_t sec, uint32_t nsec,
   int64_t y;
   unsigned mo, d;
   civil_from_days(days, y, mo, d);
-  char buf[48];
-  int n = snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, mo, d,
-                   unsigned(rem / 3600), unsigned(rem / 60 % 60), unsigned(rem % 60));
-  out.append(buf, size_t(n));
-  if (precision > 0) {
-    out.push_back('.');
-    char frac[10];
-    snprintf(frac, sizeof frac, "%09u", nsec);
-    out.append(frac, size_t(std::min(precision, 9)));
-    for (int k = 9; k < precision; ++k) out.push_back('0');
-  }
-  int32_t o = offset;
-  out.push_back(o < 0 ? '-' : '+');
-  if (o < 0) o = -o;
-  put2(out, unsigned(o / 3600));
-  out.push_back(':');
-  put2(out, unsigned(o / 60 % 60));
+  // At most 29 bytes and the terminating NUL: within the room's first 32.
+  w += snprintf(w, 32, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, mo, d,
+                unsigned(rem / 3600), unsigned(rem / 60 % 60), unsigned(rem % 60));
+  // A fraction past 999999999 (from a negative float time) keeps its first nine digits.
+  w = write_fraction(w, nsec >= 1000000000u ? nsec / 10 : nsec, precision);
+  return write_offset(w, offset);
+}
+
+void BulkFormatter::append_iso8601(std::string& out, int64_t sec, uint32_t nsec, int32_t offset,
+                                   int precision) {
+  StringWriter w(out);
+  w.advance(write_iso8601(w.room(timestamp_room(precision)), sec, nsec, offset, precision));
 }
 
 // `YYYY-MM-DDTHH:MM:SS[.fffffffff]+hh:mm` of an event time in local time, at most 48 bytes: the
@@ -302,36 +337,15 @@ void BulkFormatter::append_iso8601(std::string& out, int64_t sec, uint32_t nsec,
 char* BulkFormatter::write_event_timestamp(char* w, EventTime t) {
   if (t.sec != ts_cache_sec_) {
     ts_cache_sec_ = t.sec;
-    std::string text;
-    append_iso8601(text, t.sec, 0, local_offset_at(t.sec), 0);
-    // "YYYY-MM-DDTHH:MM:SS" and "+hh:mm"; years past 9999 make the first longer.
-    ts_cache_prefix_len_ = std::min(text.size() - 6, sizeof ts_cache_prefix_);
-    std::memcpy(ts_cache_prefix_, text.data(), ts_cache_prefix_len_);
-    std::memcpy(ts_cache_suffix_, text.data() + text.size() - 6, 6);
+    char text[64];
+    const int32_t offset = local_offset_at(t.sec);
+    ts_cache_prefix_len_ = size_t(write_iso8601(text, t.sec, 0, offset, 0) - text) - 6;
+    std::memcpy(ts_cache_prefix_, text, sizeof ts_cache_prefix_);
+    write_offset(ts_cache_suffix_, offset);
   }
   // Fixed-size copies (the room has space): no length-dependent copy calls per record.
   std::memcpy(w, ts_cache_prefix_, sizeof ts_cache_prefix_);
-  w += ts_cache_prefix_len_;
-  const int p = config_.time_precision;
-  if (p > 0) {
-    // Nine digits as four pairs from a table and one: a division per pair, not per digit.
-    static constexpr auto kPairs = [] {
-      std::array<char, 200> t{};
-      for (int i = 0; i < 100; ++i) t[2 * i] = char('0' + i / 10), t[2 * i + 1] = char('0' + i % 10);
-      return t;
-    }();
-    const uint32_t v = t.nsec % 1000000000u;
-    char frac[16];
-    frac[0] = '.';
-    std::memcpy(frac + 1, &kPairs[2 * (v / 10000000)], 2);
-    std::memcpy(frac + 3, &kPairs[2 * (v / 100000 % 100)], 2);
-    std::memcpy(frac + 5, &kPairs[2 * (v / 1000 % 100)], 2);
-    std::memcpy(frac + 7, &kPairs[2 * (v / 10 % 100)], 2);
-    frac[9] = char('0' + v % 10);
-    std::memcpy(w, frac, 16);
-    w += 1 + std::min(p, 9);
-    for (int k = 9; k < p; ++k) *w++ = '0';
-  }
+  w = write_fraction(w + ts_cache_prefix_len_, t.nsec, config_.time_precision);
   std::memcpy(w, ts_cache_suffix_, 8);
   return w + 6;
 }
@@ -467,15 +481,16 @@ void BulkFormatter::set_major_version(int major) {
   }
 }
 
-// The action line of a record without _id or routing, cached per index.
-std::string_view BulkFormatter::plain_action_line(std::string_view index) {
+// The action line of a record without _id or routing, cached per index; records with them
+// write its part before kActionEnd and add theirs.
+std::string_view BulkFormatter::action_line(std::string_view index) {
   if (index != action_cache_index_ || action_cache_.empty()) {
     action_cache_index_.assign(index);
     action_cache_ = action_head_;
     json::append_string(action_cache_, index);
     action_cache_ += type_part_;
     action_cache_ += pipeline_part_;
-    action_cache_ += "}}\n";
+    action_cache_ += kActionEnd;
   }
   return action_cache_;
 }
@@ -491,28 +506,27 @@ bool BulkFormatter::append(std::string& payload, const Batch& batch, const Recor
 
   StringWriter out(payload);
   // Action line.
+  const std::string_view action = action_line(index);
   if (!has_id && !truthy(s.routing)) {
-    out.put(plain_action_line(index));
+    out.put(action);
   } else {
-    out.put(action_head_);
-    json::write_string(out, index);
-    out.put(type_part_);
-    out.put(pipeline_part_);
+    out.put(action.substr(0, action.size() - kActionEnd.size()));
     if (truthy(s.id)) {
       out.put(",\"_id\":");
       json::write_value(out, *s.id);
     } else {
-      out.put(",\"_id\":\"");
-      std::string id;
-      append_deterministic_id(id, batch.stream_id, record.offset, record.time);
-      out.put(id);
-      out.put('"');
+      constexpr std::string_view key = ",\"_id\":\"";
+      char* w = out.room(key.size() + kDeterministicIdSize + 1);
+      std::memcpy(w, key.data(), key.size());
+      w = write_deterministic_id(w + key.size(), batch.stream_id, record.offset, record.time);
+      *w++ = '"';
+      out.advance(w);
     }
     if (truthy(s.routing)) {
       out.put(major_ >= 7 ? ",\"routing\":" : ",\"_routing\":");
       json::write_value(out, *s.routing);
     }
-    out.put("}}\n");
+    out.put(kActionEnd);
   }
 
   // Document.
@@ -537,19 +551,13 @@ bool BulkFormatter::append(std::string& payload, const Batch& batch, const Recor
   for (const Field& f : batch.common_fields) put(f);
   if (add_timestamp && !remove_timestamp_) {
     constexpr std::string_view key = "\"@timestamp\":\"";
-    char* w = out.room(1 + key.size() + timestamp_room() + 1);
+    char* w = out.room(1 + key.size() + timestamp_room(config_.time_precision) + 1);
     if (!first) *w++ = ',';
     first = false;
     std::memcpy(w, key.data(), key.size());
     w += key.size();
-    if (off == INT32_MIN) {
-      w = write_event_timestamp(w, record.time);
-    } else {
-      std::string text;
-      append_iso8601(text, sec, nsec, off, config_.time_precision);
-      std::memcpy(w, text.data(), text.size());
-      w += text.size();
-    }
+    w = off == INT32_MIN ? write_event_timestamp(w, record.time)
+                         : write_iso8601(w, sec, nsec, off, config_.time_precision);
     *w++ = '"';
     out.advance(w);
   }

@@ -42,6 +42,8 @@ struct FormatConfig {
 };
 
 // The deterministic document id: 32 hex digits from (stream identity, line offset, event time).
+constexpr size_t kDeterministicIdSize = 32;
+char* write_deterministic_id(char* w, std::string_view stream_id, uint64_t offset, EventTime time);
 void append_deterministic_id(std::string& out, std::string_view stream_id, uint64_t offset,
                              EventTime time);
 
@@ -63,6 +65,12 @@ class BulkFormatter {
   bool append(std::string& out, const Batch& batch, const Record& record, std::string_view index);
 
   // The `@timestamp` form Ruby's DateTime#iso8601(precision) gives.
+  // The same written at w, which has timestamp_room(precision) bytes.
+  static char* write_iso8601(char* w, int64_t sec, uint32_t nsec, int32_t offset, int precision);
+  // Room a timestamp needs: up to the seconds (19 bytes, longer past year 9999: 32 covers any
+  // int64 time), the fraction (stored 16 bytes at a time, zeros past the ninth digit) and the
+  // offset.
+  static size_t timestamp_room(int precision) { return 64 + size_t(std::max(precision, 0)); }
   static void append_iso8601(std::string& out, int64_t sec, uint32_t nsec, int32_t offset,
                              int precision);
   // DateTime.parse of an ISO 8601 / RFC 3339 text: seconds, nanoseconds and the UTC offset it
@@ -83,11 +91,9 @@ class BulkFormatter {
   const Specials& specials(const Batch& batch, const Record& record);
   bool record_dt(const Specials& s, const Record& record, int64_t& sec, uint32_t& nsec,
                  int32_t& offset, bool& add_timestamp);
-  // Room a timestamp needs: up to the seconds (19 bytes, longer past year 9999: 64 covers any
-  // int64 time), the time_precision digits and the offset.
-  size_t timestamp_room() const { return 64 + size_t(std::max(config_.time_precision, 0)); }
   char* write_event_timestamp(char* w, EventTime t);
-  std::string_view plain_action_line(std::string_view index);
+  static constexpr std::string_view kActionEnd = "}}\n";
+  std::string_view action_line(std::string_view index);
   bool skip_key(std::string_view key) const;
   std::string expand_tag(const std::string& pattern, std::string_view tag) const;
   static void lower(std::string& s);
