@@ -180,6 +180,14 @@ static inline char* write_escaped_body_inline(char* w, std::string_view bytes, H
   return write_escaped_body(w, bytes, hex);
 }
 
+// `"bytes"` escaped; the room is max_escaped_size(bytes.size()).
+static inline char* write_quoted(char* w, std::string_view bytes, HexCase hex) {
+  *w++ = '"';
+  w = write_escaped_body_inline(w, bytes, hex);
+  *w++ = '"';
+  return w;
+}
+
 char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   const auto* end = p + bytes.size();
@@ -248,11 +256,7 @@ char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
 
 void write_string(StringWriter& out, std::string_view bytes, HexCase hex) {
   if (bytes.size() <= kEscapeStep) {
-    char* w = out.room(max_escaped_size(bytes.size()));
-    *w++ = '"';
-    w = write_escaped_body_inline(w, bytes, hex);
-    *w++ = '"';
-    out.advance(w);
+    out.advance(write_quoted(out.room(max_escaped_size(bytes.size())), bytes, hex));
     return;
   }
   // Long strings in steps, so that the room asked for stays small.
@@ -372,15 +376,10 @@ void write_member(StringWriter& out, bool& first, std::string_view key, const Va
     char* w = out.room(max_escaped_size(key.size()) + 2 + (string ? max_escaped_size(v.text.size()) : 0));
     if (!first) *w++ = ',';
     first = false;
-    *w++ = '"';
-    w = write_escaped_body_inline(w, key, hex);
-    *w++ = '"';
+    w = write_quoted(w, key, hex);
     *w++ = ':';
     if (string) {
-      *w++ = '"';
-      w = write_escaped_body_inline(w, v.text, hex);
-      *w++ = '"';
-      out.advance(w);
+      out.advance(write_quoted(w, v.text, hex));
       return;
     }
     out.advance(w);

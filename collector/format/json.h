@@ -24,12 +24,6 @@ constexpr size_t max_escaped_size(size_t n) { return 6 * n + 2 + kEscapeSlack; }
 // Strings longer than this are escaped in steps by append_string.
 constexpr size_t kEscapeStep = 4096;
 char* write_escaped_body(char* w, std::string_view bytes, HexCase hex = HexCase::Lower);
-inline char* write_escaped(char* w, std::string_view bytes, HexCase hex = HexCase::Lower) {
-  *w++ = '"';
-  w = write_escaped_body(w, bytes, hex);
-  *w++ = '"';
-  return w;
-}
 void append_value(std::string& out, const Value& v, HexCase hex = HexCase::Lower);
 // The same through a StringWriter (one size update per record instead of one per piece).
 void write_string(StringWriter& out, std::string_view bytes, HexCase hex = HexCase::Lower);

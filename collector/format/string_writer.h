@@ -4,7 +4,7 @@
 //
 //   StringWriter out(chunk);
 //   char* w = out.room(json::max_escaped_size(s.size()));
-//   out.advance(json::write_escaped(w, s));
+//   out.advance(json::write_escaped_body(w, s));
 //   out.finish();  // chunk.size() now covers what was written
 #pragma once
 
