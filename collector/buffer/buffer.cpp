@@ -113,7 +113,7 @@ Chunk* Buffer::open_chunk(std::string_view tag, int64_t timekey, std::string_vie
   // The chunk after one that filled up is for a busy stream: its whole limit at once (when the
   // buffer has room for it) saves copying the payload as it grows.
   if (key_scratch_ == full_key_ && has_room_for_full_chunk())
-    c->payload.reserve(config_.chunk_limit_size + (64u << 10));
+    c->payload.reserve(full_chunk_capacity());
   else
     c->payload.reserve(std::min<uint64_t>(config_.chunk_limit_size + 4096, 1u << 20));
   Chunk* raw = c.get();
@@ -151,8 +151,8 @@ std::string& Buffer::begin_record(std::string_view tag, EventTime time, std::str
   // limit at once instead of doubling (each doubling copies the payload: 7 MiB for an 8 MiB chunk),
   // unless that room would take the buffer past its limit.
   if (c->payload.capacity() - c->payload.size() < (64u << 10) && c->payload.size() >= (512u << 10) &&
-      c->payload.capacity() < config_.chunk_limit_size + (64u << 10) && has_room_for_full_chunk())
-    c->payload.reserve(config_.chunk_limit_size + (64u << 10));
+      c->payload.capacity() < full_chunk_capacity() && has_room_for_full_chunk())
+    c->payload.reserve(full_chunk_capacity());
   cur_ = c;
   cur_start_ = c->payload.size();
   cur_claim_ = claim;

@@ -203,9 +203,11 @@ class Buffer {
   Chunk* open_chunk(std::string_view tag, int64_t timekey, std::string_view variant);
   void enqueue(Chunk* c);
   void resume_from_disk();
+  void queue_disk_work(Chunk* c, void (*job)(Work&), void (Buffer::*done)(Work&, bool ok));
   void persist(Chunk* c);
-  void on_persisted(Chunk* c, bool ok, const std::string& error);
+  void on_persisted(Work& w, bool ok);
   void load(Chunk* c);
+  void on_loaded(Work& w, bool ok);
   void pump();
   void dispatch(Chunk* c);
   void on_result(Chunk* c, SendResult r);
@@ -216,6 +218,8 @@ class Buffer {
   void remove_from_queue(Chunk* c);
   uint64_t usage() const;
   bool has_room_for_full_chunk() const;
+  // What a chunk reserves when it takes its whole limit at once.
+  uint64_t full_chunk_capacity() const { return config_.chunk_limit_size + (64u << 10); }
   const std::string& key_of(std::string_view tag, int64_t timekey, std::string_view variant);
   void check_overflow();
   void update_gauges();

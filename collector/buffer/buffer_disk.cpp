@@ -13,12 +13,13 @@
 namespace sluice::buffer {
 
 struct Buffer::Work {
-  enum Kind { Persist, Load } kind;
   uv_work_t req;
   Buffer* self;
   std::shared_ptr<bool> alive;
   std::shared_ptr<Chunk> chunk;  // keeps the payload alive while a thread reads it
   std::string path;
+  void (*job)(Work&);                   // on the thread pool
+  void (Buffer::*done)(Work&, bool ok);  // on the loop thread, unless the buffer is gone
   bool ok = false;
   std::string error;
   std::string loaded;
@@ -86,38 +87,48 @@ void Buffer::resume_from_disk() {
               " chunks (" + std::to_string(resumed_records) + " records) for " + id_);
 }
 
-void Buffer::persist(Chunk* c) {
-  c->state = Chunk::State::Persisting;
-  auto* w = new Work{Work::Persist, {}, this, alive_, all_.at(c->id), chunk_path(c->id)};
+void Buffer::queue_disk_work(Chunk* c, void (*job)(Work&), void (Buffer::*done)(Work&, bool)) {
+  auto* w = new Work{{}, this, alive_, all_.at(c->id), chunk_path(c->id), job, done};
   w->req.data = w;
   ++pending_io_;
   uv_queue_work(
       loop_, &w->req,
       [](uv_work_t* req) {
         auto* w = static_cast<Work*>(req->data);
-        std::string bytes = encode_chunk_file(*w->chunk, 1);
-        if (bytes.empty()) {
-          w->error = "compression failed";
-          return;
-        }
-        w->ok = write_file_durably(w->path, bytes, w->error);
+        w->job(*w);
       },
       [](uv_work_t* req, int status) {
         std::unique_ptr<Work> w(static_cast<Work*>(req->data));
         if (!*w->alive) return;
         w->self->pending_io_--;
-        w->self->on_persisted(w->chunk.get(), w->ok && status == 0, w->error);
+        (w->self->*w->done)(*w, w->ok && status == 0);
       });
 }
 
-void Buffer::on_persisted(Chunk* c, bool ok, const std::string& error) {
+void Buffer::persist(Chunk* c) {
+  c->state = Chunk::State::Persisting;
+  queue_disk_work(
+      c,
+      [](Work& w) {
+        std::string bytes = encode_chunk_file(*w.chunk, 1);
+        if (bytes.empty()) {
+          w.error = "compression failed";
+          return;
+        }
+        w.ok = write_file_durably(w.path, bytes, w.error);
+      },
+      &Buffer::on_persisted);
+}
+
+void Buffer::on_persisted(Work& w, bool ok) {
+  Chunk* c = w.chunk.get();
   if (c->state == Chunk::State::Done) return;
   if (ok) {
     c->on_disk = true;
     // Durable now: the sources may move on (see the header comment).
     release_claims(c);
   } else {
-    log::error("file buffer " + config_.path + ": could not write chunk: " + error +
+    log::error("file buffer " + config_.path + ": could not write chunk: " + w.error +
                "; keeping it in memory (its records stay unacknowledged)");
   }
   c->state = Chunk::State::Queued;
@@ -141,44 +152,38 @@ void Buffer::evict_if_needed(Chunk* c) {
 
 void Buffer::load(Chunk* c) {
   c->state = Chunk::State::Loading;
-  auto* w = new Work{Work::Load, {}, this, alive_, all_.at(c->id), chunk_path(c->id)};
-  w->req.data = w;
-  ++pending_io_;
-  uv_queue_work(
-      loop_, &w->req,
-      [](uv_work_t* req) {
-        auto* w = static_cast<Work*>(req->data);
+  queue_disk_work(
+      c,
+      [](Work& w) {
         std::string bytes;
-        if (!read_file(w->path, bytes, size_t(1) << 40, w->error)) return;
+        if (!read_file(w.path, bytes, size_t(1) << 40, w.error)) return;
         Chunk tmp;
-        if (!decode_chunk_file(bytes, tmp, true, w->error)) return;
-        w->loaded = std::move(tmp.payload);
-        w->ok = true;
+        if (!decode_chunk_file(bytes, tmp, true, w.error)) return;
+        w.loaded = std::move(tmp.payload);
+        w.ok = true;
       },
-      [](uv_work_t* req, int status) {
-        std::unique_ptr<Work> w(static_cast<Work*>(req->data));
-        if (!*w->alive) return;
-        Buffer* self = w->self;
-        self->pending_io_--;
-        self->loading_ = false;
-        Chunk* c = w->chunk.get();
-        if (c->state == Chunk::State::Done) return;
-        c->state = Chunk::State::Queued;
-        if (w->ok && status == 0) {
-          c->payload = std::move(w->loaded);
-          c->resident = true;
-          self->resident_bytes_ += c->bytes;
-        } else {
-          log::error("file buffer " + self->config_.path + ": cannot read chunk " +
-                     w->path + ": " + w->error + "; renamed to .corrupt");
-          ::rename(w->path.c_str(), (w->path + ".corrupt").c_str());
-          c->on_disk = false;
-          if (self->hooks_.give_up) self->hooks_.give_up(*c, "unreadable chunk file: " + w->error);
-          self->finish_chunk(c, false);
-        }
-        self->pump();
-        self->maybe_finish_close();
-      });
+      &Buffer::on_loaded);
+}
+
+void Buffer::on_loaded(Work& w, bool ok) {
+  loading_ = false;
+  Chunk* c = w.chunk.get();
+  if (c->state == Chunk::State::Done) return;
+  c->state = Chunk::State::Queued;
+  if (ok) {
+    c->payload = std::move(w.loaded);
+    c->resident = true;
+    resident_bytes_ += c->bytes;
+  } else {
+    log::error("file buffer " + config_.path + ": cannot read chunk " + w.path + ": " + w.error +
+               "; renamed to .corrupt");
+    ::rename(w.path.c_str(), (w.path + ".corrupt").c_str());
+    c->on_disk = false;
+    if (hooks_.give_up) hooks_.give_up(*c, "unreadable chunk file: " + w.error);
+    finish_chunk(c, false);
+  }
+  pump();
+  maybe_finish_close();
 }
 
 }  // namespace sluice::buffer
