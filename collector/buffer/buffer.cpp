@@ -134,12 +134,16 @@ std::string& Buffer::begin_record(std::string_view tag, EventTime time, std::str
   }
   if (!config_.key_tag) tag = {};
   Chunk* c;
-  if (last_ && last_timekey_ == tk && last_tag_ == tag && last_variant_ == variant) {
+  // Records of a batch share its tag: compared once per batch, not per record.
+  const bool same_tag = (tag.data() == last_tag_view_ && tag.size() == last_tag_.size()) ||
+                        (tag == last_tag_ && (last_tag_view_ = tag.data(), true));
+  if (last_ && last_timekey_ == tk && same_tag && last_variant_ == variant) {
     c = last_;
   } else {
     c = open_chunk(tag, tk, variant);
     last_ = c;
     last_tag_.assign(tag);
+    last_tag_view_ = tag.data();
     last_timekey_ = tk;
     last_variant_.assign(variant);
   }
@@ -174,8 +178,7 @@ void Buffer::end_record() {
   c->bytes = c->payload.size();
   total_bytes_ += added;
   batch_bytes_ += added;
-  bump(*m_records_in_);
-  bump(*m_bytes_in_, added);
+  ++batch_records_;
   if (c->payload.size() > config_.chunk_limit_size && cur_start_ > 0) {
     // The record does not fit: seal the chunk without it and start a new one with it.
     std::string tail = c->payload.substr(cur_start_);
@@ -204,8 +207,12 @@ void Buffer::end_record() {
 }
 
 void Buffer::batch_done() {
+  last_tag_view_ = nullptr;
+  bump(*m_records_in_, batch_records_);
+  bump(*m_bytes_in_, batch_bytes_);
   largest_batch_ = std::max(largest_batch_, batch_bytes_);
   batch_bytes_ = 0;
+  batch_records_ = 0;
   if (config_.flush_mode == Config::FlushMode::Immediate) flush_all();
   check_overflow();
   pump();

@@ -168,7 +168,8 @@ class Buffer {
   //   std::string& out = buffer.begin_record(tag, time, index, batch.claim);
   //   ... append the record's bytes to out ...
   //   buffer.end_record();        // or cancel_record() to take the bytes back
-  // then buffer.batch_done() once per batch.
+  // then buffer.batch_done() once per batch (a tag view is trusted to stay the same bytes until
+  // then).
   std::string& begin_record(std::string_view tag, EventTime time, std::string_view variant,
                             Claim* claim);
   void end_record();
@@ -257,10 +258,12 @@ class Buffer {
   // The last chunk used, and its key (cheap check for the common case).
   Chunk* last_ = nullptr;
   std::string last_tag_;
+  const char* last_tag_view_ = nullptr;  // the view last_tag_ was taken from, in this batch
   int64_t last_timekey_ = 0;
   std::string last_variant_;
   std::string full_key_;  // of the last chunk sealed because it was full
   uint64_t batch_bytes_ = 0;    // added by the batch being written
+  uint64_t batch_records_ = 0;
   uint64_t largest_batch_ = 0;  // the most one batch has added
 
   bool retry_active_ = false;

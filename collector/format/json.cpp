@@ -121,43 +121,117 @@ static inline char* escape_first(char* w, const unsigned char* p, unsigned mask,
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SLUICE_JSON_AVX2 1
-// write_escaped_body's block loop with 32-byte blocks, for CPUs with AVX2 (checked once at
-// start-up), while 64 bytes remain so that the 32-byte reloads stay within the string. Every 32-byte store starts
-// at most 6 bytes per input byte before the string's last 32 bytes, so the room needs no more
-// slack than the 16-byte stores do.
-__attribute__((target("avx2"))) static void escape_blocks_avx2(char*& w_io,
-                                                              const unsigned char*& p_io,
-                                                              const unsigned char* end,
-                                                              const EscapeSeq* seqs) {
-  char* w = w_io;
-  const unsigned char* p = p_io;
+// The 32 bytes at p when they lie in one page: reading past the string's end within the page
+// cannot fault (glibc's string functions read the same way; the address sanitizer is told so).
+__attribute__((target("avx2"), no_sanitize("address"))) static inline __m256i load32_unchecked(
+    const unsigned char* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+static inline bool within_page(const unsigned char* p, unsigned n) {
+  return (reinterpret_cast<uintptr_t>(p) & 4095) <= 4096 - n;
+}
+__attribute__((target("avx2"))) static inline bool load32_within_page(const unsigned char* p,
+                                                                     __m256i& v) {
+  if (!within_page(p, 32)) return false;
+  v = load32_unchecked(p);
+  return true;
+}
+
+// Bit i set when byte i of v is a C0 control (controls) or `"` / `\\` (quotes).
+struct EscapeMasks {
+  unsigned controls, quotes;
+  unsigned all() const { return controls | quotes; }
+};
+__attribute__((target("avx2"))) static inline EscapeMasks escape_masks32(__m256i v) {
   const __m256i control_max = _mm256_set1_epi8(0x1f);
-  const __m256i quote = _mm256_set1_epi8('"');
-  const __m256i backslash = _mm256_set1_epi8('\\');
-  while (end - p >= 64) {
+  const __m256i controls = _mm256_cmpeq_epi8(_mm256_max_epu8(v, control_max), control_max);
+  const __m256i quotes = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
+                                         _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')));
+  return {static_cast<unsigned>(_mm256_movemask_epi8(controls)),
+          static_cast<unsigned>(_mm256_movemask_epi8(quotes))};
+}
+
+static char* escape_bytes(char* w, const unsigned char* p, const unsigned char* end,
+                          const EscapeSeq* seqs) {
+  for (; p < end; ++p) {
+    if (kEscape.t[*p] != 0) {
+      w = write_escape(w, *p, seqs);
+    } else {
+      *w++ = static_cast<char>(*p);
+    }
+  }
+  return w;
+}
+
+// Escapes the bytes marked in mask of the block at p, stored at w, `size` bytes of which are in
+// the string; returns where the block's output ends. kInPage: the 64 bytes from p lie in one
+// page, so every reload can be made without checking.
+template <bool kInPage>
+__attribute__((target("avx2"))) static inline char* fix_up32(char* w, const unsigned char* p,
+                                                            unsigned mask, unsigned size,
+                                                            const EscapeSeq* seqs) {
+  unsigned start = 0;
+  do {
+    const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
+    w = write_escape(w + (i - start), p[i], seqs);
+    start = i + 1;
+    mask &= mask - 1;
+    if (!kInPage && !within_page(p + start, 32)) return escape_bytes(w, p + start, p + size, seqs);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), load32_unchecked(p + start));
+  } while (mask != 0);
+  return w + (size - start);
+}
+
+// The whole string 32 bytes at a time, for CPUs with AVX2 (checked once at start-up). Each block
+// is stored as is; for each byte in it to escape, the writer backs up to it, writes its escape
+// and stores the 32 bytes that follow it in the input (the next escape or block overwrites what
+// lies past the block). The last 1-31 bytes are one more block, masked to the string, when the
+// 32-byte load stays within its page; otherwise they go a byte at a time, as does the rest of a
+// block whose reload would cross a page. A store ends at most 31 bytes past the escaped text of
+// the bytes read so far: within max_escaped_size's slack.
+// The common case of fix_up32, a block whose escapes are all `"` or `\\` and whose 64 bytes lie
+// in one page: each escape is a backslash and the 32 bytes from the escaped byte on, one place
+// further along.
+__attribute__((target("avx2"))) static inline char* fix_up_quotes32(char* w, const unsigned char* p,
+                                                                   unsigned mask, unsigned size) {
+  do {
+    const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
+    w[i] = '\\';
+    ++w;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + i), load32_unchecked(p + i));
+    mask &= mask - 1;
+  } while (mask != 0);
+  return w + size;
+}
+
+// Escapes a block at p stored at w with `size` bytes in the string, given its masks.
+__attribute__((target("avx2"))) static inline char* fix_up_block32(char* w, const unsigned char* p,
+                                                                  EscapeMasks m, unsigned size,
+                                                                  const EscapeSeq* seqs) {
+  if (!within_page(p, 64)) return fix_up32<false>(w, p, m.all(), size, seqs);
+  if (m.controls == 0) return fix_up_quotes32(w, p, m.quotes, size);
+  return fix_up32<true>(w, p, m.all(), size, seqs);
+}
+
+__attribute__((target("avx2"))) static char* escape_avx2(char* w, const unsigned char* p,
+                                                        const unsigned char* end,
+                                                        const EscapeSeq* seqs) {
+  while (end - p >= 32) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), v);
-    const __m256i m =
-        _mm256_or_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(v, control_max), control_max),
-                        _mm256_or_si256(_mm256_cmpeq_epi8(v, quote), _mm256_cmpeq_epi8(v, backslash)));
-    unsigned mask = static_cast<unsigned>(_mm256_movemask_epi8(m));
-    if (mask == 0) {
-      p += 32;
-      w += 32;
-      continue;
-    }
-    unsigned start = 0;
-    do {
-      w = escape_first(w, p, mask, start, seqs);
-      _mm256_storeu_si256(reinterpret_cast<__m256i*>(w),
-                          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p + start)));
-      mask &= mask - 1;
-    } while (mask != 0);
-    w += 32 - start;
+    const EscapeMasks m = escape_masks32(v);
+    w = m.all() == 0 ? w + 32 : fix_up_block32(w, p, m, 32, seqs);
     p += 32;
   }
-  w_io = w;
-  p_io = p;
+  const unsigned n = static_cast<unsigned>(end - p);
+  __m256i v;
+  if (n == 0 || !load32_within_page(p, v)) return escape_bytes(w, p, end, seqs);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), v);
+  EscapeMasks m = escape_masks32(v);
+  const unsigned in_string = (1u << n) - 1;
+  m.controls &= in_string;
+  m.quotes &= in_string;
+  return m.all() == 0 ? w + n : fix_up_block32(w, p, m, n, seqs);
 }
 
 static const bool kHaveAvx2 = [] {
@@ -180,8 +254,7 @@ static inline char* write_escaped_body_inline(char* w, std::string_view bytes, H
   return write_escaped_body(w, bytes, hex);
 }
 
-// `"bytes"` escaped; the room is max_escaped_size(bytes.size()).
-static inline char* write_quoted(char* w, std::string_view bytes, HexCase hex) {
+char* write_quoted(char* w, std::string_view bytes, HexCase hex) {
   *w++ = '"';
   w = write_escaped_body_inline(w, bytes, hex);
   *w++ = '"';
@@ -193,7 +266,7 @@ char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
   const auto* end = p + bytes.size();
   const EscapeSeq* seqs = hex == HexCase::Lower ? kLowerSeqs.t : kUpperSeqs.t;
 #if defined(SLUICE_JSON_AVX2)
-  if (end - p >= 64 && kHaveAvx2) escape_blocks_avx2(w, p, end, seqs);
+  if (kHaveAvx2) return escape_avx2(w, p, end, seqs);
 #endif
 #if defined(__SSE2__)
   while (end - p >= 32) {

@@ -19,11 +19,13 @@ void append_string(std::string& out, std::string_view bytes, HexCase hex = HexCa
 // and returns the end of what it wrote; the caller provides the room (max_*_size).
 // Room for a quoted string of n bytes: every byte as \u00XX, the quotes, and room for the
 // escaper's 16-byte stores past the last byte.
-constexpr size_t kEscapeSlack = 16;
+constexpr size_t kEscapeSlack = 32;
 constexpr size_t max_escaped_size(size_t n) { return 6 * n + 2 + kEscapeSlack; }
 // Strings longer than this are escaped in steps by append_string.
 constexpr size_t kEscapeStep = 4096;
 char* write_escaped_body(char* w, std::string_view bytes, HexCase hex = HexCase::Lower);
+// `"bytes"` escaped, at most kEscapeStep bytes; the room is max_escaped_size(bytes.size()).
+char* write_quoted(char* w, std::string_view bytes, HexCase hex = HexCase::Lower);
 void append_value(std::string& out, const Value& v, HexCase hex = HexCase::Lower);
 // The same through a StringWriter (one size update per record instead of one per piece).
 void write_string(StringWriter& out, std::string_view bytes, HexCase hex = HexCase::Lower);

@@ -166,6 +166,8 @@ BulkFormatter::BulkFormatter(FormatConfig config) : config_(std::move(config)) {
   if (!prefix_has_tag_) logstash_prefix_ = config_.logstash_prefix;
   action_head_ = "{\"" + config_.write_operation + "\":{\"_index\":";
   create_ = config_.write_operation == "create";
+  plain_config_ = config_.use_shapes && !config_.deterministic_id && !create_;
+  plain_timestamp_ = need_dt_ && !remove_timestamp_;
   set_major_version(major_);
 }
 
@@ -223,12 +225,15 @@ void BulkFormatter::begin_batch(const Batch& batch) {
       static_index_ = expand_tag(config_.index_name, batch.tag);
       lower(static_index_);
       index_cache_key_ = INT64_MIN;
+      ++index_version_;
     }
     if (prefix_has_tag_) {
       logstash_prefix_ = expand_tag(config_.logstash_prefix, batch.tag);
       index_cache_key_ = INT64_MIN;
+      index_lo_ = 1, index_hi_ = 0;
     }
   }
+  begin_plain_batch(batch);
 }
 
 void BulkFormatter::scan_fields(const Field* begin, const Field* end, Specials& s) const {
@@ -413,8 +418,10 @@ const BulkFormatter::Specials& BulkFormatter::specials(const Batch& batch, const
 }
 
 std::string_view BulkFormatter::index_for(const Batch& batch, const Record& record) {
-  const Specials& s = specials(batch, record);
+  static const Specials kNone;
+  const Specials& s = plain(batch, record) ? kNone : specials(batch, record);
   if (truthy(s.target_index)) {
+    ++index_version_;
     target_index_scratch_.clear();
     if (s.target_index->kind == ValueKind::String) target_index_scratch_.assign(s.target_index->text);
     else json::append_value(target_index_scratch_, *s.target_index);
@@ -422,6 +429,12 @@ std::string_view BulkFormatter::index_for(const Batch& batch, const Record& reco
     return target_index_scratch_;
   }
   if (config_.logstash_format) {
+    if (!s.timestamp && !s.time_key) {
+      // The event time: the index holds for the rest of its day (or second).
+      const int64_t sec = record.time.sec;
+      if (sec >= index_lo_ && sec < index_hi_) return index_cache_;
+      return logstash_index(sec, config_.utc_index ? 0 : local_offset_at(sec), true);
+    }
     int64_t sec;
     uint32_t nsec;
     int32_t off;
@@ -429,16 +442,7 @@ std::string_view BulkFormatter::index_for(const Batch& batch, const Record& reco
     record_dt(s, record, sec, nsec, off, add);
     if (config_.utc_index) off = 0;
     else if (off == INT32_MIN) off = local_offset_at(sec);
-    int64_t local = sec + off;
-    int64_t key = dateformat_daily_ ? floor_div(local, 86400) : local;
-    if (key != index_cache_key_) {
-      index_cache_key_ = key;
-      index_cache_ = logstash_prefix_;
-      index_cache_ += config_.logstash_prefix_separator;
-      append_time(index_cache_, EventTime{local, 0}, config_.logstash_dateformat, true);
-      lower(index_cache_);
-    }
-    return index_cache_;
+    return logstash_index(sec, off, false);
   }
   if (index_has_time_ && config_.time_chunk_key) {
     int64_t span = int64_t(config_.timekey);
@@ -446,6 +450,7 @@ std::string_view BulkFormatter::index_for(const Batch& batch, const Record& reco
     int64_t slot = floor_div(record.time.sec + off, span) * span;
     if (slot != index_cache_key_) {
       index_cache_key_ = slot;
+      ++index_version_;
       index_cache_.clear();
       append_time(index_cache_, EventTime{slot, 0}, static_index_, true);
       lower(index_cache_);
@@ -453,6 +458,29 @@ std::string_view BulkFormatter::index_for(const Batch& batch, const Record& reco
     return index_cache_;
   }
   return static_index_;
+}
+
+// The logstash index of an event at sec with a UTC offset; for event times (`record_time`) also
+// the range of seconds it holds for, while the offset stays the same.
+std::string_view BulkFormatter::logstash_index(int64_t sec, int32_t off, bool record_time) {
+  const int64_t local = sec + off;
+  const int64_t key = dateformat_daily_ ? floor_div(local, 86400) : local;
+  if (key != index_cache_key_) {
+    index_cache_key_ = key;
+    ++index_version_;
+    index_cache_ = logstash_prefix_;
+    index_cache_ += config_.logstash_prefix_separator;
+    append_time(index_cache_, EventTime{local, 0}, config_.logstash_dateformat, true);
+    lower(index_cache_);
+  }
+  index_lo_ = 1, index_hi_ = 0;
+  if (record_time) {
+    const int64_t lo = dateformat_daily_ ? key * 86400 - off : sec;
+    const int64_t hi = dateformat_daily_ ? lo + 86400 : sec + 1;
+    if (config_.utc_index || (local_offset_at(lo) == off && local_offset_at(hi - 1) == off))
+      index_lo_ = lo, index_hi_ = hi;
+  }
+  return index_cache_;
 }
 
 bool BulkFormatter::skip_key(std::string_view key) const {
@@ -464,6 +492,7 @@ bool BulkFormatter::skip_key(std::string_view key) const {
 void BulkFormatter::set_major_version(int major) {
   major_ = major;
   action_cache_.clear();
+  action_index_data_ = nullptr;
   type_part_.clear();
   if (major_ >= 8) {
     // no _type
@@ -484,6 +513,13 @@ void BulkFormatter::set_major_version(int major) {
 // The action line of a record without _id or routing, cached per index; records with them
 // write its part before kActionEnd and add theirs.
 std::string_view BulkFormatter::action_line(std::string_view index) {
+  const bool own = index.data() == index_cache_.data() || index.data() == static_index_.data() ||
+                   index.data() == target_index_scratch_.data();
+  if (own && index.data() == action_index_data_ && index_version_ == action_version_ &&
+      index.size() == action_cache_index_.size() && !action_cache_.empty())
+    return action_cache_;
+  action_index_data_ = own ? index.data() : nullptr;
+  action_version_ = index_version_;
   if (index != action_cache_index_ || action_cache_.empty()) {
     action_cache_index_.assign(index);
     action_cache_ = action_head_;
@@ -497,6 +533,10 @@ std::string_view BulkFormatter::action_line(std::string_view index) {
 
 bool BulkFormatter::append(std::string& payload, const Batch& batch, const Record& record,
                            std::string_view index) {
+  if (plain(batch, record)) {
+    append_plain(payload, batch, record, index);
+    return true;
+  }
   const Specials s = specials(batch, record);
   scanned_ = nullptr;
   const bool target_used = truthy(s.target_index);

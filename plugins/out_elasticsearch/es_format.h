@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/event.h"
+#include "format/json_shape.h"
 
 namespace sluice::es {
 
@@ -39,6 +40,9 @@ struct FormatConfig {
   bool time_chunk_key = false;
   double timekey = 0;
   bool timekey_use_utc = true;
+  // Records without special keys through their shape's rendered keys (es_format_plain.cpp); off
+  // only to compare the two paths.
+  bool use_shapes = true;
 };
 
 // The deterministic document id: 32 hex digits from (stream identity, line offset, event time).
@@ -50,6 +54,8 @@ void append_deterministic_id(std::string& out, std::string_view stream_id, uint6
 class BulkFormatter {
  public:
   explicit BulkFormatter(FormatConfig config);
+  BulkFormatter(const BulkFormatter&) = delete;
+  BulkFormatter& operator=(const BulkFormatter&) = delete;
 
   // The server's major version (from `GET /`) decides the `_type` of action lines.
   void set_major_version(int major);
@@ -92,6 +98,15 @@ class BulkFormatter {
   bool record_dt(const Specials& s, const Record& record, int64_t& sec, uint32_t& nsec,
                  int32_t& offset, bool& add_timestamp);
   char* write_event_timestamp(char* w, EventTime t);
+  std::string_view logstash_index(int64_t sec, int32_t offset, bool record_time);
+  // The fast path (es_format_plain.cpp): records whose keys, and the batch's common keys, need
+  // nothing special (no @timestamp, time_key, id, routing, target index, tag key or removed key)
+  // are written from their shape's rendered key prefixes and the batch's rendered common fields.
+  static uint32_t classify_key(const void* self, std::string_view key);
+  void begin_plain_batch(const Batch& batch);
+  bool plain(const Batch& batch, const Record& record);
+  void append_plain(std::string& out, const Batch& batch, const Record& record,
+                    std::string_view index);
   static constexpr std::string_view kActionEnd = "}}\n";
   std::string_view action_line(std::string_view index);
   bool skip_key(std::string_view key) const;
@@ -131,6 +146,22 @@ class BulkFormatter {
   const Record* scanned_ = nullptr;
   Specials specials_;
   Specials common_specials_;     // of the batch's common fields
+  // Event seconds [lo, hi) for which index_cache_ is the logstash index (empty: lo > hi).
+  int64_t index_lo_ = 1, index_hi_ = 0;
+  // The index action_cache_ was built for, when it is one of this formatter's own strings: the
+  // same view and version is the same index without comparing bytes.
+  const char* action_index_data_ = nullptr;
+  uint64_t index_version_ = 0, action_version_ = 0;
+
+  json::JsonShapes shapes_;
+  bool plain_config_ = false;  // shapes on, no per-record action lines (deterministic ids, create)
+  bool plain_batch_ = false;   // and the batch's common keys need nothing special
+  const Record* shaped_record_ = nullptr;
+  const json::JsonShape* shape_ = nullptr;
+  bool shaped_plain_ = false;
+  std::string common_text_;  // `,"k":v` for each common field of the batch
+  std::string tag_member_;   // `,"tag":"<tag>"` when include_tag_key adds it
+  bool plain_timestamp_ = false;
   bool other_specials_ = false;  // a key besides @timestamp is looked for
 };
 

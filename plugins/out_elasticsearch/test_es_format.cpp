@@ -58,6 +58,54 @@ TEST(BulkFormatter, LogstashFormatAsObserved) {
   EXPECT_NE(format(f7, b).find("\"_type\":\"fluentd\"}}"), std::string::npos);
 }
 
+// Records whose keys need nothing special go through their shape's rendered keys: the bytes must
+// be those of the general path, over value kinds, escapes, long strings, empty records, common
+// fields, shapes that change and repeat within and across batches, and day boundaries.
+TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  const std::string long_text(5000, 'x');
+  std::vector<std::string> keys = {"log", "stream", "message", "a\"b", std::string(40, 'k'), "n"};
+  std::vector<Value> values = {
+      Value::of_string("plain"), Value::of_string("q\"uo\\te\n\x01"), Value::of_string(""),
+      Value::of_string(long_text), Value::of_int(-42), Value::of_float(1.5), Value::of_bool(true),
+      Value::null(), Value::of_json("{\"x\":[1,2]}")};
+  uint32_t seed = 99;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  for (bool logstash : {true, false}) {
+    for (bool tag_key : {true, false}) {
+      for (int precision : {9, 3, 0}) {
+        FormatConfig c;
+        c.logstash_format = logstash;
+        c.include_timestamp = !logstash && precision == 3;
+        c.include_tag_key = tag_key;
+        c.time_precision = precision;
+        FormatConfig general = c;
+        general.use_shapes = false;
+        BulkFormatter shaped(c), reference(general);
+        for (int batch = 0; batch < 6; ++batch) {
+          Batch b = make_batch(batch % 2 ? "app.one" : "app\"two");
+          if (batch % 3 != 0) {
+            b.common_fields.push_back({"kubernetes", Value::of_json("{\"pod_name\":\"p\"}")});
+            b.common_fields.push_back({"docker", Value::of_string("d\"x")});
+          }
+          for (int r = 0; r < 40; ++r) {
+            // Day boundaries: records a few hours apart around midnight.
+            b.begin_record(EventTime{1714521599 + int64_t(next() % 5) * 3600 - 7200, next() % 1000000000u});
+            const size_t shape = next() % 4;  // a few shapes, repeated
+            const size_t n = shape == 3 ? 0 : shape + 2;
+            for (size_t k = 0; k < n; ++k)
+              b.add_field(keys[(k + shape) % keys.size()], values[next() % values.size()]);
+          }
+          EXPECT_EQ(format(shaped, b), format(reference, b))
+              << "logstash " << logstash << " tag_key " << tag_key << " precision " << precision
+              << " batch " << batch;
+        }
+      }
+    }
+  }
+}
+
 TEST(BulkFormatter, ExistingTimestampTimeKeyTagInPlaceAndRemoveKeys) {
   FormatConfig c;
   c.logstash_format = true;

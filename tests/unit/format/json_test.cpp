@@ -1,6 +1,10 @@
 #include "format/json.h"
 
 #include <gtest/gtest.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cstring>
 
 #include <cctype>
 #include <cmath>
@@ -209,6 +213,43 @@ TEST(Json, EscapingMatchesReferenceAtEveryShortLength) {
       EXPECT_EQ(out, "," + expected + ":" + expected) << "length " << len << " density " << density;
     }
   }
+}
+
+// Strings whose bytes to escape are all quotes and backslashes take the AVX2 escaper's shortcut;
+// strings that end just before an unreadable page take its byte-at-a-time fallbacks. Both must
+// match the reference, and nothing may read the unreadable page.
+TEST(Json, EscapingMatchesReferenceForQuotesAndAtPageEnds) {
+  const long page = sysconf(_SC_PAGESIZE);
+  char* mem = static_cast<char*>(
+      mmap(nullptr, size_t(2 * page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  ASSERT_NE(mem, MAP_FAILED);
+  ASSERT_EQ(mprotect(mem + page, size_t(page), PROT_NONE), 0);
+  char* const page_end = mem + page;
+  uint32_t seed = 4242;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  const char quotes[] = {'"', '\\'};
+  const char mixed[] = {'"', '\\', '\n', '\x01'};
+  for (size_t len = 0; len <= 200; ++len) {
+    for (size_t gap : {0, 1, 7, 31, 32, 33, 63, 64}) {
+      for (int density : {3, 20, 100}) {
+        for (bool only_quotes : {true, false}) {
+          std::string s;
+          for (size_t i = 0; i < len; ++i) {
+            if (int(next() % 100) >= density) s += char('a' + next() % 26);
+            else if (only_quotes) s += quotes[next() % 2];
+            else s += mixed[next() % 4];
+          }
+          char* at = page_end - gap - len;
+          std::memcpy(at, s.data(), len);
+          std::string out = "[";
+          json::append_string(out, std::string_view(at, len));
+          EXPECT_EQ(out, "[" + reference_escape(s))
+              << "length " << len << " gap " << gap << " density " << density;
+        }
+      }
+    }
+  }
+  munmap(mem, size_t(2 * page));
 }
 
 TEST(Json, StringWriterKeepsBytesAcrossGrowth) {

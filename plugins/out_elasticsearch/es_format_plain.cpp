@@ -1,0 +1,100 @@
+// The bulk formatter's fast path: most records (every record of a CRI or docker source behind the
+// kubernetes filter) carry no key the plugin treats specially, so their document is the shape's
+// rendered key prefixes with the values between them, the batch's common fields rendered once,
+// `@timestamp` from the event time and the tag member. Same bytes as the general path
+// (test_es_format.cpp compares the two).
+#include <cstring>
+
+#include "es_format.h"
+#include "format/json.h"
+#include "format/string_writer.h"
+
+namespace sluice::es {
+
+uint32_t BulkFormatter::classify_key(const void* self, std::string_view key) {
+  const auto& f = *static_cast<const BulkFormatter*>(self);
+  const FormatConfig& c = f.config_;
+  const bool special = key == "@timestamp" || (!c.time_key.empty() && key == c.time_key) ||
+                       (!c.target_index_key.empty() && key == c.target_index_key) ||
+                       (!c.id_key.empty() && key == c.id_key) ||
+                       (!c.routing_key.empty() && key == c.routing_key) ||
+                       (c.include_tag_key && key == c.tag_key) || f.skip_key(key);
+  return special ? 1 : 0;
+}
+
+void BulkFormatter::begin_plain_batch(const Batch& batch) {
+  shapes_.begin_batch();
+  shaped_record_ = nullptr;
+  plain_batch_ = plain_config_;
+  for (const Field& f : batch.common_fields)
+    if (classify_key(this, f.key) != 0) plain_batch_ = false;
+  if (!plain_batch_) return;
+  common_text_.clear();
+  bool first = false;  // each member with its comma; a record without fields drops the first
+  for (const Field& f : batch.common_fields) json::append_member(common_text_, first, f.key, f.value);
+  tag_member_.clear();
+  if (config_.include_tag_key && !remove_tag_) {
+    first = false;
+    json::append_member(tag_member_, first, config_.tag_key, Value::of_string(batch.tag));
+  }
+}
+
+bool BulkFormatter::plain(const Batch& batch, const Record& record) {
+  if (shaped_record_ != &record) {
+    shaped_record_ = &record;
+    shaped_plain_ = false;
+    if (plain_batch_) {
+      shape_ = &shapes_.match(batch.begin(record), batch.end(record), {classify_key, this});
+      shaped_plain_ = shape_->flags == 0;
+    }
+  }
+  return shaped_plain_;
+}
+
+void BulkFormatter::append_plain(std::string& payload, const Batch& batch, const Record& record,
+                                 std::string_view index) {
+  shaped_record_ = nullptr;
+  const json::JsonShape& shape = *shape_;
+  StringWriter out(payload);
+  out.put(action_line(index));
+  const Field* f = batch.begin(record);
+  const uint32_t n = record.field_count;
+  for (uint32_t i = 0; i < n; ++i) {
+    const json::JsonShape::Prefix& p = shape.prefixes[i];
+    const Value& v = f[i].value;
+    if (v.kind == ValueKind::String && v.text.size() <= json::kEscapeStep) {
+      char* w = out.room(json::prefix_room(p) + json::max_escaped_size(v.text.size()));
+      out.advance(json::write_quoted(json::write_prefix(w, p), v.text));
+    } else {
+      out.advance(json::write_prefix(out.room(json::prefix_room(p)), p));
+      json::write_value(out, v);
+    }
+  }
+  // The rest in one room: common fields, @timestamp, the tag member and the end of the line.
+  constexpr std::string_view kTimestampKey = "\"@timestamp\":\"";
+  std::string_view common = common_text_, tag = tag_member_;
+  char* w = out.room(1 + common.size() + 1 + kTimestampKey.size() +
+                     timestamp_room(config_.time_precision) + tag.size() + 3);
+  bool first = n == 0;
+  if (first) *w++ = '{';
+  auto put = [&](std::string_view member) {  // member starts with its comma
+    if (member.empty()) return;
+    if (first) member.remove_prefix(1), first = false;
+    std::memcpy(w, member.data(), member.size());
+    w += member.size();
+  };
+  put(common);
+  if (plain_timestamp_) {
+    if (!first) *w++ = ',';
+    first = false;
+    std::memcpy(w, kTimestampKey.data(), kTimestampKey.size());
+    w = write_event_timestamp(w + kTimestampKey.size(), record.time);
+    *w++ = '"';
+  }
+  put(tag);
+  *w++ = '}';
+  *w++ = '\n';
+  out.advance(w);
+}
+
+}  // namespace sluice::es
