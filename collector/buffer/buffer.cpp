@@ -38,6 +38,7 @@ Buffer::Buffer(uv_loop_t* loop, Config config, FlowControl* flow, Metrics* metri
       hooks_(std::move(hooks)),
       alive_(std::make_shared<bool>(true)) {
   local_offset_ = local_offset();
+  full_bytes_ = static_cast<uint64_t>(std::ceil(double(config_.chunk_limit_size) * config_.chunk_full_threshold));
   auto C = [&](const char* name) -> Counter* {
     return &metrics_->counter(std::string(name) + "{plugin=\"" + id_ + "\"}");
   };
@@ -199,7 +200,7 @@ void Buffer::end_record() {
     last_ = n;
     c = n;
   }
-  if (double(c->payload.size()) >= double(config_.chunk_limit_size) * config_.chunk_full_threshold ||
+  if (c->payload.size() >= full_bytes_ ||
       (config_.chunk_limit_records && c->records >= config_.chunk_limit_records)) {
     full_key_.assign(key_of(c->tag, c->timekey, c->variant));
     enqueue(c);

@@ -264,6 +264,7 @@ class Buffer {
   std::string full_key_;  // of the last chunk sealed because it was full
   uint64_t batch_bytes_ = 0;    // added by the batch being written
   uint64_t batch_records_ = 0;
+  uint64_t full_bytes_ = 0;  // chunk_limit_size * chunk_full_threshold: a chunk this full is sealed
   uint64_t largest_batch_ = 0;  // the most one batch has added
 
   bool retry_active_ = false;

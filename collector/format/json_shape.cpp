@@ -1,5 +1,6 @@
 #include "format/json_shape.h"
 
+#include <cstdint>
 #include <cstring>
 
 #include "format/json.h"
@@ -7,25 +8,25 @@
 namespace sluice::json {
 
 void JsonShapes::begin_batch() {
-  for (JsonShape& s : shapes_) std::fill(s.seen.begin(), s.seen.end(), nullptr);
+  for (JsonShape& s : shapes_) std::fill(s.seen.begin(), s.seen.end(), JsonShape::Seen{nullptr, SIZE_MAX});
 }
 
 bool JsonShapes::same_keys(JsonShape& s, const Field* f, size_t n) {
   if (s.keys.size() != n) return false;
   size_t i = 0;
-  while (i < n && f[i].key.data() == s.seen[i] && f[i].key.size() == s.keys[i].size()) ++i;
+  while (i < n && f[i].key.data() == s.seen[i].data && f[i].key.size() == s.seen[i].size) ++i;
   if (i == n) return true;
   for (size_t k = i; k < n; ++k)
     if (f[k].key != s.keys[k]) return false;
-  for (size_t k = i; k < n; ++k) s.seen[k] = f[k].key.data();
+  for (size_t k = i; k < n; ++k) s.seen[k] = {f[k].key.data(), f[k].key.size()};
   return true;
 }
 
-const JsonShape& JsonShapes::match(const Field* begin, const Field* end, Classifier classifier) {
+const JsonShape& JsonShapes::match_keys(const Field* begin, const Field* end,
+                                        Classifier classifier) {
   const size_t n = static_cast<size_t>(end - begin);
-  if (last_ < shapes_.size() && same_keys(shapes_[last_], begin, n)) return shapes_[last_];
   for (size_t i = 0; i < shapes_.size(); ++i)
-    if (i != last_ && same_keys(shapes_[i], begin, n)) {
+    if (same_keys(shapes_[i], begin, n)) {
       last_ = i;
       return shapes_[i];
     }
@@ -50,7 +51,7 @@ JsonShape& JsonShapes::build(const Field* f, size_t n, Classifier classifier) {
   std::string text;
   for (size_t i = 0; i < n; ++i) {
     s.keys[i].assign(f[i].key);
-    s.seen[i] = f[i].key.data();
+    s.seen[i] = {f[i].key.data(), f[i].key.size()};
     s.flags |= classifier.classify(classifier.context, f[i].key);
     text.assign(i == 0 ? "{" : ",");
     append_string(text, f[i].key);

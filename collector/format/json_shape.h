@@ -32,9 +32,13 @@ struct JsonShape {
   std::vector<std::string> keys;
   std::vector<Prefix> prefixes;
   uint32_t flags = 0;  // OR of the classifier's flags over the keys
-  // Key pointers that matched these keys in the current batch: the same view again is the same
-  // key without comparing bytes (a batch's views stay valid while it lives).
-  std::vector<const char*> seen;
+  // Key views that matched these keys in the current batch: the same view again is the same key
+  // without comparing bytes (a batch's views stay valid while it lives).
+  struct Seen {
+    const char* data;
+    size_t size;  // SIZE_MAX: none yet
+  };
+  std::vector<Seen> seen;
 };
 
 class JsonShapes {
@@ -49,9 +53,23 @@ class JsonShapes {
   // Forgets the key pointers of the previous batch.
   void begin_batch();
   // The shape of [begin, end): found, or built in place of the least recently built one.
-  const JsonShape& match(const Field* begin, const Field* end, Classifier classifier);
+  const JsonShape& match(const Field* begin, const Field* end, Classifier classifier) {
+    // The common case inline: the same key views as the record before.
+    if (last_ < shapes_.size()) {
+      const JsonShape& s = shapes_[last_];
+      const size_t n = static_cast<size_t>(end - begin);
+      if (s.seen.size() == n) {
+        size_t i = 0;
+        while (i < n && begin[i].key.data() == s.seen[i].data && begin[i].key.size() == s.seen[i].size)
+          ++i;
+        if (i == n) return s;
+      }
+    }
+    return match_keys(begin, end, classifier);
+  }
 
  private:
+  const JsonShape& match_keys(const Field* begin, const Field* end, Classifier classifier);
   bool same_keys(JsonShape& s, const Field* begin, size_t n);
   JsonShape& build(const Field* begin, size_t n, Classifier classifier);
 

@@ -51,6 +51,14 @@ char* put2(char* w, unsigned v) {
   return w + 2;
 }
 
+// "000".."999", 4 bytes apart: three digits with one 4-byte load.
+constexpr auto kTriples = [] {
+  std::array<char, 4000> t{};
+  for (int i = 0; i < 1000; ++i)
+    t[4 * i] = char('0' + i / 100), t[4 * i + 1] = char('0' + i / 10 % 10), t[4 * i + 2] = char('0' + i % 10);
+  return t;
+}();
+
 // `.fffffffff` with `precision` digits (zeros past the ninth), nothing for 0. Stores 16 bytes
 // whatever the precision: the caller's room has them.
 char* write_fraction(char* w, uint32_t nsec, int precision) {
@@ -58,11 +66,10 @@ char* write_fraction(char* w, uint32_t nsec, int precision) {
   const uint32_t v = nsec % 1000000000u;
   char frac[16];
   frac[0] = '.';
-  put2(frac + 1, v / 10000000);
-  put2(frac + 3, v / 100000);
-  put2(frac + 5, v / 1000);
-  put2(frac + 7, v / 10);
-  frac[9] = char('0' + v % 10);
+  // Each 4-byte copy's last byte is overwritten by the next (or lies past the ninth digit).
+  std::memcpy(frac + 1, &kTriples[4 * (v / 1000000)], 4);
+  std::memcpy(frac + 4, &kTriples[4 * (v / 1000 % 1000)], 4);
+  std::memcpy(frac + 7, &kTriples[4 * (v % 1000)], 4);
   std::memcpy(w, frac, sizeof frac);
   w += 1 + std::min(precision, 9);
   for (int k = 9; k < precision; ++k) *w++ = '0';

@@ -106,6 +106,25 @@ TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
   }
 }
 
+// The fraction of @timestamp against printf, at every precision, over nanoseconds with every
+// digit position exercised.
+TEST(BulkFormatter, TimestampFractionDigits) {
+  uint32_t seed = 5;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  for (int i = 0; i < 20000; ++i) {
+    uint32_t nsec = i < 1000 ? uint32_t(i) * 1000003u % 1000000000u : next() % 1000000000u;
+    for (int precision : {1, 3, 6, 9, 12}) {
+      std::string out;
+      BulkFormatter::append_iso8601(out, 1714564800, nsec, 0, precision);
+      char digits[16];
+      snprintf(digits, sizeof digits, "%09u", nsec);
+      std::string expected = "2024-05-01T12:00:00." + std::string(digits).substr(0, size_t(std::min(precision, 9))) +
+                             std::string(size_t(std::max(precision - 9, 0)), '0') + "+00:00";
+      ASSERT_EQ(out, expected) << nsec << " precision " << precision;
+    }
+  }
+}
+
 TEST(BulkFormatter, ExistingTimestampTimeKeyTagInPlaceAndRemoveKeys) {
   FormatConfig c;
   c.logstash_format = true;

@@ -19,6 +19,7 @@
 #include "core/registry.h"
 #include "format/json.h"
 #include "format/msgpack.h"
+#include "../../plugins/out_elasticsearch/es_format.h"
 
 // An invariant of the code under test: a crash for libFuzzer, a failed run for the unit test.
 #define SLUICE_FUZZ_CHECK(cond)                                                               \
@@ -72,9 +73,31 @@ inline bool valid_msgpack(std::string_view s) {
   return skip_msgpack(p, p + s.size()) == p + s.size();
 }
 
-// Formats a batch as the outputs do (JSON both hex cases, msgpack record and entry) and checks
-// that what msgpack produced is well formed and that Json values hold convertible JSON.
+inline es::FormatConfig bulk_config(bool use_shapes) {
+  es::FormatConfig c;
+  c.logstash_format = true;
+  c.include_tag_key = true;
+  c.use_shapes = use_shapes;
+  return c;
+}
+
+// The Elasticsearch bulk lines of a batch through the formatter's shaped path and through its
+// general path: the same bytes. The formatters live across inputs, as shapes do in a process.
+inline void check_bulk_paths(const Batch& batch) {
+  static es::BulkFormatter shaped(bulk_config(true)), general(bulk_config(false));
+  std::string a, b;
+  for (auto [f, out] : {std::pair{&shaped, &a}, std::pair{&general, &b}}) {
+    f->begin_batch(batch);
+    for (const Record& r : batch.records) f->append(*out, batch, r, f->index_for(batch, r));
+  }
+  SLUICE_FUZZ_CHECK(a == b);
+}
+
+// Formats a batch as the outputs do (JSON both hex cases, msgpack record and entry, bulk lines)
+// and checks that what msgpack produced is well formed and that Json values hold convertible
+// JSON.
 inline void format_batch(const Batch& batch) {
+  check_bulk_paths(batch);
   std::string out;
   for (const Record& r : batch.records) {
     out.clear();
