@@ -11,13 +11,36 @@ void JsonShapes::begin_batch() {
   for (JsonShape& s : shapes_) std::fill(s.seen.begin(), s.seen.end(), JsonShape::Seen{nullptr, SIZE_MAX});
 }
 
+namespace {
+
+// Key bytes equal; keys are short, so without a memcmp call below 8 bytes (two overlapping loads
+// that stay within both views).
+bool same_bytes(std::string_view a, const std::string& b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  auto eq = [&](size_t width) {
+    uint32_t x = 0, y = 0, u = 0, v = 0;
+    std::memcpy(&x, p, width), std::memcpy(&y, q, width);
+    std::memcpy(&u, p + n - width, width), std::memcpy(&v, q + n - width, width);
+    return ((x ^ y) | (u ^ v)) == 0;
+  };
+  if (n >= 8) return std::memcmp(p, q, n) == 0;
+  if (n >= 4) return eq(4);
+  if (n >= 2) return eq(2);
+  return n == 0 || *p == *q;
+}
+
+}  // namespace
+
 bool JsonShapes::same_keys(JsonShape& s, const Field* f, size_t n) {
   if (s.keys.size() != n) return false;
   size_t i = 0;
   while (i < n && f[i].key.data() == s.seen[i].data && f[i].key.size() == s.seen[i].size) ++i;
   if (i == n) return true;
   for (size_t k = i; k < n; ++k)
-    if (f[k].key != s.keys[k]) return false;
+    if (!same_bytes(f[k].key, s.keys[k])) return false;
   for (size_t k = i; k < n; ++k) s.seen[k] = {f[k].key.data(), f[k].key.size()};
   return true;
 }
@@ -25,8 +48,9 @@ bool JsonShapes::same_keys(JsonShape& s, const Field* f, size_t n) {
 const JsonShape& JsonShapes::match_keys(const Field* begin, const Field* end,
                                         Classifier classifier) {
   const size_t n = static_cast<size_t>(end - begin);
+  if (last_ < shapes_.size() && same_keys(shapes_[last_], begin, n)) return shapes_[last_];
   for (size_t i = 0; i < shapes_.size(); ++i)
-    if (same_keys(shapes_[i], begin, n)) {
+    if (i != last_ && same_keys(shapes_[i], begin, n)) {
       last_ = i;
       return shapes_[i];
     }
@@ -43,12 +67,13 @@ JsonShape& JsonShapes::build(const Field* f, size_t n, Classifier classifier) {
     next_victim_ = (next_victim_ + 1) % capacity_;
   }
   last_ = at;
+  ++builds_;
   JsonShape& s = shapes_[at];
   s.keys.resize(n);
   s.prefixes.resize(n);
   s.seen.resize(n);
   s.flags = 0;
-  std::string text;
+  std::string& text = text_;
   for (size_t i = 0; i < n; ++i) {
     s.keys[i].assign(f[i].key);
     s.seen[i] = {f[i].key.data(), f[i].key.size()};

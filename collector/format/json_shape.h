@@ -52,6 +52,9 @@ class JsonShapes {
 
   // Forgets the key pointers of the previous batch.
   void begin_batch();
+  // Shapes built so far: a caller whose records keep changing shape (more than the cache holds)
+  // can fall back to writing keys per record.
+  uint64_t builds() const { return builds_; }
   // The shape of [begin, end): found, or built in place of the least recently built one.
   const JsonShape& match(const Field* begin, const Field* end, Classifier classifier) {
     // The common case inline: the same key views as the record before.
@@ -77,6 +80,8 @@ class JsonShapes {
   std::vector<JsonShape> shapes_;
   size_t last_ = 0;
   size_t next_victim_ = 0;
+  uint64_t builds_ = 0;
+  std::string text_;  // scratch for rendering a prefix
 };
 
 // Writes shape prefix i at w (the room has JsonShape::kSlot bytes more than the prefix's size).

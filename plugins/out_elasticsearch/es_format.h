@@ -156,6 +156,7 @@ class BulkFormatter {
   json::JsonShapes shapes_;
   bool plain_config_ = false;  // shapes on, no per-record action lines (deterministic ids, create)
   bool plain_batch_ = false;   // and the batch's common keys need nothing special
+  uint64_t builds_before_batch_ = 0;
   const Record* shaped_record_ = nullptr;
   const json::JsonShape* shape_ = nullptr;
   bool shaped_plain_ = false;

@@ -22,8 +22,13 @@ uint32_t BulkFormatter::classify_key(const void* self, std::string_view key) {
   return special ? 1 : 0;
 }
 
+// Records whose keys change more often than this within a batch are written key by key: building
+// a shape per record would cost more than it saves.
+constexpr uint64_t kMaxShapeBuildsPerBatch = 16;
+
 void BulkFormatter::begin_plain_batch(const Batch& batch) {
   shapes_.begin_batch();
+  builds_before_batch_ = shapes_.builds();
   shaped_record_ = nullptr;
   plain_batch_ = plain_config_;
   for (const Field& f : batch.common_fields)
@@ -46,6 +51,7 @@ bool BulkFormatter::plain(const Batch& batch, const Record& record) {
     if (plain_batch_) {
       shape_ = &shapes_.match(batch.begin(record), batch.end(record), {classify_key, this});
       shaped_plain_ = shape_->flags == 0;
+      if (shapes_.builds() - builds_before_batch_ > kMaxShapeBuildsPerBatch) plain_batch_ = false;
     }
   }
   return shaped_plain_;
