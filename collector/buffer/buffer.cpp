@@ -123,8 +123,8 @@ Chunk* Buffer::open_chunk(std::string_view tag, int64_t timekey, std::string_vie
   return raw;
 }
 
-std::string& Buffer::begin_record(std::string_view tag, EventTime time, std::string_view variant,
-                                  Claim* claim) {
+std::string& Buffer::begin_record_in_new_place(std::string_view tag, EventTime time,
+                                               std::string_view variant, Claim* claim) {
   int64_t tk = 0;
   if (config_.key_time) {
     int64_t span = int64_t(config_.timekey);
@@ -155,7 +155,7 @@ std::string& Buffer::begin_record(std::string_view tag, EventTime time, std::str
   // A chunk that outgrows its first MiB is being filled by a busy stream: give it its whole
   // limit at once instead of doubling (each doubling copies the payload: 7 MiB for an 8 MiB chunk),
   // unless that room would take the buffer past its limit.
-  if (c->payload.capacity() - c->payload.size() < (64u << 10) && c->payload.size() >= (512u << 10) &&
+  if (c->payload.capacity() - c->payload.size() < kGrowthMargin && c->payload.size() >= (512u << 10) &&
       c->payload.capacity() < full_chunk_capacity() && has_room_for_full_chunk())
     c->payload.reserve(full_chunk_capacity());
   cur_ = c;
@@ -170,7 +170,7 @@ void Buffer::cancel_record() {
   cur_ = nullptr;
 }
 
-void Buffer::end_record() {
+void Buffer::end_record_at_limit() {
   Chunk* c = cur_;
   if (!c) return;
   cur_ = nullptr;

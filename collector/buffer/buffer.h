@@ -171,8 +171,35 @@ class Buffer {
   // then buffer.batch_done() once per batch (a tag view is trusted to stay the same bytes until
   // then).
   std::string& begin_record(std::string_view tag, EventTime time, std::string_view variant,
-                            Claim* claim);
-  void end_record();
+                            Claim* claim) {
+    // Inline, the common case: the chunk of the record before, with room and this claim.
+    Chunk* c = last_;
+    if (c && !config_.key_time && variant == last_variant_ &&
+        (!config_.key_tag || (tag.data() == last_tag_view_ && tag.size() == last_tag_.size())) &&
+        (!claim || (!c->claims.empty() && c->claims.back() == claim)) &&
+        c->payload.capacity() - c->payload.size() >= kGrowthMargin) {
+      cur_ = c;
+      cur_start_ = c->payload.size();
+      cur_claim_ = claim;
+      return c->payload;
+    }
+    return begin_record_in_new_place(tag, time, variant, claim);
+  }
+  void end_record() {
+    // Inline, the common case: the chunk is not full yet.
+    Chunk* c = cur_;
+    if (c && c->payload.size() < full_bytes_ && config_.chunk_limit_records == 0) {
+      cur_ = nullptr;
+      const size_t added = c->payload.size() - cur_start_;
+      c->records++;
+      c->bytes = c->payload.size();
+      total_bytes_ += added;
+      batch_bytes_ += added;
+      ++batch_records_;
+      return;
+    }
+    end_record_at_limit();
+  }
   void cancel_record();
   void batch_done();
 
@@ -220,7 +247,12 @@ class Buffer {
   uint64_t usage() const;
   bool has_room_for_full_chunk() const;
   // What a chunk reserves when it takes its whole limit at once.
-  uint64_t full_chunk_capacity() const { return config_.chunk_limit_size + (64u << 10); }
+  uint64_t full_chunk_capacity() const { return config_.chunk_limit_size + kGrowthMargin; }
+  // A chunk with less room than this left may be given its whole limit (begin_record).
+  static constexpr size_t kGrowthMargin = 64u << 10;
+  std::string& begin_record_in_new_place(std::string_view tag, EventTime time,
+                                         std::string_view variant, Claim* claim);
+  void end_record_at_limit();
   const std::string& key_of(std::string_view tag, int64_t timekey, std::string_view variant);
   void check_overflow();
   void update_gauges();
