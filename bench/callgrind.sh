@@ -17,6 +17,7 @@
 # Usage: bench/callgrind.sh [SLUICE_BINARY]   (default build-bench/sluice)
 #   SMALL=5000 LARGE=25000 OUT=/tmp/sluice-callgrind bench/callgrind.sh
 #   FORMAT=docker bench/callgrind.sh   (the docker json-file corpus instead of CRI)
+#   PIPELINE=null bench/callgrind.sh   (tail + parser to out_null: the reading and parsing alone)
 # The annotated profile of the LARGE run is left in $OUT/large.ann (callgrind_annotate).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -26,6 +27,7 @@ small=${SMALL:-5000}
 large=${LARGE:-25000}
 out=${OUT:-/tmp/sluice-callgrind}
 format=${FORMAT:-cri}
+pipeline=${PIPELINE:-es}
 src=${SLUICE_BENCH_CORPUS:-/tmp/sluice-bench}/$format
 command -v valgrind >/dev/null || { echo "valgrind is not installed" >&2; exit 1; }
 first=$(ls "$src"/*.log 2>/dev/null | head -1 || true)
@@ -42,9 +44,10 @@ for n in "$small" "$large"; do
   head -n "$n" "$first" > "$out/c$n/var/log/containers/$name"
 done
 
-python3 - "$sluice" "$out" "$small" "$large" "$repo" "$format" <<'EOF'
+python3 - "$sluice" "$out" "$small" "$large" "$repo" "$format" "$pipeline" <<'EOF'
 import os, subprocess, sys, time, json, glob
-sluice, out, small, large, repo, fmt = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5], sys.argv[6]
+sluice, out, small, large, repo, fmt, pipeline = (sys.argv[1], sys.argv[2], int(sys.argv[3]),
+                                                  int(sys.argv[4]), sys.argv[5], sys.argv[6], sys.argv[7])
 sys.path.insert(0, os.path.join(repo, "bench"))
 import e2e
 
@@ -65,18 +68,18 @@ def measure(n, tunables):
     env.pop("GLIBC_TUNABLES", None)
     if tunables:
         env["GLIBC_TUNABLES"] = tunables
-    h = e2e.Helpers(A, run, {"es": files})
+    h = e2e.Helpers(A, run, {pipeline: files})
     try:
         conf = os.path.join(run, "sluice.conf")
         with open(conf, "w") as f:
-            f.write(e2e.sluice_config("es", A, run, d + "/*.log", h))
+            f.write(e2e.sluice_config(pipeline, A, run, d + "/*.log", h))
         cg = os.path.join(out, "callgrind.%s.out" % tag)
         sizes = {os.path.realpath(f): os.path.getsize(f) for f in files}
         r = e2e.run_process(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg,
                              sluice, "-c", conf, "--log-level", "warn"],
                             lambda: e2e.pos_done(run, sizes), 600, env=env,
                             log_path=os.path.join(run, "valgrind.log"))
-        docs = h.es_docs()
+        docs = h.es_docs() if pipeline == "es" else records
     finally:
         h.stop()
     ir = 0
@@ -87,13 +90,15 @@ def measure(n, tunables):
                     ir += int(line.split()[1])
                     break
     if tunables == VECTOR_COPIES:
-        print("%6d lines: %d records, %d documents at the sink, %d instructions%s" %
-              (n, records, docs, ir, " (TIMED OUT)" if r["timed_out"] else ""), flush=True)
+        print("%6d lines: %d records, %d %s, %d instructions%s" %
+              (n, records, docs, "documents at the sink" if pipeline == "es" else "records out",
+               ir, " (TIMED OUT)" if r["timed_out"] else ""), flush=True)
     return ir, records
 
 res = {n: measure(n, VECTOR_COPIES) for n in (small, large)}
 (i1, r1), (i2, r2) = res[small], res[large]
-print("instructions per record (tail+%s+kubernetes+ES bulk): %.0f" % (fmt, (i2 - i1) / (r2 - r1)))
+what = "tail+%s+kubernetes+ES bulk" % fmt if pipeline == "es" else "tail+%s -> %s" % (fmt, pipeline)
+print("instructions per record (%s): %.0f" % (what, (i2 - i1) / (r2 - r1)))
 
 def inclusive(n, function):
     """Inclusive instructions of one function in the n-line run (callgrind_annotate)."""
@@ -111,7 +116,7 @@ def inclusive(n, function):
 for label, function in (("  of which reading + parsing + kubernetes + bulk formatting into the buffer",
                          "sluice::TailInput::drain()"),
                         ("  of which sending (libcurl, incl. its copy of the body)",
-                         "curl_multi_socket_action")):
+                         "curl_multi_socket_action")) if pipeline == "es" else ():
     a, b = inclusive(small, function), inclusive(large, function)
     print("%s: %.0f" % (label, (b - a) / (r2 - r1)))
 print("start-up + shutdown (extrapolated to 0 records): %.1f M instructions" % ((i1 - (i2 - i1) / (r2 - r1) * r1) / 1e6))
