@@ -121,8 +121,9 @@ static inline char* escape_first(char* w, const unsigned char* p, unsigned mask,
 
 #if defined(__x86_64__) && defined(__GNUC__)
 #define SLUICE_JSON_AVX2 1
-// The 32 bytes at p when they lie in one page: reading past the string's end within the page
-// cannot fault (glibc's string functions read the same way; the address sanitizer is told so).
+// The 32 bytes at p, which the caller knows lie in one page: reading past the string's end within
+// the page cannot fault (glibc's string functions read the same way; the address sanitizer is
+// told so).
 __attribute__((target("avx2"), no_sanitize("address"))) static inline __m256i load32_unchecked(
     const unsigned char* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
@@ -182,13 +183,6 @@ __attribute__((target("avx2"))) static inline char* fix_up32(char* w, const unsi
   return w + (size - start);
 }
 
-// The whole string 32 bytes at a time, for CPUs with AVX2 (checked once at start-up). Each block
-// is stored as is; for each byte in it to escape, the writer backs up to it, writes its escape
-// and stores the 32 bytes that follow it in the input (the next escape or block overwrites what
-// lies past the block). The last 1-31 bytes are one more block, masked to the string, when the
-// 32-byte load stays within its page; otherwise they go a byte at a time, as does the rest of a
-// block whose reload would cross a page. A store ends at most 31 bytes past the escaped text of
-// the bytes read so far: within max_escaped_size's slack.
 // The common case of fix_up32, a block whose escapes are all `"` or `\\` and whose 64 bytes lie
 // in one page: each escape is a backslash and the 32 bytes from the escaped byte on, one place
 // further along.
@@ -213,6 +207,13 @@ __attribute__((target("avx2"))) static inline char* fix_up_block32(char* w, cons
   return fix_up32<true>(w, p, m.all(), size, seqs);
 }
 
+// The whole string 32 bytes at a time, for CPUs with AVX2 (checked once at start-up). Each block
+// is stored as is; for each byte in it to escape, the writer backs up to it, writes its escape
+// and stores the 32 bytes that follow it in the input (the next escape or block overwrites what
+// lies past the block). The last 1-31 bytes are one more block, masked to the string, when the
+// 32-byte load stays within its page; otherwise they go a byte at a time, as does the rest of a
+// block whose reload would cross a page. A store ends at most 31 bytes past the escaped text of
+// the bytes read so far: within max_escaped_size's slack.
 __attribute__((target("avx2"))) static char* escape_avx2(char* w, const unsigned char* p,
                                                         const unsigned char* end,
                                                         const EscapeSeq* seqs) {

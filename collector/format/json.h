@@ -18,7 +18,7 @@ void append_string(std::string& out, std::string_view bytes, HexCase hex = HexCa
 // Raw writers, for formatters that ask a StringWriter for room once per piece: each writes at w
 // and returns the end of what it wrote; the caller provides the room (max_*_size).
 // Room for a quoted string of n bytes: every byte as \u00XX, the quotes, and room for the
-// escaper's 16-byte stores past the last byte.
+// escaper's 32-byte stores past the last byte.
 constexpr size_t kEscapeSlack = 32;
 constexpr size_t max_escaped_size(size_t n) { return 6 * n + 2 + kEscapeSlack; }
 // Strings longer than this are escaped in steps by append_string.
