@@ -224,12 +224,12 @@ TEST(KafkaSettings, BufferSectionMapsToLibrdkafka) {
   EXPECT_EQ(p["linger.ms"], "1000");
   EXPECT_EQ(p["batch.size"], "1000000");
   EXPECT_EQ(p["batch.num.messages"], "5000");
-  EXPECT_EQ(p["queue.buffering.max.kbytes"], std::to_string(128 * 1024));
+  EXPECT_EQ(p["queue.buffering.max.kbytes"], std::to_string(64 * 1024));  // half the limit
   EXPECT_TRUE(st.retry_forever);
   EXPECT_EQ(st.retry_max_interval, 10.0);
   // Defaults without <buffer>: a 64 MiB queue, librdkafka's linger.
   auto d = props(settings(Variant::Kafka2, section({})));
-  EXPECT_EQ(d["queue.buffering.max.kbytes"], "65536");
+  EXPECT_EQ(d["queue.buffering.max.kbytes"], "32768");
   EXPECT_EQ(d.count("linger.ms"), 0u);
 }
 

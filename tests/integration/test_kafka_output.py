@@ -234,9 +234,11 @@ class FailureTest(KafkaTestCase):
             n += 400
             kafka.command("leader logs %d %d" % (step % 4, step % 3 + 1))
             time.sleep(0.2)
-        kafka.wait_messages("logs", n, proc=p)
+        # A message that fails through librdkafka's own retries is produced again after 1, 2, 4,
+        # 8 s...: on a loaded machine the last one can take longer than the default 20 s wait.
+        kafka.wait_messages("logs", n, timeout=60, proc=p)
         p.wait_until(lambda: pos_offset(self.pos, self.log) == os.path.getsize(self.log),
-                     what="position at the end of the file")
+                     timeout=60, what="position at the end of the file")
         self.assertEqual(p.stop(), 0)
         dups = self.assert_all_once(self.numbers(kafka, "logs"), n)
         self.assertEqual(dups, 0, "idempotent producer sent duplicates")
