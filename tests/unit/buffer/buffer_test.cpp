@@ -134,6 +134,31 @@ TEST(Buffer, ChunksByTagTimeAndVariant) {
   EXPECT_EQ(h.sent_payloads, (std::vector<std::string>{"12", "3", "4", "5"}));
 }
 
+// The buffer trusts a tag view to hold the same bytes until batch_done (a batch's tag), and
+// compares variants (the index) by their bytes always: the same memory holding another tag in the
+// next batch, or another index within a batch, goes to another chunk.
+TEST(Buffer, ReusedTagAndVariantMemoryIsComparedAgain) {
+  Config c = memory();
+  c.key_tag = true;
+  Harness h(c);
+  std::string tag = "app.a", index = "logs-2024.05.01";
+  h.add(tag, 10, "1", nullptr, index);
+  h.add(tag, 11, "2", nullptr, index);
+  index.back() = '2';  // a day boundary within the batch: same string, other bytes
+  h.add(tag, 12, "3", nullptr, index);
+  h.buffer->batch_done();
+  tag.back() = 'b';  // the next batch's tag in the same memory
+  h.add(tag, 13, "4", nullptr, index);
+  h.buffer->batch_done();
+  EXPECT_EQ(h.buffer->chunk_count(), 3u);
+  h.buffer->flush_all();
+  h.auto_ok = true;
+  h.buffer->start();
+  h.run_until([&] { return h.buffer->idle(); });
+  std::sort(h.sent_payloads.begin(), h.sent_payloads.end());
+  EXPECT_EQ(h.sent_payloads, (std::vector<std::string>{"12", "3", "4"}));
+}
+
 TEST(Buffer, ChunkLimitsSealChunksAndMoveTheOverflowingRecord) {
   Config c = memory();
   c.chunk_limit_size = 1024;

@@ -1,4 +1,5 @@
 #include "format/json.h"
+#include "format/json_shape.h"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -250,6 +251,51 @@ TEST(Json, EscapingMatchesReferenceForQuotesAndAtPageEnds) {
     }
   }
   munmap(mem, size_t(2 * page));
+}
+
+// Record shapes: records with the same keys share one; key views are trusted by address only
+// within a batch, so the same memory holding other keys in the next batch is another shape.
+TEST(JsonShapes, SameKeysShareAShapeAndReusedMemoryIsComparedAgain) {
+  auto classify = [](const void*, std::string_view key) -> uint32_t { return key == "special"; };
+  json::JsonShapes shapes(2);
+  char keys[] = "abcdef";
+  auto fields = [&](std::vector<std::string_view> names) {
+    std::vector<Field> f;
+    for (auto n : names) f.push_back({n, Value::of_string("v")});
+    return f;
+  };
+  std::string_view ab(keys, 2), cd(keys + 2, 2);
+  shapes.begin_batch();
+  auto f1 = fields({ab, cd});
+  const json::JsonShape* s1 = &shapes.match(f1.data(), f1.data() + 2, {classify, nullptr});
+  EXPECT_EQ(s1->keys, (std::vector<std::string>{"ab", "cd"}));
+  auto prefix = [](const json::JsonShape& s, size_t i) {
+    const auto& p = s.prefixes[i];
+    return p.size ? std::string(p.bytes.data(), p.size) : p.long_text;
+  };
+  EXPECT_EQ(prefix(*s1, 0), "{\"ab\":");
+  EXPECT_EQ(prefix(*s1, 1), ",\"cd\":");
+  EXPECT_EQ(&shapes.match(f1.data(), f1.data() + 2, {classify, nullptr}), s1);
+  EXPECT_EQ(shapes.builds(), 1u);
+  // Equal keys elsewhere in memory: the same shape.
+  std::string other = "abcd";
+  auto f2 = fields({std::string_view(other.data(), 2), std::string_view(other.data() + 2, 2)});
+  EXPECT_EQ(&shapes.match(f2.data(), f2.data() + 2, {classify, nullptr}), s1);
+  EXPECT_EQ(shapes.builds(), 1u);
+  EXPECT_EQ(&shapes.match(f1.data(), f1.data() + 2, {classify, nullptr}), s1);  // f1's views again
+  // Next batch: the same memory now holds other keys.
+  shapes.begin_batch();
+  keys[0] = 'x';
+  const json::JsonShape& s2 = shapes.match(f1.data(), f1.data() + 2, {classify, nullptr});
+  EXPECT_EQ(s2.keys, (std::vector<std::string>{"xb", "cd"}));
+  EXPECT_EQ(shapes.builds(), 2u);
+  // Flags, escaped and long keys.
+  const std::string long_key(40, 'k');
+  auto f3 = fields({"special", "q\"", long_key});
+  const json::JsonShape& s3 = shapes.match(f3.data(), f3.data() + 3, {classify, nullptr});
+  EXPECT_EQ(s3.flags, 1u);
+  EXPECT_EQ(prefix(s3, 1), ",\"q\\\"\":");
+  EXPECT_EQ(prefix(s3, 2), ",\"" + long_key + "\":");
 }
 
 TEST(Json, StringWriterKeepsBytesAcrossGrowth) {
