@@ -58,6 +58,14 @@ struct Harness {
   void run_until(const std::function<bool()>& pred, int max_ms = 3000) {
     for (int i = 0; i < max_ms / 10 && !pred(); ++i) run_for(10);
   }
+  // Seals every chunk, sends them all successfully and sorts what was sent.
+  void send_all_sorted() {
+    buffer->flush_all();
+    auto_ok = true;
+    buffer->start();
+    run_until([&] { return buffer->idle(); });
+    std::sort(sent_payloads.begin(), sent_payloads.end());
+  }
 };
 
 Config memory() {
@@ -126,11 +134,7 @@ TEST(Buffer, ChunksByTagTimeAndVariant) {
   h.add("a", 3700, "4");
   h.add("a", 40, "5", nullptr, "idx2");
   EXPECT_EQ(h.buffer->chunk_count(), 4u);
-  h.buffer->flush_all();
-  h.auto_ok = true;
-  h.buffer->start();
-  h.run_until([&] { return h.buffer->idle(); });
-  std::sort(h.sent_payloads.begin(), h.sent_payloads.end());
+  h.send_all_sorted();
   EXPECT_EQ(h.sent_payloads, (std::vector<std::string>{"12", "3", "4", "5"}));
 }
 
@@ -151,11 +155,7 @@ TEST(Buffer, ReusedTagAndVariantMemoryIsComparedAgain) {
   h.add(tag, 13, "4", nullptr, index);
   h.buffer->batch_done();
   EXPECT_EQ(h.buffer->chunk_count(), 3u);
-  h.buffer->flush_all();
-  h.auto_ok = true;
-  h.buffer->start();
-  h.run_until([&] { return h.buffer->idle(); });
-  std::sort(h.sent_payloads.begin(), h.sent_payloads.end());
+  h.send_all_sorted();
   EXPECT_EQ(h.sent_payloads, (std::vector<std::string>{"12", "3", "4"}));
 }
 
