@@ -26,6 +26,10 @@ Worker::~Worker() {
   close_everything(&loop_);
   uv_run(&loop_, UV_RUN_DEFAULT);
   uv_loop_close(&loop_);
+  // The worker's own handles, closed by close_everything above (without a callback to free them).
+  delete stop_async_;
+  delete eof_timer_;
+  delete watchdog_;
 }
 
 std::vector<ConfigError> Worker::build(const ConfigSection& root, bool dry_run) {
