@@ -87,6 +87,8 @@ simdjson::error_code validate(od::value v) {
       for (auto f : o) {
         od::field fld;
         if (auto e = std::move(f).get(fld)) return e;
+        std::string_view key;  // unescaping checks the key's escapes
+        if (auto e = fld.unescaped_key().get(key)) return e;
         if (auto e = validate(fld.value())) return e;
       }
       return simdjson::SUCCESS;

@@ -79,5 +79,21 @@ TEST(FuzzRegressions, HugeFormatWidthSaturates) {
   }
 }
 
+// A nested object whose key held an invalid escape (`\s`) was kept as a Json value: On Demand
+// validates keys only when they are unescaped, so outputs would have written (or failed to
+// convert) invalid JSON. The line is an invalid-JSON error now, kept raw like the others.
+TEST(FuzzRegressions, NestedKeyWithInvalidEscapeIsInvalidJson) {
+  for (const char* type : {"json", "docker"}) {
+    ParserHarness h(type);
+    ASSERT_EQ(h.feed({R"({"k":{"ne\sted":[1]},"log":"x\n"})", R"({"k":{"ok\n":[1]},"log":"y\n"})"}), 2u)
+        << type;
+    EXPECT_NE(h.find(0, "_parse_error"), nullptr) << type;
+    EXPECT_EQ(h.find(0, "k"), nullptr) << type;
+    ASSERT_NE(h.find(1, "k"), nullptr) << type;
+    EXPECT_EQ(h.find(1, "k")->text, R"({"ok\n":[1]})") << type;
+    EXPECT_EQ(h.errors(), 1u) << type;
+  }
+}
+
 }  // namespace
 }  // namespace sluice
