@@ -75,6 +75,12 @@ constexpr EscapeSeqs kUpperSeqs(kUpperHex);
 
 }  // namespace
 
+// Whether the n bytes at p lie in one page: reading past a string's end within its page cannot
+// fault.
+static inline bool within_page(const unsigned char* p, unsigned n) {
+  return (reinterpret_cast<uintptr_t>(p) & 4095) <= 4096 - n;
+}
+
 #if defined(__SSE2__)
 // Bit i set when byte i of v needs escaping: a C0 control, `"` or `\\`.
 static inline unsigned escape_mask(__m128i v) {
@@ -91,7 +97,7 @@ static inline unsigned escape_mask(__m128i v) {
 // glibc's string functions read the same way; the address sanitizer is told so.
 __attribute__((no_sanitize("address"))) static inline bool load_within_page(const unsigned char* p,
                                                                             __m128i& v) {
-  if ((reinterpret_cast<uintptr_t>(p) & 4095) > 4096 - 16) return false;
+  if (!within_page(p, 16)) return false;
   v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
   return true;
 }
@@ -103,12 +109,19 @@ static inline char* write_escape(char* w, unsigned char c, const EscapeSeq* seqs
   return w + seqs[c].len;
 }
 
-// 16 bytes per step with SSE2 (part of x86-64): each block is stored as is; for each byte in it
-// that needs escaping, the writer backs up to it, writes its escape and stores the 16 bytes that
-// follow it after the escape (the next escape or block overwrites what lies past them). While 32
-// bytes remain, those 16-byte loads stay within the string; the last 16-31 bytes go a block at
-// a time from the byte after each escape, the last 1-15 masked to the string. A table lookup per
-// byte where a 16-byte load could cross into another page.
+// A byte at a time, for bytes where a block load could cross into another page.
+static char* escape_bytes(char* w, const unsigned char* p, const unsigned char* end,
+                          const EscapeSeq* seqs) {
+  for (; p < end; ++p) {
+    if (kEscape.t[*p] != 0) {
+      w = write_escape(w, *p, seqs);
+    } else {
+      *w++ = static_cast<char>(*p);
+    }
+  }
+  return w;
+}
+
 // In a block at p stored at w from its byte `start` on, the first byte marked in mask: backs up
 // to it, writes its escape, moves start past it and returns where the bytes after it go.
 static inline char* escape_first(char* w, const unsigned char* p, unsigned mask, unsigned& start,
@@ -127,9 +140,6 @@ static inline char* escape_first(char* w, const unsigned char* p, unsigned mask,
 __attribute__((target("avx2"), no_sanitize("address"))) static inline __m256i load32_unchecked(
     const unsigned char* p) {
   return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-}
-static inline bool within_page(const unsigned char* p, unsigned n) {
-  return (reinterpret_cast<uintptr_t>(p) & 4095) <= 4096 - n;
 }
 __attribute__((target("avx2"))) static inline bool load32_within_page(const unsigned char* p,
                                                                      __m256i& v) {
@@ -152,18 +162,6 @@ __attribute__((target("avx2"))) static inline EscapeMasks escape_masks32(__m256i
           static_cast<unsigned>(_mm256_movemask_epi8(quotes))};
 }
 
-static char* escape_bytes(char* w, const unsigned char* p, const unsigned char* end,
-                          const EscapeSeq* seqs) {
-  for (; p < end; ++p) {
-    if (kEscape.t[*p] != 0) {
-      w = write_escape(w, *p, seqs);
-    } else {
-      *w++ = static_cast<char>(*p);
-    }
-  }
-  return w;
-}
-
 // Escapes the bytes marked in mask of the block at p, stored at w, `size` bytes of which are in
 // the string; returns where the block's output ends. kInPage: the 64 bytes from p lie in one
 // page, so every reload can be made without checking.
@@ -173,9 +171,7 @@ __attribute__((target("avx2"))) static inline char* fix_up32(char* w, const unsi
                                                             const EscapeSeq* seqs) {
   unsigned start = 0;
   do {
-    const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
-    w = write_escape(w + (i - start), p[i], seqs);
-    start = i + 1;
+    w = escape_first(w, p, mask, start, seqs);
     mask &= mask - 1;
     if (!kInPage && !within_page(p + start, 32)) return escape_bytes(w, p + start, p + size, seqs);
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), load32_unchecked(p + start));
@@ -270,6 +266,12 @@ char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
   if (kHaveAvx2) return escape_avx2(w, p, end, seqs);
 #endif
 #if defined(__SSE2__)
+  // 16 bytes per step with SSE2 (part of x86-64): each block is stored as is; for each byte in it
+  // that needs escaping, the writer backs up to it, writes its escape and stores the 16 bytes that
+  // follow it after the escape (the next escape or block overwrites what lies past them). While 32
+  // bytes remain, those 16-byte loads stay within the string; the last 16-31 bytes go a block at
+  // a time from the byte after each escape, the last 1-15 masked to the string. A table lookup per
+  // byte where a 16-byte load could cross into another page.
   while (end - p >= 32) {
     const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
@@ -319,13 +321,7 @@ char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
     p += i + 1;
   }
 #endif
-  for (; p < end; ++p) {
-    if (kEscape.t[*p] == 0)
-      *w++ = static_cast<char>(*p);
-    else
-      w = write_escape(w, *p, seqs);
-  }
-  return w;
+  return escape_bytes(w, p, end, seqs);
 }
 
 void write_string(StringWriter& out, std::string_view bytes, HexCase hex) {
