@@ -91,6 +91,7 @@ class BulkFormatter {
     const Value* id = nullptr;
     const Value* routing = nullptr;
     bool has_tag_key = false;
+    bool any() const { return timestamp || time_key || target_index || id || routing || has_tag_key; }
   };
   void scan_fields(const Field* begin, const Field* end, Specials& s) const;
   void scan(const Batch& batch, const Record& record, Specials& s) const;

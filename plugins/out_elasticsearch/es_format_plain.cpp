@@ -11,15 +11,13 @@
 
 namespace sluice::es {
 
+// A key is special when the general path's scan would pick it up, or it is removed.
 uint32_t BulkFormatter::classify_key(const void* self, std::string_view key) {
   const auto& f = *static_cast<const BulkFormatter*>(self);
-  const FormatConfig& c = f.config_;
-  const bool special = key == "@timestamp" || (!c.time_key.empty() && key == c.time_key) ||
-                       (!c.target_index_key.empty() && key == c.target_index_key) ||
-                       (!c.id_key.empty() && key == c.id_key) ||
-                       (!c.routing_key.empty() && key == c.routing_key) ||
-                       (c.include_tag_key && key == c.tag_key) || f.skip_key(key);
-  return special ? 1 : 0;
+  const Field field{key, Value::null()};
+  Specials s;
+  f.scan_fields(&field, &field + 1, s);
+  return s.any() || f.skip_key(key) ? 1 : 0;
 }
 
 // Records whose keys change more often than this within a batch are written key by key: building
