@@ -170,16 +170,8 @@ void Buffer::cancel_record() {
   cur_ = nullptr;
 }
 
-void Buffer::end_record_at_limit() {
-  Chunk* c = cur_;
-  if (!c) return;
-  cur_ = nullptr;
-  size_t added = c->payload.size() - cur_start_;
-  c->records++;
-  c->bytes = c->payload.size();
-  total_bytes_ += added;
-  batch_bytes_ += added;
-  ++batch_records_;
+// The record just ended (cur_start_ onwards) took c to its limits.
+void Buffer::chunk_at_limit(Chunk* c) {
   if (c->payload.size() > config_.chunk_limit_size && cur_start_ > 0) {
     // The record does not fit: seal the chunk without it and start a new one with it.
     std::string tail = c->payload.substr(cur_start_);

@@ -186,19 +186,17 @@ class Buffer {
     return begin_record_in_new_place(tag, time, variant, claim);
   }
   void end_record() {
-    // Inline, the common case: the chunk is not full yet.
     Chunk* c = cur_;
-    if (c && c->payload.size() < full_bytes_ && config_.chunk_limit_records == 0) {
-      cur_ = nullptr;
-      const size_t added = c->payload.size() - cur_start_;
-      c->records++;
-      c->bytes = c->payload.size();
-      total_bytes_ += added;
-      batch_bytes_ += added;
-      ++batch_records_;
-      return;
-    }
-    end_record_at_limit();
+    if (!c) return;
+    cur_ = nullptr;
+    const size_t added = c->payload.size() - cur_start_;
+    c->records++;
+    c->bytes = c->payload.size();
+    total_bytes_ += added;
+    batch_bytes_ += added;
+    ++batch_records_;
+    // Out of line only when the chunk is full (or the record overflowed it).
+    if (c->payload.size() >= full_bytes_ || config_.chunk_limit_records != 0) chunk_at_limit(c);
   }
   void cancel_record();
   void batch_done();
@@ -252,7 +250,7 @@ class Buffer {
   static constexpr size_t kGrowthMargin = 64u << 10;
   std::string& begin_record_in_new_place(std::string_view tag, EventTime time,
                                          std::string_view variant, Claim* claim);
-  void end_record_at_limit();
+  void chunk_at_limit(Chunk* c);
   const std::string& key_of(std::string_view tag, int64_t timekey, std::string_view variant);
   void check_overflow();
   void update_gauges();
