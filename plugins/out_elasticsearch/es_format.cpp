@@ -1,7 +1,5 @@
 #include "es_format.h"
 
-#include <time.h>
-
 #include <array>
 #include <cstring>
 #include <memory>
@@ -9,33 +7,14 @@
 #include "format/json.h"
 #include "format/string_writer.h"
 #include "format/time.h"
+#include "format/time_calendar.h"
 
 namespace sluice::es {
 
 namespace {
 
-// Howard Hinnant's civil calendar algorithms.
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
-void civil_from_days(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
+using calendar::days_from_civil;
+using calendar::local_offset_at;
 
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
@@ -83,13 +62,6 @@ char* write_offset(char* w, int32_t offset) {
   w = put2(w, o / 3600);
   *w++ = ':';
   return put2(w, o / 60 % 60);
-}
-
-int32_t local_offset_at(int64_t sec) {
-  time_t t = static_cast<time_t>(sec);
-  struct tm tm;
-  localtime_r(&t, &tm);
-  return static_cast<int32_t>(tm.tm_gmtoff);
 }
 
 bool digits(std::string_view s, size_t pos, size_t n, unsigned& out) {
@@ -327,11 +299,9 @@ char* BulkFormatter::write_iso8601(char* w, int64_t sec, uint32_t nsec, int32_t 
   int64_t local = sec + offset;
   int64_t days = floor_div(local, 86400);
   int64_t rem = local - days * 86400;
-  int64_t y;
-  unsigned mo, d;
-  civil_from_days(days, y, mo, d);
+  const calendar::Civil c = calendar::civil_from_days(days);
   // At most 29 bytes and the terminating NUL: within the room's first 32.
-  w += snprintf(w, 32, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)y, mo, d,
+  w += snprintf(w, 32, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)c.year, c.month, c.day,
                 unsigned(rem / 3600), unsigned(rem / 60 % 60), unsigned(rem % 60));
   // A fraction past 999999999 (from a negative float time) keeps its first nine digits.
   w = write_fraction(w, nsec >= 1000000000u ? nsec / 10 : nsec, precision);
