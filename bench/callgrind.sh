@@ -14,10 +14,17 @@
 # vector loop instead (GLIBC_TUNABLES x86_rep_movsb_threshold), which callgrind counts as the CPU
 # would; the figure with rep movsb counted per byte is printed after it.
 #
+# The floor: bench/callgrind_floor turns the same lines into the same number of bulk bytes (its
+# metadata sized from the sink's byte count; a size mismatch is reported) in one loop that does
+# only what cannot be avoided (find lines and separators, escape the message, copy the rest); its
+# instructions per record, counted the same way, are printed beside sluice's.
+#
 # Usage: bench/callgrind.sh [SLUICE_BINARY]   (default build-bench/sluice)
 #   SMALL=5000 LARGE=25000 OUT=/tmp/sluice-callgrind bench/callgrind.sh
 #   FORMAT=docker bench/callgrind.sh   (the docker json-file corpus instead of CRI)
 #   PIPELINE=null bench/callgrind.sh   (tail + parser to out_null: the reading and parsing alone)
+#   CALLGRIND_ARGS=--dump-instr=yes bench/callgrind.sh   (per-instruction counts for callgrind_annotate
+#                                                         --auto=yes or kcachegrind)
 # The annotated profile of the LARGE run is left in $OUT/large.ann (callgrind_annotate).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -75,11 +82,14 @@ def measure(n, tunables):
             f.write(e2e.sluice_config(pipeline, A, run, d + "/*.log", h))
         cg = os.path.join(out, "callgrind.%s.out" % tag)
         sizes = {os.path.realpath(f): os.path.getsize(f) for f in files}
-        r = e2e.run_process(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg,
-                             sluice, "-c", conf, "--log-level", "warn"],
+        r = e2e.run_process(["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg]
+                            + os.environ.get("CALLGRIND_ARGS", "").split() + [sluice, "-c", conf, "--log-level", "warn"],
                             lambda: e2e.pos_done(run, sizes), 600, env=env,
                             log_path=os.path.join(run, "valgrind.log"))
         docs = h.es_docs() if pipeline == "es" else records
+        if pipeline == "es":
+            with open(h.es_stats) as f:
+                body_bytes[n] = json.load(f)["body_bytes"]
     finally:
         h.stop()
     ir = 0
@@ -95,6 +105,7 @@ def measure(n, tunables):
                ir, " (TIMED OUT)" if r["timed_out"] else ""), flush=True)
     return ir, records
 
+body_bytes = {}
 res = {n: measure(n, VECTOR_COPIES) for n in (small, large)}
 (i1, r1), (i2, r2) = res[small], res[large]
 what = "tail+%s+kubernetes+ES bulk" % fmt if pipeline == "es" else "tail+%s -> %s" % (fmt, pipeline)
@@ -120,6 +131,33 @@ for label, function in (("  of which reading + parsing + kubernetes + bulk forma
     a, b = inclusive(small, function), inclusive(large, function)
     print("%s: %.0f" % (label, (b - a) / (r2 - r1)))
 print("start-up + shutdown (extrapolated to 0 records): %.1f M instructions" % ((i1 - (i2 - i1) / (r2 - r1) * r1) / 1e6))
+
+def floor():
+    """bench/callgrind_floor on the same lines, its metadata sized so that it writes the bytes the
+    sink received: instructions per record of one loop doing only the unavoidable work."""
+    prog = os.path.join(os.path.dirname(sluice), "bench", "callgrind_floor")
+    if pipeline != "es" or fmt != "cri" or not os.path.exists(prog):
+        return
+    def corpus(n):
+        return glob.glob(os.path.join(out, "c%d" % n, "var", "log", "containers", "*.log"))[0]
+    def run(n, meta, valgrind=False):
+        cg = os.path.join(out, "floor.%d.out" % n)
+        cmd = ([prog, corpus(n), str(meta)] if not valgrind else
+               ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + cg, prog, corpus(n), str(meta)])
+        env = dict(os.environ, GLIBC_TUNABLES=VECTOR_COPIES)
+        text = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True).stdout.split()
+        ir = 0
+        if valgrind:
+            with open(cg) as f:
+                ir = next(int(l.split()[1]) for l in f if l.startswith(("summary:", "totals:")))
+        return int(text[0]), int(text[2]), ir
+    recs, base, _ = run(large, 0)
+    meta, rest = divmod(body_bytes[large] - base, recs)
+    ok = rest == 0 and run(small, meta)[1] == body_bytes[small]
+    (r_s, _, ir_s), (r_l, _, ir_l) = run(small, meta, True), run(large, meta, True)
+    print("floor (bench/callgrind_floor: the same bulk bytes from one loop with nothing else): %.0f per record%s"
+          % ((ir_l - ir_s) / (r_l - r_s), "" if ok else " (WARNING: its output differs in size from the sink's)"))
+floor()
 rep = {n: measure(n, None) for n in (small, large)}
 print("instructions per record with rep movsb counted per byte: %.0f" %
       ((rep[large][0] - rep[small][0]) / (r2 - r1)))
