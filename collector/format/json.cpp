@@ -237,15 +237,26 @@ static const bool kHaveAvx2 = [] {
 }();
 #endif
 
-// Short strings with nothing to escape (most keys and many values): one masked block.
+// Short strings with nothing to escape (most keys and many values, time stamps): 1-15 bytes are
+// one masked block; 16-32 bytes two blocks, the first and the last 16, which overlap and never
+// read outside the string.
 static inline char* write_escaped_body_inline(char* w, std::string_view bytes, HexCase hex) {
 #if defined(__SSE2__)
   const size_t n = bytes.size();
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   __m128i v;
   // n - 1 < 15: 1 to 15 bytes (an empty view may have a null data()).
-  if (n - 1 < 15 && load_within_page(reinterpret_cast<const unsigned char*>(bytes.data()), v)) {
+  if (n - 1 < 15 && load_within_page(p, v)) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
     if ((escape_mask(v) & ((1u << n) - 1)) == 0) return w + n;
+  } else if (n - 16 <= 16) {
+    const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i tail = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16));
+    if ((escape_mask(head) | escape_mask(tail)) == 0) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(w), head);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(w + n - 16), tail);
+      return w + n;
+    }
   }
 #endif
   return write_escaped_body(w, bytes, hex);
