@@ -19,7 +19,8 @@ page-cached files runs in the same invocation. Each figure is the median of --ru
 corpus, in the same invocation, for --compare-pipeline (default null), and prints sluice/other
 ratios. In CONFIG these placeholders are replaced: @FILES@ (the corpus glob), @CORPUS@ (its dir),
 @RUN@ (a scratch dir), @ES_PORT@, @KAFKA@ (bootstrap servers), @OUT@ (an output path),
-@KUBELET_URL@, @TOKEN_FILE@. Completion for the other collector: its exit (Fluent Bit:
+@KUBELET_URL@ (http://127.0.0.1:PORT), @KUBELET_PORT@, @TOKEN_FILE@. bench/compare/ has Fluent Bit
+configs for null and es and how they were run. Completion for the other collector: its exit (Fluent Bit:
 `Exit_On_Eof on` in [INPUT], fluentd: none), or, for es, the sink's document count reaching the
 corpus's record count.
 
@@ -524,6 +525,7 @@ def run_compare(args, root, glob_path, corpus, helpers, total, records):
                 .replace("@ES_PORT@", str(helpers.es_port or 0)).replace("@KAFKA@", helpers.kafka or "")
                 .replace("@OUT@", os.path.join(run, "out.log"))
                 .replace("@KUBELET_URL@", helpers.kubelet_url or "")
+                .replace("@KUBELET_PORT@", (helpers.kubelet_url or ":").rstrip("/").rsplit(":", 1)[1])
                 .replace("@TOKEN_FILE@", helpers.token_file or ""))
         conf = os.path.join(run, "compare.conf")
         with open(conf, "w") as f:
