@@ -7,11 +7,10 @@
 #include <string_view>
 
 #include "core/event.h"
+#include "format/json_short.h"
 #include "format/string_writer.h"
 
 namespace sluice::json {
-
-enum class HexCase { Lower, Upper };
 
 void append_string(std::string& out, std::string_view bytes, HexCase hex = HexCase::Lower);
 
@@ -25,7 +24,12 @@ constexpr size_t max_escaped_size(size_t n) { return 6 * n + 2 + kEscapeSlack; }
 constexpr size_t kEscapeStep = 4096;
 char* write_escaped_body(char* w, std::string_view bytes, HexCase hex = HexCase::Lower);
 // `"bytes"` escaped, at most kEscapeStep bytes; the room is max_escaped_size(bytes.size()).
-char* write_quoted(char* w, std::string_view bytes, HexCase hex = HexCase::Lower);
+inline char* write_quoted(char* w, std::string_view bytes, HexCase hex = HexCase::Lower) {
+  *w++ = '"';
+  w = detail::write_escaped_body_short(w, bytes, hex);
+  *w++ = '"';
+  return w;
+}
 void append_value(std::string& out, const Value& v, HexCase hex = HexCase::Lower);
 // The same through a StringWriter (one size update per record instead of one per piece).
 void write_string(StringWriter& out, std::string_view bytes, HexCase hex = HexCase::Lower);
