@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -105,8 +106,10 @@ struct Floor {
     w = put(w, metadata);
     w = put(w, ",\"@timestamp\":\"");
     w = put(w, std::string_view(p, 20));  // the second and the '.'
-    std::memcpy(w, p + 20, 3);            // milliseconds: the first three fraction digits
-    w = put(w + 3, "+00:00\"}\n");
+    // Nine fraction digits: the stamp's (Go drops trailing zeros) padded with zeros.
+    std::memcpy(w, "000000000", 9);
+    std::memcpy(w, p + 20, std::min<size_t>(size_t(sp1 - p) - 21, 9));
+    w = put(w + 9, "+00:00\"}\n");
     out.advance(w);
     ++records;
     h.message.clear();

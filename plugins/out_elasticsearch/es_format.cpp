@@ -394,7 +394,7 @@ const BulkFormatter::Specials& BulkFormatter::specials(const Batch& batch, const
   return specials_;
 }
 
-std::string_view BulkFormatter::index_for(const Batch& batch, const Record& record) {
+std::string_view BulkFormatter::index_for_general(const Batch& batch, const Record& record) {
   static const Specials kNone;
   const Specials& s = plain(batch, record) ? kNone : specials(batch, record);
   if (truthy(s.target_index)) {
@@ -489,12 +489,9 @@ void BulkFormatter::set_major_version(int major) {
 
 // The action line of a record without _id or routing, cached per index; records with them
 // write its part before kActionEnd and add theirs.
-std::string_view BulkFormatter::action_line(std::string_view index) {
+std::string_view BulkFormatter::build_action_line(std::string_view index) {
   const bool own = index.data() == index_cache_.data() || index.data() == static_index_.data() ||
                    index.data() == target_index_scratch_.data();
-  if (own && index.data() == action_index_data_ && index_version_ == action_version_ &&
-      index.size() == action_cache_index_.size() && !action_cache_.empty())
-    return action_cache_;
   action_index_data_ = own ? index.data() : nullptr;
   action_version_ = index_version_;
   if (index != action_cache_index_ || action_cache_.empty()) {

@@ -65,7 +65,13 @@ class BulkFormatter {
   // Per batch, before the records.
   void begin_batch(const Batch& batch);
   // The target index of a record (valid until the next call). Lower-cased, as the plugin does.
-  std::string_view index_for(const Batch& batch, const Record& record);
+  std::string_view index_for(const Batch& batch, const Record& record) {
+    // Inline, the common case: a plain record whose event second lies in the cached range.
+    const int64_t sec = record.time.sec;
+    if (config_.logstash_format && plain(batch, record) && sec >= index_lo_ && sec < index_hi_)
+      return index_cache_;
+    return index_for_general(batch, record);
+  }
   // Appends the action line and the document. Returns false (and appends nothing) when the record
   // cannot be sent: write_operation create without an `_id`.
   bool append(std::string& out, const Batch& batch, const Record& record, std::string_view index);
@@ -93,6 +99,7 @@ class BulkFormatter {
     bool has_tag_key = false;
     bool any() const { return timestamp || time_key || target_index || id || routing || has_tag_key; }
   };
+  std::string_view index_for_general(const Batch& batch, const Record& record);
   void scan_fields(const Field* begin, const Field* end, Specials& s) const;
   void scan(const Batch& batch, const Record& record, Specials& s) const;
   const Specials& specials(const Batch& batch, const Record& record);
@@ -105,11 +112,23 @@ class BulkFormatter {
   // are written from their shape's rendered key prefixes and the batch's rendered common fields.
   static uint32_t classify_key(const void* self, std::string_view key);
   void begin_plain_batch(const Batch& batch);
-  bool plain(const Batch& batch, const Record& record);
+  // Whether the record takes the fast path; decided once per record (index_for asks first).
+  bool plain(const Batch& batch, const Record& record) {
+    return shaped_record_ == &record ? shaped_plain_ : match_plain(batch, record);
+  }
+  bool match_plain(const Batch& batch, const Record& record);
   void append_plain(std::string& out, const Batch& batch, const Record& record,
                     std::string_view index);
   static constexpr std::string_view kActionEnd = "}}\n";
-  std::string_view action_line(std::string_view index);
+  // The action line of an index: the one built before while the index is the same string of this
+  // formatter at the same version.
+  std::string_view action_line(std::string_view index) {
+    if (action_index_data_ && index.data() == action_index_data_ && index_version_ == action_version_ &&
+        index.size() == action_cache_index_.size())
+      return action_cache_;
+    return build_action_line(index);
+  }
+  std::string_view build_action_line(std::string_view index);
   bool skip_key(std::string_view key) const;
   std::string expand_tag(const std::string& pattern, std::string_view tag) const;
   static void lower(std::string& s);

@@ -42,15 +42,13 @@ void BulkFormatter::begin_plain_batch(const Batch& batch) {
   }
 }
 
-bool BulkFormatter::plain(const Batch& batch, const Record& record) {
-  if (shaped_record_ != &record) {
-    shaped_record_ = &record;
-    shaped_plain_ = false;
-    if (plain_batch_) {
-      shape_ = &shapes_.match(batch.begin(record), batch.end(record), {classify_key, this});
-      shaped_plain_ = shape_->flags == 0;
-      if (shapes_.builds() - builds_before_batch_ > kMaxShapeBuildsPerBatch) plain_batch_ = false;
-    }
+bool BulkFormatter::match_plain(const Batch& batch, const Record& record) {
+  shaped_record_ = &record;
+  shaped_plain_ = false;
+  if (plain_batch_) {
+    shape_ = &shapes_.match(batch.begin(record), batch.end(record), {classify_key, this});
+    shaped_plain_ = shape_->flags == 0;
+    if (shapes_.builds() - builds_before_batch_ > kMaxShapeBuildsPerBatch) plain_batch_ = false;
   }
   return shaped_plain_;
 }
