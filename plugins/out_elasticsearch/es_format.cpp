@@ -30,31 +30,6 @@ char* put2(char* w, unsigned v) {
   return w + 2;
 }
 
-// "000".."999", 4 bytes apart: three digits with one 4-byte load.
-constexpr auto kTriples = [] {
-  std::array<char, 4000> t{};
-  for (int i = 0; i < 1000; ++i)
-    t[4 * i] = char('0' + i / 100), t[4 * i + 1] = char('0' + i / 10 % 10), t[4 * i + 2] = char('0' + i % 10);
-  return t;
-}();
-
-// `.fffffffff` with `precision` digits (zeros past the ninth), nothing for 0. Stores 16 bytes
-// whatever the precision: the caller's room has them.
-char* write_fraction(char* w, uint32_t nsec, int precision) {
-  if (precision <= 0) return w;
-  const uint32_t v = nsec % 1000000000u;
-  char frac[16];
-  frac[0] = '.';
-  // Each 4-byte copy's last byte is overwritten by the next (or lies past the ninth digit).
-  std::memcpy(frac + 1, &kTriples[4 * (v / 1000000)], 4);
-  std::memcpy(frac + 4, &kTriples[4 * (v / 1000 % 1000)], 4);
-  std::memcpy(frac + 7, &kTriples[4 * (v % 1000)], 4);
-  std::memcpy(w, frac, sizeof frac);
-  w += 1 + std::min(precision, 9);
-  for (int k = 9; k < precision; ++k) *w++ = '0';
-  return w;
-}
-
 // `+hh:mm`, 6 bytes.
 char* write_offset(char* w, int32_t offset) {
   *w++ = offset < 0 ? '-' : '+';
@@ -304,7 +279,7 @@ char* BulkFormatter::write_iso8601(char* w, int64_t sec, uint32_t nsec, int32_t 
   w += snprintf(w, 32, "%04lld-%02u-%02uT%02u:%02u:%02u", (long long)c.year, c.month, c.day,
                 unsigned(rem / 3600), unsigned(rem / 60 % 60), unsigned(rem % 60));
   // A fraction past 999999999 (from a negative float time) keeps its first nine digits.
-  w = write_fraction(w, nsec >= 1000000000u ? nsec / 10 : nsec, precision);
+  w = detail::write_fraction(w, nsec >= 1000000000u ? nsec / 10 : nsec, precision);
   return write_offset(w, offset);
 }
 
@@ -314,22 +289,15 @@ void BulkFormatter::append_iso8601(std::string& out, int64_t sec, uint32_t nsec,
   w.advance(write_iso8601(w.room(timestamp_room(precision)), sec, nsec, offset, precision));
 }
 
-// `YYYY-MM-DDTHH:MM:SS[.fffffffff]+hh:mm` of an event time in local time, at most 48 bytes: the
-// part up to the seconds and the offset are cached per second.
-char* BulkFormatter::write_event_timestamp(char* w, EventTime t) {
-  if (t.sec != ts_cache_sec_) {
-    ts_cache_sec_ = t.sec;
-    char text[64];
-    const int32_t offset = local_offset_at(t.sec);
-    ts_cache_prefix_len_ = size_t(write_iso8601(text, t.sec, 0, offset, 0) - text) - 6;
-    std::memcpy(ts_cache_prefix_, text, sizeof ts_cache_prefix_);
-    write_offset(ts_cache_suffix_, offset);
-  }
-  // Fixed-size copies (the room has space): no length-dependent copy calls per record.
-  std::memcpy(w, ts_cache_prefix_, sizeof ts_cache_prefix_);
-  w = write_fraction(w + ts_cache_prefix_len_, t.nsec, config_.time_precision);
-  std::memcpy(w, ts_cache_suffix_, 8);
-  return w + 6;
+// The parts of write_event_timestamp's `YYYY-MM-DDTHH:MM:SS[.fffffffff]+hh:mm` that hold for a
+// second: the text up to the seconds and the offset.
+void BulkFormatter::refresh_timestamp_cache(int64_t sec) {
+  ts_cache_sec_ = sec;
+  char text[64];
+  const int32_t offset = local_offset_at(sec);
+  ts_cache_prefix_len_ = size_t(write_iso8601(text, sec, 0, offset, 0) - text) - 6;
+  std::memcpy(ts_cache_prefix_, text, sizeof ts_cache_prefix_);
+  write_offset(ts_cache_suffix_, offset);
 }
 
 // The DateTime the plugin computes for logstash_format / include_timestamp: from `@timestamp`,
