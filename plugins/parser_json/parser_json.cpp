@@ -1,5 +1,7 @@
 #include "parser_json.h"
 
+#include "key_interner.h"
+
 #include <simdjson.h>
 
 #include <cstring>
@@ -168,24 +170,36 @@ class JsonParser final : public Parser {
     return {line_base_ + (in_scratch.data() - scratch_base_), in_scratch.size()};
   }
 
+  // Whether the JSON string whose text starts at `text` (after its opening quote) and unescapes
+  // to n bytes has no escape sequences, so that its text is its value. Every escape is longer
+  // than what it stands for, so with escapes the text is longer than n and byte n lies inside it;
+  // a `"` there is an escaped one, preceded by its backslash. Without escapes byte n is the
+  // closing quote and byte n - 1 a plain character.
+  static bool without_escapes(const char* text, size_t n) {
+    return text[n] == '"' && (n == 0 || text[n - 1] != '\\');
+  }
+
   // A string value: a view into the line when it has no escapes, else unescaped into the arena.
   simdjson::error_code string_value(od::value& v, Batch& out, std::string_view& result) {
     std::string_view raw = v.raw_json_token();
     std::string_view s;
     if (auto e = v.get_string().get(s)) return e;
-    if (raw.size() >= s.size() + 2 && std::memcmp(raw.data() + 1, s.data(), s.size()) == 0 &&
-        raw[s.size() + 1] == '"')
+    if (raw.size() >= s.size() + 2 && without_escapes(raw.data() + 1, s.size()))
       result = to_line(raw.substr(1, s.size()));
     else
       result = out.arena.copy(s);
     return simdjson::SUCCESS;
   }
 
-  simdjson::error_code key_of(od::field& f, Batch& out, std::string_view& result) {
+  // The key of the member at `position`: a kept view (keys_) when it is one of the keys seen
+  // before, else a view into the line, or into the arena when it has escapes.
+  simdjson::error_code key_of(od::field& f, size_t position, Batch& out, std::string_view& result) {
     const char* raw = f.key().raw();
     std::string_view k;
     if (auto e = f.unescaped_key().get(k)) return e;
-    if (std::memcmp(raw, k.data(), k.size()) == 0 && raw[k.size()] == '"')
+    result = keys_.intern(position, k);
+    if (result.data() != k.data()) return simdjson::SUCCESS;
+    if (without_escapes(raw, k.size()))
       result = to_line({raw, k.size()});
     else
       result = out.arena.copy(k);
@@ -256,11 +270,12 @@ class JsonParser final : public Parser {
     const size_t first_field = out.fields.size();
     bool has_time = false;
     std::string_view time_text;
+    size_t position = 0;
     for (auto f : obj) {
       od::field fld;
       simdjson::error_code e = std::move(f).get(fld);
       std::string_view key;
-      if (!e) e = key_of(fld, out, key);
+      if (!e) e = key_of(fld, position++, out, key);
       Value val;
       std::string_view text;
       if (!e) e = member_value(fld.value(), out, val, text);
@@ -440,6 +455,7 @@ class JsonParser final : public Parser {
   const char* scratch_base_ = nullptr;
   size_t scratch_len_ = 0;
   const char* line_base_ = nullptr;
+  KeyInterner keys_;
 };
 
 }  // namespace

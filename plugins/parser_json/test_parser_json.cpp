@@ -46,6 +46,29 @@ TEST(ParserJson, ValueKinds) {
   EXPECT_LE(std::abs(h.rec(0).time.sec - now().sec), 5);
 }
 
+// Strings are views into the line exactly when they have no escapes; the cases where the
+// unescaped length lines up with a quote or backslash of the text must not be taken for plain.
+TEST(ParserJson, EscapesAtTheEndOfKeysAndValues) {
+  ParserHarness h("json");
+  h.feed({R"({"a\\":"b\\","c\"":"d\"","\\\"":"\\\"","":"","u":"\u0022","q":"x\"y"})",
+          R"({"a\\":"plain","c\"":"","\\\"":"z","":"e","u":"v","q":"w"})"});
+  ASSERT_EQ(h.size(), 2u);
+  for (size_t r = 0; r < 2; ++r)
+    EXPECT_EQ(h.keys(r), keys({"a\\", "c\"", "\\\"", "", "u", "q"})) << r;
+  EXPECT_EQ(h.str(0, "a\\"), "b\\");
+  EXPECT_EQ(h.str(0, "c\""), "d\"");
+  EXPECT_EQ(h.str(0, "\\\""), "\\\"");
+  EXPECT_EQ(h.str(0, ""), "");
+  EXPECT_EQ(h.str(0, "u"), "\"");
+  EXPECT_EQ(h.str(0, "q"), "x\"y");
+  EXPECT_EQ(h.str(1, "a\\"), "plain");
+  EXPECT_EQ(h.str(1, ""), "e");
+  // Keys are kept across records: the second record's keys are the first one's views.
+  for (size_t i = 0; i < 6; ++i)
+    EXPECT_EQ(h.batch.fields[h.rec(1).first_field + i].key.data(),
+              h.batch.fields[h.rec(0).first_field + i].key.data()) << i;
+}
+
 TEST(ParserJson, TimeTypes) {
   {
     // Fluentd's json default is time_type float.

@@ -1,0 +1,76 @@
+// Keys of parsed JSON lines, kept for the parser's life. Consecutive lines of one file nearly
+// always have the same keys in the same order (`log`, `stream`, `time` for docker); when a key's
+// bytes are the ones kept for its position, the record gets the kept view, so every record's key
+// views are the same pointers, which is what JSON outputs' shape matching compares first (see
+// collector/format/json_shape.h) instead of comparing key bytes per record.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sluice::parsers {
+
+class KeyInterner {
+ public:
+  // The kept view equal to key (the one at `position` tried first), or key itself when none is
+  // kept and no room is left. Kept strings are never changed or freed while the interner lives.
+  std::string_view intern(size_t position, std::string_view key) {
+    if (position < by_position_.size()) {
+      const std::string* s = by_position_[position];
+      if (s && same(*s, key)) return *s;
+    }
+    return intern_slow(position, key);
+  }
+
+ private:
+  static constexpr size_t kMaxKeys = 128;
+  static constexpr size_t kMaxKeySize = 128;
+  static constexpr size_t kMaxPositions = 64;
+
+  // Keys are short: up to 16 bytes without a call (two overlapping loads within both strings).
+  static bool same(const std::string& s, std::string_view key) {
+    const size_t n = key.size();
+    if (s.size() != n) return false;
+    const char* p = s.data();
+    const char* q = key.data();
+    auto eq = [&](auto word) {
+      decltype(word) a, b, c, d;
+      std::memcpy(&a, p, sizeof a), std::memcpy(&b, q, sizeof b);
+      std::memcpy(&c, p + n - sizeof c, sizeof c), std::memcpy(&d, q + n - sizeof d, sizeof d);
+      return ((a ^ b) | (c ^ d)) == 0;
+    };
+    if (n > 16) return std::memcmp(p, q, n) == 0;
+    if (n >= 8) return eq(uint64_t{});
+    if (n >= 4) return eq(uint32_t{});
+    if (n >= 2) return eq(uint16_t{});
+    return n == 0 || *p == *q;
+  }
+
+  std::string_view intern_slow(size_t position, std::string_view key) {
+    const std::string* found = nullptr;
+    for (const auto& s : kept_)
+      if (same(*s, key)) {
+        found = s.get();
+        break;
+      }
+    if (!found) {
+      if (kept_.size() >= kMaxKeys || key.size() > kMaxKeySize) return key;
+      kept_.push_back(std::make_unique<std::string>(key));
+      found = kept_.back().get();
+    }
+    if (position < kMaxPositions) {
+      if (by_position_.size() <= position) by_position_.resize(position + 1, nullptr);
+      by_position_[position] = found;
+    }
+    return *found;
+  }
+
+  std::vector<std::unique_ptr<std::string>> kept_;
+  std::vector<const std::string*> by_position_;
+};
+
+}  // namespace sluice::parsers
