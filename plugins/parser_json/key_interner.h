@@ -27,9 +27,10 @@ class KeyInterner {
   }
 
  private:
-  static constexpr size_t kMaxKeys = 128;
-  static constexpr size_t kMaxKeySize = 128;
-  static constexpr size_t kMaxPositions = 64;
+  // Bounds per parser (one per followed file): at most ~2 KiB each however varied the keys.
+  static constexpr size_t kMaxKeys = 16;
+  static constexpr size_t kMaxKeySize = 64;
+  static constexpr size_t kMaxPositions = 16;
 
   // Keys are short: up to 16 bytes without a call (two overlapping loads within both strings).
   static bool same(const std::string& s, std::string_view key) {
