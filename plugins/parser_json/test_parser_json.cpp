@@ -69,6 +69,26 @@ TEST(ParserJson, EscapesAtTheEndOfKeysAndValues) {
               h.batch.fields[h.rec(0).first_field + i].key.data()) << i;
 }
 
+// More keys than the parser keeps (16, up to 64 bytes): the others are views into each line.
+TEST(ParserJson, ManyAndLongKeysBeyondTheKeptOnes) {
+  ParserHarness h("json");
+  std::vector<std::string> lines, expected;
+  for (int line = 0; line < 3; ++line) {
+    std::string text = "{";
+    for (int i = 0; i < 24; ++i) {
+      std::string key = "k" + std::to_string(line * 24 + i) + (i % 5 == 0 ? std::string(70, 'x') : "");
+      if (line == 2) expected.push_back(key);
+      text += (i ? ",\"" : "\"") + key + "\":" + std::to_string(i);
+    }
+    lines.push_back(text + "}");
+  }
+  ASSERT_EQ(h.feed(lines), 3u);
+  std::vector<std::string> got;
+  for (const Field* f = h.batch.begin(h.rec(2)); f != h.batch.end(h.rec(2)); ++f) got.emplace_back(f->key);
+  EXPECT_EQ(got, expected);
+  EXPECT_EQ(h.find(2, expected[23])->integer, 23);
+}
+
 TEST(ParserJson, TimeTypes) {
   {
     // Fluentd's json default is time_type float.
