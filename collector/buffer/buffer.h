@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "core/equal_bytes.h"
 #include "config/params.h"
 #include "core/delivery.h"
 #include "core/event.h"
@@ -174,7 +175,7 @@ class Buffer {
                             Claim* claim) {
     // Inline, the common case: the chunk of the record before, with room and this claim.
     Chunk* c = last_;
-    if (c && !config_.key_time && variant == last_variant_ &&
+    if (c && !config_.key_time && equal_bytes(variant, last_variant_) &&
         (!config_.key_tag || (tag.data() == last_tag_view_ && tag.size() == last_tag_.size())) &&
         (!claim || (!c->claims.empty() && c->claims.back() == claim)) &&
         c->payload.capacity() - c->payload.size() >= kGrowthMargin) {

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <cstring>
 
+#include "core/equal_bytes.h"
 #include "format/json.h"
 
 namespace sluice::json {
@@ -11,36 +12,13 @@ void JsonShapes::begin_batch() {
   for (JsonShape& s : shapes_) std::fill(s.seen.begin(), s.seen.end(), JsonShape::Seen{nullptr, SIZE_MAX});
 }
 
-namespace {
-
-// Key bytes equal; keys are short, so without a memcmp call below 8 bytes (two overlapping loads
-// that stay within both views).
-bool same_bytes(std::string_view a, const std::string& b) {
-  const size_t n = a.size();
-  if (n != b.size()) return false;
-  const char* p = a.data();
-  const char* q = b.data();
-  auto eq = [&](size_t width) {
-    uint32_t x = 0, y = 0, u = 0, v = 0;
-    std::memcpy(&x, p, width), std::memcpy(&y, q, width);
-    std::memcpy(&u, p + n - width, width), std::memcpy(&v, q + n - width, width);
-    return ((x ^ y) | (u ^ v)) == 0;
-  };
-  if (n >= 8) return std::memcmp(p, q, n) == 0;
-  if (n >= 4) return eq(4);
-  if (n >= 2) return eq(2);
-  return n == 0 || *p == *q;
-}
-
-}  // namespace
-
 bool JsonShapes::same_keys(JsonShape& s, const Field* f, size_t n) {
   if (s.keys.size() != n) return false;
   size_t i = 0;
   while (i < n && f[i].key.data() == s.seen[i].data && f[i].key.size() == s.seen[i].size) ++i;
   if (i == n) return true;
   for (size_t k = i; k < n; ++k)
-    if (!same_bytes(f[k].key, s.keys[k])) return false;
+    if (!equal_bytes(f[k].key, s.keys[k])) return false;
   for (size_t k = i; k < n; ++k) s.seen[k] = {f[k].key.data(), f[k].key.size()};
   return true;
 }

@@ -5,12 +5,12 @@
 // collector/format/json_shape.h) instead of comparing key bytes per record.
 #pragma once
 
-#include <cstdint>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "core/equal_bytes.h"
 
 namespace sluice::parsers {
 
@@ -21,7 +21,7 @@ class KeyInterner {
   std::string_view intern(size_t position, std::string_view key) {
     if (position < by_position_.size()) {
       const std::string* s = by_position_[position];
-      if (s && same(*s, key)) return *s;
+      if (s && equal_bytes(*s, key)) return *s;
     }
     return intern_slow(position, key);
   }
@@ -32,29 +32,10 @@ class KeyInterner {
   static constexpr size_t kMaxKeySize = 64;
   static constexpr size_t kMaxPositions = 16;
 
-  // Keys are short: up to 16 bytes without a call (two overlapping loads within both strings).
-  static bool same(const std::string& s, std::string_view key) {
-    const size_t n = key.size();
-    if (s.size() != n) return false;
-    const char* p = s.data();
-    const char* q = key.data();
-    auto eq = [&](auto word) {
-      decltype(word) a, b, c, d;
-      std::memcpy(&a, p, sizeof a), std::memcpy(&b, q, sizeof b);
-      std::memcpy(&c, p + n - sizeof c, sizeof c), std::memcpy(&d, q + n - sizeof d, sizeof d);
-      return ((a ^ b) | (c ^ d)) == 0;
-    };
-    if (n > 16) return std::memcmp(p, q, n) == 0;
-    if (n >= 8) return eq(uint64_t{});
-    if (n >= 4) return eq(uint32_t{});
-    if (n >= 2) return eq(uint16_t{});
-    return n == 0 || *p == *q;
-  }
-
   std::string_view intern_slow(size_t position, std::string_view key) {
     const std::string* found = nullptr;
     for (const auto& s : kept_)
-      if (same(*s, key)) {
+      if (equal_bytes(*s, key)) {
         found = s.get();
         break;
       }
