@@ -14,8 +14,7 @@ void JsonShapes::begin_batch() {
 
 bool JsonShapes::same_keys(JsonShape& s, const Field* f, size_t n) {
   if (s.keys.size() != n) return false;
-  size_t i = 0;
-  while (i < n && f[i].key.data() == s.seen[i].data && f[i].key.size() == s.seen[i].size) ++i;
+  const size_t i = seen_prefix(s, f, n);
   if (i == n) return true;
   for (size_t k = i; k < n; ++k)
     if (!equal_bytes(f[k].key, s.keys[k])) return false;

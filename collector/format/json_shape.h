@@ -61,17 +61,18 @@ class JsonShapes {
     if (last_ < shapes_.size()) {
       const JsonShape& s = shapes_[last_];
       const size_t n = static_cast<size_t>(end - begin);
-      if (s.seen.size() == n) {
-        size_t i = 0;
-        while (i < n && begin[i].key.data() == s.seen[i].data && begin[i].key.size() == s.seen[i].size)
-          ++i;
-        if (i == n) return s;
-      }
+      if (s.seen.size() == n && seen_prefix(s, begin, n) == n) return s;
     }
     return match_keys(begin, end, classifier);
   }
 
  private:
+  // How many of the n keys from f, from the first on, are the views s has seen.
+  static size_t seen_prefix(const JsonShape& s, const Field* f, size_t n) {
+    size_t i = 0;
+    while (i < n && f[i].key.data() == s.seen[i].data && f[i].key.size() == s.seen[i].size) ++i;
+    return i;
+  }
   const JsonShape& match_keys(const Field* begin, const Field* end, Classifier classifier);
   bool same_keys(JsonShape& s, const Field* begin, size_t n);
   JsonShape& build(const Field* begin, size_t n, Classifier classifier);
