@@ -28,9 +28,9 @@
 #include <vector>
 
 #include "config/config.h"
-#include "core/equal_bytes.h"
 #include "config/params.h"
 #include "core/delivery.h"
+#include "core/equal_bytes.h"
 #include "core/event.h"
 #include "core/flow.h"
 #include "core/metrics.h"

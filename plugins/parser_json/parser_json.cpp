@@ -1,13 +1,12 @@
 #include "parser_json.h"
 
-#include "key_interner.h"
-
 #include <simdjson.h>
 
 #include <cstring>
 #include <vector>
 
 #include "core/registry.h"
+#include "key_interner.h"
 
 namespace sluice {
 namespace parsers {
