@@ -3,6 +3,8 @@
 #   bash deploy/dev.sh run [sluice args...]   build, then run sluice (default: embedded config)
 #   bash deploy/dev.sh test                   build, then run every test (ctest)
 #   bash deploy/dev.sh build                  install and build only
+#   bash deploy/dev.sh sanitize               every test against an address, undefined-behaviour
+#                                             and leak sanitized build (build-asan/; slower)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,11 +35,21 @@ build() {
   ninja -C build -j"$(nproc)"
 }
 
+sanitize() {
+  install_packages
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSLUICE_SANITIZE=ON >/dev/null
+  ninja -C build-asan -j"$(nproc)"
+  cd build-asan
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    exec ctest --output-on-failure -j"$(nproc)" --timeout 600
+}
+
 cmd="${1:-run}"
 shift || true
 case "$cmd" in
   run)   build; exec ./build/sluice "$@" ;;
   test)  build; cd build && exec ctest --output-on-failure -j"$(nproc)" --timeout 300 ;;
   build) build ;;
-  *) echo "usage: $0 run|test|build" >&2; exit 2 ;;
+  sanitize) sanitize ;;
+  *) echo "usage: $0 run|test|build|sanitize" >&2; exit 2 ;;
 esac

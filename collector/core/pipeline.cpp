@@ -205,6 +205,7 @@ void Pipeline::start() {
 
 void Pipeline::stop(std::function<void()> done) {
   for (auto& i : inputs_) i->stop();
+  for (auto& f : filters_) f->stop();
   auto remaining = std::make_shared<size_t>(outputs_.size());
   auto finish = [this, done]() {
     for (auto& i : inputs_) i->finish();

@@ -75,6 +75,10 @@ class Filter {
   virtual void start() {}
   // May change records' fields, drop records, or set common fields. Runs on whole batches.
   virtual void filter(Batch& batch) = 0;
+  // At shutdown, once the inputs have stopped: close timers and connections, so that they are
+  // freed before the loop's last run. filter() may still be called for records already on their
+  // way, with what the filter knows by then.
+  virtual void stop() {}
 };
 
 class Output {

@@ -12,6 +12,7 @@
 
 #include "core/log.h"
 #include "core/registry.h"
+#include "core/uv_handle.h"
 
 namespace sluice {
 
@@ -152,6 +153,11 @@ KubernetesMetadataFilter::~KubernetesMetadataFilter() {
     if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(sidecar_timer_)))
       uv_close(reinterpret_cast<uv_handle_t*>(sidecar_timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
   }
+}
+
+void KubernetesMetadataFilter::stop() {
+  if (source_) source_->close();
+  close_uv_handle(sidecar_timer_);
 }
 
 void KubernetesMetadataFilter::start() {

@@ -20,6 +20,7 @@ class KubernetesMetadataFilter : public Filter {
   KubernetesMetadataFilter(PluginContext& ctx, const Params& params);
   ~KubernetesMetadataFilter() override;
   void start() override;
+  void stop() override;
   void filter(Batch& batch) override;
 
   // For tests and benchmarks: feed a pod list as if the source had answered.

@@ -15,6 +15,7 @@
 #include "buffer/buffer.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "core/uv_handle.h"
 #include "es_config.h"
 #include "es_format.h"
 #include "format/base64.h"
@@ -124,7 +125,9 @@ class ElasticsearchOutput : public Output {
 
   void close(std::function<void()> done) override {
     closing_ = true;
-    if (version_timer_) uv_timer_stop(version_timer_);
+    // No more version probes (a probe's answer is ignored once closing): the timer is freed now
+    // rather than left to the worker's final sweep, which closes without freeing.
+    close_uv_handle(version_timer_);
     if (holding_) {
       holding_ = false;
       flow_->release(this);
@@ -244,6 +247,7 @@ class ElasticsearchOutput : public Output {
       double wait = std::min(30.0, std::pow(2.0, std::min(version_attempts_ - 1, 5)));
       log::warn("output " + id_ + ": cannot reach Elasticsearch at " + hp->describe() + " (" +
                 problem + "); sources wait; retrying in " + std::to_string(int(wait)) + "s");
+      if (!version_timer_) return;
       uv_timer_start(
           version_timer_,
           [](uv_timer_t* t) { static_cast<ElasticsearchOutput*>(t->data)->detect_version(); },
