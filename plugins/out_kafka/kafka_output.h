@@ -99,6 +99,8 @@ class KafkaOutput : public Output {
   static std::string expand_tag(const std::string& pattern, std::string_view tag);
   std::string topic_name_for(uint32_t fixed, std::string_view rec_topic, std::string_view tag);
   rd_kafka_resp_err_t produce(Msg* m);
+  const char* key_of(const Msg& m, size_t& len) const;
+  bool produce_backlog_front();
   void drain();
   void update_hold();
   void service();
@@ -144,6 +146,8 @@ class KafkaOutput : public Output {
   size_t pending_msgs_ = 0;
   bool queue_full_ = false;
   bool holding_ = false;
+  bool draining_ = false;
+  std::vector<rd_kafka_message_t> run_;  // produce_backlog_front's messages, reused
 
   int wake_fds_[2] = {-1, -1};
   uv_poll_t wake_{};

@@ -46,7 +46,9 @@ class KafkaTestCase(SluiceTestCase):
         self.mocks.append(m)
         return m
 
-    def kafka_config(self, kafka, match_body, parser="json", extra=""):
+    def kafka_config(self, kafka, match_body, parser="json", extra="", rdkafka=None):
+        options = {"reconnect.backoff.max.ms": "500", "topic.metadata.propagation.max.ms": "1000"}
+        options.update(rdkafka or {})
         return self.config(extra + """
 <source>
   @type tail
@@ -63,10 +65,11 @@ class KafkaTestCase(SluiceTestCase):
 <match **>
   @type kafka2
   brokers %(brokers)s
-  rdkafka_options {"reconnect.backoff.max.ms":"500","topic.metadata.propagation.max.ms":"1000"}
+  rdkafka_options %(options)s
 %(body)s
 </match>
-""" % {"dir": self.dir, "pos": self.pos, "brokers": kafka.bootstrap, "body": match_body, "parser": parser})
+""" % {"dir": self.dir, "pos": self.pos, "brokers": kafka.bootstrap, "body": match_body, "parser": parser,
+                              "options": json.dumps(options, separators=(",", ":"))})
 
     def append_lines(self, first, count, width=0):
         """Appends JSON lines {"n": i, "msg": ...} for i in [first, first+count)."""
@@ -220,6 +223,25 @@ class FailureTest(KafkaTestCase):
         self.assertEqual(p.stop(), 0)
         dups = self.assert_all_once(self.numbers(kafka, "logs"), 2000)
         self.assertEqual(dups, 0, "idempotent producer sent duplicates")
+
+    def test_full_queue_keeps_the_rest_in_order_until_the_broker_is_back(self):
+        # librdkafka's queue takes 300 messages: the rest waits in the output's backlog (handed
+        # over in runs) while the broker is down, the sources pause, and everything goes out
+        # once, in order, when it is back.
+        kafka = self.mock(brokers=1, topics=["logs:1"])
+        cfg = self.kafka_config(kafka, "  default_topic logs",
+                                rdkafka={"queue.buffering.max.messages": "300"})
+        kafka.command("down 1")
+        self.append_lines(0, 2000)
+        p = self.start(["-c", cfg])
+        time.sleep(1.5)
+        self.assertEqual(pos_offset(self.pos, self.log), 0)
+        kafka.command("up 1")
+        kafka.wait_messages("logs", 2000, proc=p)
+        p.wait_until(lambda: pos_offset(self.pos, self.log) == os.path.getsize(self.log),
+                     what="position at the end of the file")
+        self.assertEqual(p.stop(), 0)
+        self.assertEqual(self.numbers(kafka, "logs"), list(range(2000)))
 
     def test_error_storm_and_leader_moves(self):
         kafka = self.mock(brokers=3, topics=["logs:4:3"])
