@@ -23,6 +23,9 @@
 #   SMALL=5000 LARGE=25000 OUT=/tmp/sluice-callgrind bench/callgrind.sh
 #   FORMAT=docker bench/callgrind.sh   (the docker json-file corpus instead of CRI)
 #   PIPELINE=null bench/callgrind.sh   (tail + parser to out_null: the reading and parsing alone)
+#   PIPELINE=kafka bench/callgrind.sh  (tail + parser -> kafka2 json -> kafka_mock_broker beside the
+#                                       binary; librdkafka's own threads are counted too and vary a
+#                                       little from run to run with their timing)
 #   CALLGRIND_ARGS=--dump-instr=yes bench/callgrind.sh   (per-instruction counts for callgrind_annotate
 #                                                         --auto=yes or kcachegrind)
 # The annotated profile of the LARGE run is left in $OUT/large.ann (callgrind_annotate).
@@ -60,7 +63,7 @@ import e2e
 
 class A:  # the subset of e2e's arguments its helpers use
     format = fmt; workers = 1; buffer_limit = "16m"; chunk_limit = "4m"; flush_threads = 2
-    kafka_broker = None
+    kafka_broker = os.path.join(os.path.dirname(sluice), "kafka_mock_broker")  # PIPELINE=kafka
 
 VECTOR_COPIES = "glibc.cpu.x86_rep_movsb_threshold=1000000000"
 

@@ -5,6 +5,7 @@
 
 #include "format/json.h"
 #include "format/msgpack.h"
+#include "format/string_writer.h"
 #include "format/time.h"
 
 namespace sluice::kafka {
@@ -191,10 +192,12 @@ void RecordMapper::map(const Batch& batch, const Record& record, std::string& ou
 
   switch (config_.format) {
     case MapperConfig::Format::Json: {
-      out.push_back('{');
+      // One writer for the whole value: room is asked for per member, the string's size set once.
+      StringWriter w(out);
+      w.put('{');
       bool first = true;
-      for (const Member& m : members_) json::append_member(out, first, m.key, m.value);
-      out.push_back('}');
+      for (const Member& m : members_) json::write_member(w, first, m.key, m.value);
+      w.put('}');
       break;
     }
     case MapperConfig::Format::Msgpack:
