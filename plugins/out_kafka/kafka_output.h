@@ -147,6 +147,7 @@ class KafkaOutput : public Output {
   bool queue_full_ = false;
   bool holding_ = false;
   bool draining_ = false;
+  size_t last_batch_bytes_ = 0, last_batch_records_ = 1;  // sizes write()'s reservation
   std::vector<rd_kafka_message_t> run_;  // produce_backlog_front's messages, reused
 
   int wake_fds_[2] = {-1, -1};
