@@ -469,7 +469,8 @@ void Buffer::check_overflow() {
           // warn level, then at debug level.
           std::string msg = "output " + id_ + ": buffer is full (" + std::to_string(used) +
                             " bytes); pausing the sources";
-          if (!log::warn_once("buffer-full:" + id_, msg)) log::debug(msg);
+          hold_announced_ = log::warn_once("buffer-full:" + id_, msg);
+          if (!hold_announced_) log::debug(msg);
           if (flow_) flow_->hold(this);
         }
         // Staged chunks must be able to drain, or nothing would ever release the hold.
@@ -499,7 +500,14 @@ void Buffer::check_overflow() {
   } else if (holding_ && (double(used) < double(hold_at) * 0.9 ||
                           total_bytes_ == 0)) {
     holding_ = false;
-    log::info("output " + id_ + ": buffer has room again; resuming the sources");
+    // A slow output pauses and resumes the sources many times a second: the first resume is
+    // said at info level, like the first pause at warn, the rest at debug level.
+    if (hold_announced_)
+      log::info("output " + id_ + ": buffer has room again; resuming the sources (further pauses "
+                "and resumes are logged at debug level)");
+    else
+      log::debug("output " + id_ + ": buffer has room again; resuming the sources");
+    hold_announced_ = false;
     if (flow_) flow_->release(this);
   }
 }

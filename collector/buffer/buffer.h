@@ -277,6 +277,7 @@ class Buffer {
   uint64_t total_bytes_ = 0;
   uint64_t resident_bytes_ = 0;
   bool holding_ = false;
+  bool hold_announced_ = false;  // this hold's pause was logged at warn level
   bool pumping_ = false;
   bool pump_again_ = false;
   bool loading_ = false;

@@ -264,6 +264,41 @@ TEST(Buffer, BlockOverflowHoldsTheSourcesUntilThereIsRoom) {
   EXPECT_FALSE(h.flow.blocked());
 }
 
+// A slow output pauses and resumes the sources many times a second: only the first pause
+// (warn) and the first resume (info) may reach the log at its default level.
+TEST(Buffer, RepeatedHoldsAreLoggedOnce) {
+  Config c = memory();
+  c.chunk_limit_size = 1024;
+  c.total_limit_size = 2048;
+  Harness h(c);
+  h.buffer->start();
+  std::string rec(600, 'x');
+  ::testing::internal::CaptureStderr();
+  int holds = 0;
+  for (int cycle = 0; cycle < 3; ++cycle) {
+    for (int i = 0; i < 4; ++i) h.add("t", 0, rec);
+    h.buffer->batch_done();
+    holds += h.flow.blocked() ? 1 : 0;
+    h.run_until([&] { return !h.sends.empty(); });
+    while (!h.sends.empty()) {
+      auto s = std::move(h.sends.front());
+      h.sends.pop_front();
+      s.second(SendResult::success());
+      h.run_until([&] { return !h.sends.empty() || !h.flow.blocked(); }, 500);
+    }
+    EXPECT_FALSE(h.flow.blocked());
+  }
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(holds, 3);
+  auto count = [&](std::string_view what) {
+    size_t n = 0;
+    for (size_t at = log.find(what); at != std::string::npos; at = log.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_LE(count("pausing the sources"), 1u) << log;
+  EXPECT_LE(count("resuming the sources"), 1u) << log;
+}
+
 TEST(Buffer, DropOldestAndThrowException) {
   Config c = memory();
   c.chunk_limit_size = 1024;
