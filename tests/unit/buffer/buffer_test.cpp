@@ -58,6 +58,16 @@ struct Harness {
   void run_until(const std::function<bool()>& pred, int max_ms = 3000) {
     for (int i = 0; i < max_ms / 10 && !pred(); ++i) run_for(10);
   }
+  // Acknowledges each send as it comes, until none is left or the sources are let go.
+  void acknowledge_until_released() {
+    run_until([&] { return !sends.empty(); });
+    while (!sends.empty()) {
+      auto s = std::move(sends.front());
+      sends.pop_front();
+      s.second(SendResult::success());
+      run_until([&] { return !sends.empty() || !flow.blocked(); }, 500);
+    }
+  }
   // Seals every chunk, sends them all successfully and sorts what was sent.
   void send_all_sorted() {
     buffer->flush_all();
@@ -254,13 +264,7 @@ TEST(Buffer, BlockOverflowHoldsTheSourcesUntilThereIsRoom) {
   for (int i = 0; i < 4; ++i) h.add("t", 0, rec);
   h.buffer->batch_done();
   EXPECT_TRUE(h.flow.blocked());
-  h.run_until([&] { return !h.sends.empty(); });
-  while (!h.sends.empty()) {
-    auto s = std::move(h.sends.front());
-    h.sends.pop_front();
-    s.second(SendResult::success());
-    h.run_until([&] { return !h.sends.empty() || !h.flow.blocked(); }, 500);
-  }
+  h.acknowledge_until_released();
   EXPECT_FALSE(h.flow.blocked());
 }
 
@@ -279,13 +283,7 @@ TEST(Buffer, RepeatedHoldsAreLoggedOnce) {
     for (int i = 0; i < 4; ++i) h.add("t", 0, rec);
     h.buffer->batch_done();
     holds += h.flow.blocked() ? 1 : 0;
-    h.run_until([&] { return !h.sends.empty(); });
-    while (!h.sends.empty()) {
-      auto s = std::move(h.sends.front());
-      h.sends.pop_front();
-      s.second(SendResult::success());
-      h.run_until([&] { return !h.sends.empty() || !h.flow.blocked(); }, 500);
-    }
+    h.acknowledge_until_released();
     EXPECT_FALSE(h.flow.blocked());
   }
   const std::string log = ::testing::internal::GetCapturedStderr();
