@@ -24,8 +24,9 @@
 #   FORMAT=docker bench/callgrind.sh   (the docker json-file corpus instead of CRI)
 #   PIPELINE=null bench/callgrind.sh   (tail + parser to out_null: the reading and parsing alone)
 #   PIPELINE=kafka bench/callgrind.sh  (tail + parser -> kafka2 json -> kafka_mock_broker beside the
-#                                       binary; librdkafka's own threads are counted too and vary a
-#                                       little from run to run with their timing)
+#                                       binary; librdkafka's own threads are counted too, and their
+#                                       polling makes the total vary by a few hundred per record:
+#                                       compare functions such as RecordMapper::map, not totals)
 #   CALLGRIND_ARGS=--dump-instr=yes bench/callgrind.sh   (per-instruction counts for callgrind_annotate
 #                                                         --auto=yes or kcachegrind)
 # The annotated profile of the LARGE run is left in $OUT/large.ann (callgrind_annotate).

@@ -100,7 +100,6 @@ class KafkaOutput : public Output {
   std::string topic_name_for(uint32_t fixed, std::string_view rec_topic, std::string_view tag);
   rd_kafka_resp_err_t produce(Msg* m);
   const char* key_of(const Msg& m, size_t& len) const;
-  bool produce_backlog_front();
   void drain();
   void update_hold();
   void service();
@@ -146,9 +145,7 @@ class KafkaOutput : public Output {
   size_t pending_msgs_ = 0;
   bool queue_full_ = false;
   bool holding_ = false;
-  bool draining_ = false;
   size_t last_batch_bytes_ = 0, last_batch_records_ = 1;  // sizes write()'s reservation
-  std::vector<rd_kafka_message_t> run_;  // produce_backlog_front's messages, reused
 
   int wake_fds_[2] = {-1, -1};
   uv_poll_t wake_{};

@@ -351,51 +351,12 @@ const char* KafkaOutput::key_of(const Msg& m, size_t& len) const {
   return m.key_len >= 0 ? base + m.key_off : (m.pkey_len >= 0 ? base : nullptr);
 }
 
-// Produces the messages at the front of the backlog. Consecutive messages for one topic without
-// headers or their own timestamp go to librdkafka in one call (up to kRun): one clock read and
-// one topic lock per call instead of per message. Returns false when librdkafka's queue is full;
-// what it refused (the rest of the call too) stays at the front, in order.
-bool KafkaOutput::produce_backlog_front() {
-  constexpr size_t kRun = 512;
-  auto shareable = [](const Msg& m) { return m.hdr_count == 0 && m.timestamp_ms == 0; };
-  Msg* first = backlog_.front();
-  if (!shareable(*first)) {
-    rd_kafka_resp_err_t err = produce(first);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return false;
-    backlog_.pop_front();
-    if (err) failed(first, err, true);
-    return true;
-  }
-  run_.clear();
-  for (Msg* m : backlog_) {
-    if (run_.size() == kRun || m->topic != first->topic || !shareable(*m)) break;
-    rd_kafka_message_t& km = run_.emplace_back();
-    km.partition = m->partition;
-    km.payload = m->group->data.data() + m->value_off;
-    km.len = m->value_len;
-    km.key = const_cast<char*>(key_of(*m, km.key_len));
-    km._private = m;
-  }
-  rd_kafka_produce_batch(topic_handle(*prod_, first->topic), RD_KAFKA_PARTITION_UA,
-                         RD_KAFKA_MSG_F_PARTITION, run_.data(), static_cast<int>(run_.size()));
-  for (const rd_kafka_message_t& km : run_) {
-    if (km.err == RD_KAFKA_RESP_ERR__QUEUE_FULL) return false;
-    backlog_.pop_front();
-    if (km.err) failed(static_cast<Msg*>(km._private), km.err, true);
-  }
-  return true;
-}
-
 // Produces what waits: due retries first (older data), then the backlog, in order.
 void KafkaOutput::drain() {
-  // A dead letter goes to the @ERROR label, whose routes may lead back into this output (write,
-  // then drain, while this drain runs): the running drain carries on with the backlog.
-  if (draining_) return;
   if (!prod_ || rebuild_pending_) {
     update_hold();
     return;
   }
-  draining_ = true;
   double now = mono_now();
   size_t n = retry_.size();
   while (n-- > 0 && !retry_.empty() && retry_.front()->not_before <= now) {
@@ -407,12 +368,15 @@ void KafkaOutput::drain() {
     if (rebuild_pending_) break;
   }
   while (!backlog_.empty() && !rebuild_pending_) {
-    if (!produce_backlog_front()) {
+    Msg* m = backlog_.front();
+    rd_kafka_resp_err_t err = produce(m);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       queue_full_ = true;
       break;
     }
+    backlog_.pop_front();
+    if (err) failed(m, err, true);
   }
-  draining_ = false;
   if (backlog_.empty()) queue_full_ = false;
   update_hold();
 }
