@@ -224,6 +224,17 @@ void Buffer::flush_all() {
   for (Chunk* c : all) enqueue(c);
 }
 
+// The room an early-sealed chunk keeps: whole MiBs from 1 MiB on, else the next power of two
+// (at least 64 KiB). Exact sizes would leave holes of every size in the heap, which the next
+// chunks rarely fit (the docker json-file benchmark peaked about 5 MiB higher for it); size classes
+// let them reuse the blocks freed before.
+static size_t sealed_capacity(size_t size) {
+  if (size >= (1u << 20)) return (size + (1u << 20) - 1) & ~size_t((1u << 20) - 1);
+  size_t c = 64u << 10;
+  while (c < size) c *= 2;
+  return c;
+}
+
 void Buffer::enqueue(Chunk* c) {
   if (c->state != Chunk::State::Staged) return;
   for (auto it = staged_.begin(); it != staged_.end(); ++it)
@@ -243,8 +254,15 @@ void Buffer::enqueue(Chunk* c) {
   // which would otherwise count against total_limit_size while it waits. The copy is of a chunk
   // that is mostly empty.
   if (config_.type == Config::Type::Memory &&
-      c->payload.capacity() > c->payload.size() + c->payload.size() / 4 + (64u << 10))
-    c->payload.shrink_to_fit();
+      c->payload.capacity() > c->payload.size() + c->payload.size() / 4 + (64u << 10)) {
+    const size_t keep = sealed_capacity(c->payload.size());
+    if (keep < c->payload.capacity()) {
+      std::string right_sized;
+      right_sized.reserve(keep);
+      right_sized.append(c->payload);
+      c->payload.swap(right_sized);
+    }
+  }
   queue_.push_back(c);
   if (config_.type == Config::Type::File) {
     persist(c);

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <deque>
+#include <map>
 
 #include "support/test_support.h"
 
@@ -19,6 +20,7 @@ struct Harness {
   FlowControl flow;
   std::deque<std::pair<Chunk*, SendDone>> sends;
   std::vector<std::string> sent_payloads;
+  std::vector<size_t> sent_capacities;
   std::vector<std::string> gave_up;
   bool auto_ok = false;
   std::unique_ptr<Buffer> buffer;
@@ -28,6 +30,7 @@ struct Harness {
     Buffer::Hooks h;
     h.send = [this](Chunk& c, SendDone done) {
       sent_payloads.push_back(c.payload);
+      sent_capacities.push_back(c.payload.capacity());
       if (auto_ok) done(SendResult::success());
       else sends.emplace_back(&c, std::move(done));
     };
@@ -266,6 +269,28 @@ TEST(Buffer, BlockOverflowHoldsTheSourcesUntilThereIsRoom) {
   EXPECT_TRUE(h.flow.blocked());
   h.acknowledge_until_released();
   EXPECT_FALSE(h.flow.blocked());
+}
+
+// A chunk sealed before it is full gives back the room it reserved, down to a size class
+// (whole MiBs, or a power of two under 1 MiB), so that freed blocks fit later chunks.
+TEST(Buffer, EarlySealedChunksKeepSizeClassRoom) {
+  Config c = memory();
+  c.chunk_limit_size = 8u << 20;
+  c.total_limit_size = 64u << 20;
+  Harness h(c);
+  h.auto_ok = true;
+  h.buffer->start();
+  const std::string rec(1000, 'x');
+  auto seal = [&](int records) {
+    for (int i = 0; i < records; ++i) h.add("t", 0, rec);
+    h.buffer->batch_done();
+    h.buffer->flush_all();
+    const size_t sent = h.sent_capacities.size();
+    h.run_until([&] { return h.sent_capacities.size() > sent; });
+    return h.sent_capacities.size() > sent ? h.sent_capacities.back() : size_t(0);
+  };
+  EXPECT_EQ(seal(100), 128u << 10);   // 100,000 bytes in the first MiB reserved
+  EXPECT_EQ(seal(1500), 2u << 20);    // 1,500,000 bytes, after growing to the full limit
 }
 
 // A slow output pauses and resumes the sources many times a second: only the first pause
