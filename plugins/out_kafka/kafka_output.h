@@ -99,7 +99,6 @@ class KafkaOutput : public Output {
   static std::string expand_tag(const std::string& pattern, std::string_view tag);
   std::string topic_name_for(uint32_t fixed, std::string_view rec_topic, std::string_view tag);
   rd_kafka_resp_err_t produce(Msg* m);
-  const char* key_of(const Msg& m, size_t& len) const;
   void drain();
   void update_hold();
   void service();

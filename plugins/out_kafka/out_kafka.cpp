@@ -332,8 +332,10 @@ rd_kafka_resp_err_t KafkaOutput::produce(Msg* m) {
                           h.val_len < 0 ? nullptr : base + h.val_off, h.val_len);
     }
   }
-  size_t key_len = 0;
-  const char* key = key_of(*m, key_len);
+  // A partition key without a message key: librdkafka only runs the partitioner for keyed
+  // messages, so the message gets an empty key (see README).
+  const char* key = m->key_len >= 0 ? base + m->key_off : (m->pkey_len >= 0 ? base : nullptr);
+  size_t key_len = m->key_len >= 0 ? static_cast<size_t>(m->key_len) : 0;
   rd_kafka_resp_err_t err = rd_kafka_producev(
       prod_->rk, RD_KAFKA_V_RKT(topic_handle(*prod_, m->topic)), RD_KAFKA_V_PARTITION(m->partition),
       RD_KAFKA_V_VALUE(const_cast<char*>(base + m->value_off), m->value_len),
@@ -341,14 +343,6 @@ rd_kafka_resp_err_t KafkaOutput::produce(Msg* m) {
       RD_KAFKA_V_OPAQUE(m), RD_KAFKA_V_MSGFLAGS(0), RD_KAFKA_V_END);
   if (err && hdrs) rd_kafka_headers_destroy(hdrs);
   return err;
-}
-
-const char* KafkaOutput::key_of(const Msg& m, size_t& len) const {
-  // A partition key without a message key: librdkafka only runs the partitioner for keyed
-  // messages, so the message gets an empty key (see README).
-  const char* base = m.group->data.data();
-  len = m.key_len >= 0 ? static_cast<size_t>(m.key_len) : 0;
-  return m.key_len >= 0 ? base + m.key_off : (m.pkey_len >= 0 ? base : nullptr);
 }
 
 // Produces what waits: due retries first (older data), then the backlog, in order.
