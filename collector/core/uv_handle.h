@@ -13,11 +13,15 @@ H* new_uv_handle(void* owner) {
   return h;
 }
 
+// A handle something else already closed (the worker's shutdown sweep closes every handle left
+// open, without freeing it) is left alone: closing it twice would be an error, and its small
+// allocation is not worth tracking.
 template <typename H>
 void close_uv_handle(H*& h) {
   if (!h) return;
   h->data = nullptr;
-  uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* x) { delete reinterpret_cast<H*>(x); });
+  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(h)))
+    uv_close(reinterpret_cast<uv_handle_t*>(h), [](uv_handle_t* x) { delete reinterpret_cast<H*>(x); });
   h = nullptr;
 }
 

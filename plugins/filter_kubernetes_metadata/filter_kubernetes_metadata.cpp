@@ -146,14 +146,7 @@ KubernetesMetadataFilter::KubernetesMetadataFilter(PluginContext& ctx, const Par
                                              k8s::PodSource::Counters{&refreshes_, &refresh_errors_});
 }
 
-KubernetesMetadataFilter::~KubernetesMetadataFilter() {
-  if (source_) source_->close();
-  if (sidecar_timer_) {
-    sidecar_timer_->data = nullptr;
-    if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(sidecar_timer_)))
-      uv_close(reinterpret_cast<uv_handle_t*>(sidecar_timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  }
-}
+KubernetesMetadataFilter::~KubernetesMetadataFilter() { stop(); }
 
 void KubernetesMetadataFilter::stop() {
   if (source_) source_->close();

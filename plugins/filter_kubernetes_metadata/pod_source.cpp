@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/uv_handle.h"
 
 namespace sluice::k8s {
 
@@ -23,12 +24,6 @@ std::string read_small_file(const std::string& path, size_t max) {
 }
 
 namespace {
-void close_timer(uv_timer_t*& t) {
-  if (!t) return;
-  if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(t)))
-    uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-  t = nullptr;
-}
 std::string trim_ws(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
@@ -138,10 +133,8 @@ void PodSource::close() {
   *alive_ = false;
   alive_ = std::make_shared<bool>(false);
   if (client_) client_->close();
-  if (periodic_) periodic_->data = nullptr;
-  if (delayed_) delayed_->data = nullptr;
-  close_timer(periodic_);
-  close_timer(delayed_);
+  close_uv_handle(periodic_);
+  close_uv_handle(delayed_);
 }
 
 const std::string& PodSource::token() {

@@ -19,6 +19,7 @@
 #include "core/delivery.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "core/uv_handle.h"
 #include "format/time.h"
 #include "k8s_meta.h"
 #include "pod_source.h"
@@ -142,12 +143,7 @@ class KubernetesTerminationInput : public Input {
 
   void stop() override {
     if (source_) source_->close();
-    if (timer_) {
-      timer_->data = nullptr;
-      if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(timer_)))
-        uv_close(reinterpret_cast<uv_handle_t*>(timer_), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-      timer_ = nullptr;
-    }
+    close_uv_handle(timer_);
   }
 
   void finish() override { save_state(); }

@@ -67,11 +67,7 @@ class ElasticsearchOutput : public Output {
 
   ~ElasticsearchOutput() override {
     *alive_ = false;
-    if (version_timer_) {
-      if (!uv_is_closing(reinterpret_cast<uv_handle_t*>(version_timer_)))
-        uv_close(reinterpret_cast<uv_handle_t*>(version_timer_),
-                 [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    }
+    close_uv_handle(version_timer_);
     buffer_.reset();
     if (client_) client_->close();
   }

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "core/log.h"
+#include "core/uv_handle.h"
 #include "format/base64.h"
 #include "format/msgpack.h"
 #include "http/http_client.h"
@@ -84,7 +85,7 @@ class ForwardOutput : public Output {
   ~ForwardOutput() override {
     *alive_ = false;
     abort_all("shutdown");
-    if (hb_timer_) close_timer(hb_timer_);
+    close_uv_handle(hb_timer_);
     buffer_.reset();
   }
 
@@ -130,7 +131,7 @@ class ForwardOutput : public Output {
     auto alive = alive_;
     buffer_->close([this, alive, done = std::move(done)] {
       if (*alive) {
-        if (hb_timer_) close_timer(hb_timer_);
+        close_uv_handle(hb_timer_);
         abort_all("shutdown");
       }
       done();
@@ -169,14 +170,6 @@ class ForwardOutput : public Output {
     enum class Phase { Resolve, Connect, Write, Ack } phase = Phase::Resolve;
   };
 
-  static void close_timer(uv_timer_t*& t) {
-    if (uv_is_closing(reinterpret_cast<uv_handle_t*>(t))) {  // closed by the worker's final sweep
-      t = nullptr;
-      return;
-    }
-    uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
-    t = nullptr;
-  }
 
   double now() const { return double(uv_now(loop_)) / 1000.0; }
 
