@@ -243,7 +243,6 @@ class ElasticsearchOutput : public Output {
       double wait = std::min(30.0, std::pow(2.0, std::min(version_attempts_ - 1, 5)));
       log::warn("output " + id_ + ": cannot reach Elasticsearch at " + hp->describe() + " (" +
                 problem + "); sources wait; retrying in " + std::to_string(int(wait)) + "s");
-      if (!version_timer_) return;
       uv_timer_start(
           version_timer_,
           [](uv_timer_t* t) { static_cast<ElasticsearchOutput*>(t->data)->detect_version(); },
