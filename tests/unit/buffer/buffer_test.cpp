@@ -257,15 +257,23 @@ TEST(Buffer, RetryLimitGivesUpAndReleases) {
   EXPECT_TRUE(h.buffer->idle());
 }
 
-TEST(Buffer, BlockOverflowHoldsTheSourcesUntilThereIsRoom) {
+// Room for two 1 KiB chunks: overfill() takes the buffer past its limit in one batch.
+Config tight_memory() {
   Config c = memory();
   c.chunk_limit_size = 1024;
   c.total_limit_size = 2048;
-  Harness h(c);
-  h.buffer->start();
-  std::string rec(600, 'x');
+  return c;
+}
+void overfill(Harness& h) {
+  const std::string rec(600, 'x');
   for (int i = 0; i < 4; ++i) h.add("t", 0, rec);
   h.buffer->batch_done();
+}
+
+TEST(Buffer, BlockOverflowHoldsTheSourcesUntilThereIsRoom) {
+  Harness h(tight_memory());
+  h.buffer->start();
+  overfill(h);
   EXPECT_TRUE(h.flow.blocked());
   h.acknowledge_until_released();
   EXPECT_FALSE(h.flow.blocked());
@@ -296,17 +304,12 @@ TEST(Buffer, EarlySealedChunksKeepSizeClassRoom) {
 // A slow output pauses and resumes the sources many times a second: only the first pause
 // (warn) and the first resume (info) may reach the log at its default level.
 TEST(Buffer, RepeatedHoldsAreLoggedOnce) {
-  Config c = memory();
-  c.chunk_limit_size = 1024;
-  c.total_limit_size = 2048;
-  Harness h(c);
+  Harness h(tight_memory());
   h.buffer->start();
-  std::string rec(600, 'x');
   ::testing::internal::CaptureStderr();
   int holds = 0;
   for (int cycle = 0; cycle < 3; ++cycle) {
-    for (int i = 0; i < 4; ++i) h.add("t", 0, rec);
-    h.buffer->batch_done();
+    overfill(h);
     holds += h.flow.blocked() ? 1 : 0;
     h.acknowledge_until_released();
     EXPECT_FALSE(h.flow.blocked());
@@ -323,22 +326,17 @@ TEST(Buffer, RepeatedHoldsAreLoggedOnce) {
 }
 
 TEST(Buffer, DropOldestAndThrowException) {
-  Config c = memory();
-  c.chunk_limit_size = 1024;
-  c.total_limit_size = 2048;
+  Config c = tight_memory();
   c.overflow = Config::Overflow::DropOldestChunk;
   Harness h(c);
-  std::string rec(600, 'x');
-  for (int i = 0; i < 4; ++i) h.add("t", 0, rec);
-  h.buffer->batch_done();
+  overfill(h);
   EXPECT_FALSE(h.flow.blocked());
   EXPECT_LT(h.buffer->total_bytes(), 2048u);
   EXPECT_EQ(h.gave_up.size(), 1u);
   Config t = c;
   t.overflow = Config::Overflow::ThrowException;
   Harness h2(t);
-  for (int i = 0; i < 4; ++i) h2.add("t", 0, rec);
-  h2.buffer->batch_done();
+  overfill(h2);
   EXPECT_TRUE(h2.buffer->refusing());
 }
 
