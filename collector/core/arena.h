@@ -33,6 +33,14 @@ class Arena {
     return {p, s.size()};
   }
 
+  // Gives back the unused end of the latest allocation (p, `allocated` bytes long, of which the
+  // first `used` are kept), so that a writer can allocate an upper bound and keep what it wrote.
+  // An allocation that is no longer the latest, or that got a block of its own, keeps its size.
+  void shrink_last(const char* p, size_t allocated, size_t used) {
+    if (current_ < blocks_.size() && p + allocated == blocks_[current_].data.get() + used_)
+      used_ -= allocated - used;
+  }
+
   // Concatenates into a fresh run of bytes.
   std::string_view concat(std::string_view a, std::string_view b) {
     char* p = allocate(a.size() + b.size());

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/registry.h"
+#include "flat_object.h"
 #include "key_interner.h"
 
 namespace sluice {
@@ -267,8 +268,7 @@ class JsonParser final : public Parser {
   bool object_record(od::object obj, const Line& line, Batch& out, std::string& reason) {
     out.begin_record(EventTime{}, line.offset);
     const size_t first_field = out.fields.size();
-    bool has_time = false;
-    std::string_view time_text;
+    TimeMember time;
     size_t position = 0;
     for (auto f : obj) {
       od::field fld;
@@ -283,20 +283,34 @@ class JsonParser final : public Parser {
         reason = std::string("invalid JSON: ") + simdjson::error_message(e);
         return false;
       }
-      if (!opts_.time.key.empty() && key == opts_.time.key) {
-        has_time = true;
-        time_text = text;
-        if (!opts_.time.keep) continue;
-      }
+      if (take_time(key, text, time)) continue;
       out.add_field(key, val);
     }
+    return finish_record(out, first_field, time, reason);
+  }
+
+  // The time key's member, when the record has one.
+  struct TimeMember {
+    bool found = false;
+    std::string_view text;
+  };
+
+  // Whether the member is the time key's and stays out of the record (keep_time_key false).
+  bool take_time(std::string_view key, std::string_view text, TimeMember& time) const {
+    if (opts_.time.key.empty() || key != opts_.time.key) return false;
+    time = {true, text};
+    return !opts_.time.keep;
+  }
+
+  // Sets the last record's time (its time member's, else now) and converts its values. False,
+  // with the record dropped and the reason set, when the time does not parse.
+  bool finish_record(Batch& out, size_t first_field, const TimeMember& time, std::string& reason) {
     EventTime t;
-    if (has_time) {
-      bool ok = !time_text.empty() && opts_.time.parse(time_text, t);
-      if (!ok) {
+    if (time.found) {
+      if (time.text.empty() || !opts_.time.parse(time.text, t)) {
         out.drop_last_record();
         reason = "invalid time format: value = ";
-        reason.append(time_text.substr(0, 64));
+        reason.append(time.text.substr(0, 64));
         return false;
       }
     } else {
@@ -305,6 +319,24 @@ class JsonParser final : public Parser {
     out.records.back().time = t;
     opts_.convert.apply(out, first_field);
     return true;
+  }
+
+  enum class Flat { Declined, Record, BadTime };
+
+  // A line that is one flat object of strings (docker json-file's), read without simdjson; see
+  // flat_object.h. Declined: nothing was added, the line is simdjson's.
+  Flat flat_record(const Line& line, Batch& out, std::string& reason) {
+    if (!flat_.read(line.bytes, out.arena)) return Flat::Declined;
+    out.begin_record(EventTime{}, line.offset);
+    const size_t first_field = out.fields.size();
+    TimeMember time;
+    size_t position = 0;
+    for (const FlatMember& m : flat_.members()) {
+      const std::string_view key = keys_.intern(position++, m.key);
+      if (take_time(key, m.value, time)) continue;
+      out.add_field(key, Value::of_string(m.value));
+    }
+    return finish_record(out, first_field, time, reason) ? Flat::Record : Flat::BadTime;
   }
 
   void parse_line(const Line& line, Batch& out) {
@@ -316,6 +348,24 @@ class JsonParser final : public Parser {
                                                                    : "invalid JSON: not an object");
       return;
     }
+    const size_t records_before = out.records.size();
+    std::string reason;
+    switch (flat_record(line, out, reason)) {
+      case Flat::Record:
+        break;
+      case Flat::BadTime:
+        plugin_.errors().keep_raw(out, line, "json", reason);
+        return;
+      case Flat::Declined:
+        if (!simdjson_records(line, out)) return;
+        break;
+    }
+    if (opts_.docker && out.records.size() == records_before + 1) docker_join(line, out);
+  }
+
+  // The records of a line as simdjson reads it; false when it was kept raw as invalid.
+  bool simdjson_records(const Line& line, Batch& out) {
+    const std::string_view s = line.bytes;
     ThreadState& ts = thread_state();
     if (ts.scratch.size() < s.size() + simdjson::SIMDJSON_PADDING) ts.scratch.resize(s.size() + simdjson::SIMDJSON_PADDING);
     std::memcpy(ts.scratch.data(), s.data(), s.size());
@@ -367,9 +417,9 @@ class JsonParser final : public Parser {
       while (out.records.size() > records_before) out.drop_last_record();
       if (reason.empty()) reason = std::string("invalid JSON: ") + simdjson::error_message(err);
       plugin_.errors().keep_raw(out, line, "json", reason);
-      return;
+      return false;
     }
-    if (opts_.docker && out.records.size() == records_before + 1) docker_join(line, out);
+    return true;
   }
 
   // docker json-file: a `log` without a trailing "\n" is a fragment of a longer line.
@@ -455,6 +505,7 @@ class JsonParser final : public Parser {
   size_t scratch_len_ = 0;
   const char* line_base_ = nullptr;
   KeyInterner keys_;
+  FlatObjectReader flat_;
 };
 
 }  // namespace

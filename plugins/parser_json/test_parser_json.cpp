@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "../parser_none/parser_test_util.h"
+#include "flat_object.h"
 #include "support/fixtures.h"
 
 namespace sluice {
@@ -67,6 +68,64 @@ TEST(ParserJson, EscapesAtTheEndOfKeysAndValues) {
   for (size_t i = 0; i < 6; ++i)
     EXPECT_EQ(h.batch.fields[h.rec(1).first_field + i].key.data(),
               h.batch.fields[h.rec(0).first_field + i].key.data()) << i;
+}
+
+// Flat objects of strings (docker json-file lines) are read without simdjson (flat_object.h); a
+// number member sends the same line to simdjson. Both must give the same record, or the same error.
+TEST(ParserJson, FlatObjectsGiveWhatSimdjsonGives) {
+  const std::vector<std::string> members = {
+      R"("log":"hello\n","stream":"stdout","time":"2024-05-01T12:00:00.123456789Z")",
+      R"("log":"{\"a\":\"b\"}\ttab \/ \\ \b\f\r\u0041\u00e9\u20ac\n","stream":"stderr","time":"2024-05-01T12:00:01Z")",
+      R"("log":"\ud83d\ude00 a pair\n","time":"2024-05-01T12:00:02Z")",
+      "\"log\":\"caf\xc3\xa9\\n\",\"time\":\"2024-05-01T12:00:03Z\"",
+      R"( "log" : "spaced\n" , "time" : "2024-05-01T12:00:04Z" )",
+      R"("log":"dup\n","log":"again\n","time":"2024-05-01T12:00:05Z")",
+      R"("log":"bad time\n","time":"yesterday")",
+      "\"log\":\"\xff invalid utf-8\\n\",\"time\":\"2024-05-01T12:00:06Z\"",
+      R"("log":"bad escape \x\n","time":"2024-05-01T12:00:07Z")",
+      std::string("\"log\":\"raw \x01 control\\n\",\"time\":\"2024-05-01T12:00:08Z\"")};
+  for (const std::string& m : members) {
+    ParserHarness flat("docker"), general("docker");  // each log ends in \n: no joining
+    flat.feed1("{" + m + "}");
+    general.feed1("{" + m + ",\"n\":1}");
+    ASSERT_EQ(flat.size(), 1u) << m;
+    ASSERT_EQ(general.size(), 1u) << m;
+    const bool kept_raw = flat.find(0, "_parse_error") != nullptr;
+    EXPECT_EQ(kept_raw, general.find(0, "_parse_error") != nullptr) << m;
+    if (kept_raw) continue;
+    std::vector<std::string> general_keys = general.keys(0);
+    general_keys.pop_back();  // "n"
+    EXPECT_EQ(flat.keys(0), general_keys) << m;
+    for (const std::string& k : flat.keys(0)) EXPECT_EQ(flat.str(0, k), general.str(0, k)) << m << " " << k;
+    EXPECT_EQ(flat.rec(0).time.sec, general.rec(0).time.sec) << m;
+    EXPECT_EQ(flat.rec(0).time.nsec, general.rec(0).time.nsec) << m;
+  }
+}
+
+// The flat path keeps the zero-copy rule: a value without escapes is a view into the line.
+TEST(ParserJson, FlatObjectValuesWithoutEscapesAreViewsIntoTheLine) {
+  ParserHarness h("docker");
+  h.feed1(R"({"log":"with escape\n","stream":"stdout","time":"2024-05-01T12:00:00Z"})");
+  ASSERT_EQ(h.size(), 1u);
+  const std::string& line = h.lines.back();
+  auto in_line = [&](const char* p) { return p >= line.data() && p < line.data() + line.size(); };
+  EXPECT_TRUE(in_line(h.find(0, "stream")->text.data()));
+  EXPECT_FALSE(in_line(h.find(0, "log")->text.data()));
+  EXPECT_EQ(h.str(0, "log"), "with escape\n");
+}
+
+// What the flat reader takes itself, and what it leaves to simdjson.
+TEST(ParserJson, FlatReaderTakesObjectsOfStringsOnly) {
+  Arena arena;
+  parsers::FlatObjectReader reader;
+  ASSERT_TRUE(reader.read(R"({"log":"a\"b\u00e9\n","stream":"stdout","time":"2024-05-01T12:00:00Z"})", arena));
+  ASSERT_EQ(reader.members().size(), 3u);
+  EXPECT_EQ(reader.members()[0].key, "log");
+  EXPECT_EQ(reader.members()[0].value, "a\"b\xc3\xa9\n");
+  EXPECT_EQ(reader.members()[2].value, "2024-05-01T12:00:00Z");
+  for (const char* declined : {R"({"n":1})", R"({"o":{}})", R"({"a":"b"} x)", "{}", R"({"k\n":"v"})",
+                               R"({"a":"\ud83d\ude00"})", R"({"a":"b",})", R"({"a":"b")", "[]", "{\"a\":\"\xff\"}"})
+    EXPECT_FALSE(reader.read(declined, arena)) << declined;
 }
 
 // More keys than the parser keeps (16, up to 64 bytes): the others are views into each line.
