@@ -126,6 +126,15 @@ TEST(ParserJson, FlatReaderTakesObjectsOfStringsOnly) {
   for (const char* declined : {R"({"n":1})", R"({"o":{}})", R"({"a":"b"} x)", "{}", R"({"k\n":"v"})",
                                R"({"a":"\ud83d\ude00"})", R"({"a":"b",})", R"({"a":"b")", "[]", "{\"a\":\"\xff\"}"})
     EXPECT_FALSE(reader.read(declined, arena)) << declined;
+  // A byte that is not UTF-8 anywhere in a line (the ASCII check reads it 64, 16 and the last 16
+  // bytes at a time), and a valid two-byte character in the same places.
+  for (size_t at = 8; at < 108; ++at) {
+    std::string line = "{\"log\":\"" + std::string(100, 'a') + "\"}";
+    line[at] = '\xff';
+    EXPECT_FALSE(reader.read(line, arena)) << at;
+    line.replace(at, 1, "\xc3\xa9");
+    EXPECT_TRUE(reader.read(line, arena)) << at;
+  }
 }
 
 // More keys than the parser keeps (16, up to 64 bytes): the others are views into each line.
