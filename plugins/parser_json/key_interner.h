@@ -32,7 +32,8 @@ class KeyInterner {
   static constexpr size_t kMaxKeySize = 64;
   static constexpr size_t kMaxPositions = 16;
 
-  std::string_view intern_slow(size_t position, std::string_view key) {
+  // Out of line, so that intern() stays small enough to inline into both of the parser's paths.
+  __attribute__((noinline)) std::string_view intern_slow(size_t position, std::string_view key) {
     const std::string* found = nullptr;
     for (const auto& s : kept_)
       if (equal_bytes(*s, key)) {

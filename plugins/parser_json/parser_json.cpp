@@ -2,6 +2,7 @@
 
 #include <simdjson.h>
 
+#include <charconv>
 #include <cstring>
 #include <vector>
 
@@ -69,6 +70,21 @@ bool is_json_number(std::string_view s) {
     if (i == d) return false;
   }
   return i == s.size();
+}
+
+// The double a number token stands for, correctly rounded. simdjson 3.0's get_number() returns 0
+// for a float whose mantissa has more than 19 digits ("1.00000000000000000001"), so such a token is
+// read again with std::from_chars; simdjson's value stays for what from_chars reports out of range.
+double exact_double(std::string_view token, double simdjson_value) {
+  size_t digits = 0;
+  for (const char c : token) {
+    if (c == 'e' || c == 'E') break;
+    digits += c >= '0' && c <= '9' ? 1 : 0;
+  }
+  if (digits <= 19) return simdjson_value;
+  double d = 0;
+  const auto r = std::from_chars(token.data(), token.data() + token.size(), d);
+  return r.ec == std::errc() && r.ptr == token.data() + token.size() ? d : simdjson_value;
 }
 
 simdjson::error_code big_number_ok(od::value& v) {
@@ -232,7 +248,7 @@ class JsonParser final : public Parser {
         if (e) return e;
         if (n.is_int64()) result = Value::of_int(n.get_int64());
         else if (n.is_uint64()) result = Value::of_float(static_cast<double>(n.get_uint64()));
-        else result = Value::of_float(n.get_double());
+        else result = Value::of_float(exact_double(raw, n.get_double()));
         return simdjson::SUCCESS;
       }
       case od::json_type::boolean: {
@@ -325,8 +341,17 @@ class JsonParser final : public Parser {
 
   // A line that is one flat object of strings (docker json-file's), read without simdjson; see
   // flat_object.h. Declined: nothing was added, the line is simdjson's.
+  // After a declined line the next kFlatBackoff lines of the stream go to simdjson directly: a file
+  // of nested or numeric application logs is not read twice, a docker file almost never declines.
   Flat flat_record(const Line& line, Batch& out, std::string& reason) {
-    if (!flat_.read(line.bytes, out.arena)) return Flat::Declined;
+    if (flat_backoff_ > 0) {
+      --flat_backoff_;
+      return Flat::Declined;
+    }
+    if (!flat_.read(line.bytes, out.arena)) {
+      flat_backoff_ = kFlatBackoff;
+      return Flat::Declined;
+    }
     out.begin_record(EventTime{}, line.offset);
     const size_t first_field = out.fields.size();
     TimeMember time;
@@ -506,6 +531,8 @@ class JsonParser final : public Parser {
   const char* line_base_ = nullptr;
   KeyInterner keys_;
   FlatObjectReader flat_;
+  static constexpr unsigned kFlatBackoff = 63;
+  unsigned flat_backoff_ = 0;
 };
 
 }  // namespace
