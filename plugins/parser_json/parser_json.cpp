@@ -339,10 +339,10 @@ class JsonParser final : public Parser {
 
   enum class Flat { Declined, Record, BadTime };
 
-  // A line that is one flat object of strings (docker json-file's), read without simdjson; see
-  // flat_object.h. Declined: nothing was added, the line is simdjson's.
-  // After a declined line the next kFlatBackoff lines of the stream go to simdjson directly: a file
-  // of nested or numeric application logs is not read twice, a docker file almost never declines.
+  // A line that is one flat object of strings (docker json-file's), read without simdjson (see
+  // flat_object.h). Declined: nothing was added and the line is simdjson's. After a decline the
+  // next kFlatBackoff lines of the stream go to simdjson directly, so that a file of nested or
+  // numeric application logs is not read twice; a docker file almost never declines.
   Flat flat_record(const Line& line, Batch& out, std::string& reason) {
     if (flat_backoff_ > 0) {
       --flat_backoff_;
