@@ -313,7 +313,7 @@ class JsonParser final : public Parser {
 
   // Whether the member is the time key's and stays out of the record (keep_time_key false).
   bool take_time(std::string_view key, std::string_view text, TimeMember& time) const {
-    if (opts_.time.key.empty() || key != opts_.time.key) return false;
+    if (opts_.time.key.empty() || !equal_bytes(key, opts_.time.key)) return false;
     time = {true, text};
     return !opts_.time.keep;
   }
