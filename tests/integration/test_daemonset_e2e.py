@@ -1,6 +1,7 @@
 """The swap itself: the real fluentd-kubernetes-daemonset v1.18 elasticsearch7 configuration tree,
 unchanged, run by sluice with the environment the DaemonSet gives it. Container logs in CRI format
-go through the kubernetes_metadata filter (API server from a recorded response) to an
+(FLUENT_CONTAINER_TAIL_PARSER_TYPE cri) and in docker json-file format (the image's default json
+parser) go through the kubernetes_metadata filter (API server from a recorded response) to an
 Elasticsearch 7 test server, and the documents are the ones Fluentd would index."""
 import json
 import os
@@ -14,7 +15,9 @@ ES7_CONF = os.path.join(FIXTURES, "fluentd-k8s-daemonset/docker-image/v1.18/debi
 
 
 class DaemonsetConfigTest(SluiceTestCase):
-    def test_es7_daemonset_config_unchanged_end_to_end(self):
+    def run_daemonset(self, lines, env_extra):
+        """Runs the unchanged configuration tree on one container log file holding `lines`; returns
+        (ES test server, the expected-output case, the file's path, the kubernetes map wanted)."""
         conf = self.path("conf")
         shutil.copytree(ES7_CONF, conf)
         # What the image's Dockerfile does, so FLUENTD_SYSTEMD_CONF=disable turns journald off.
@@ -22,10 +25,9 @@ class DaemonsetConfigTest(SluiceTestCase):
         with open(EXPECTED) as f:
             case = {c["test"]: c for c in json.load(f)["cases"]}["with docker & kubernetes metadata"]
         os.makedirs(self.path("var/log/containers"))
-        name = case["tag"][len("var.log.containers."):]
-        with open(self.path("var/log/containers", name), "w") as f:
-            f.write("2024-05-01T12:00:00.250000000Z stdout F line one\n"
-                    "2024-05-01T12:00:01.500000000Z stderr F line two\n")
+        log = self.path("var/log/containers", case["tag"][len("var.log.containers."):])
+        with open(log, "w", encoding="utf-8") as f:
+            f.write(lines)
         api = KubeletServer(self, os.path.join(CASSETTES, "kubernetes_get_pod.yml"),
                             namespaces=os.path.join(CASSETTES, "kubernetes_get_namespace_default.yml"),
                             token="")
@@ -36,7 +38,6 @@ class DaemonsetConfigTest(SluiceTestCase):
             "FLUENTD_SYSTEMD_CONF": "disable",
             "FLUENTD_PROMETHEUS_BIND": "127.0.0.1", "FLUENTD_PROMETHEUS_PORT": "0",
             "FLUENT_CONTAINER_TAIL_PATH": self.path("var/log/containers", "*.log"),
-            "FLUENT_CONTAINER_TAIL_PARSER_TYPE": "cri",
             "FLUENT_POS_EXTRA_DIR": pos_dir, "FLUENT_POS_DIR": pos_dir,
             "FLUENT_FILTER_KUBERNETES_URL": api.url + "/api",
             "KUBERNETES_CA_FILE": api.ca,
@@ -45,16 +46,22 @@ class DaemonsetConfigTest(SluiceTestCase):
             "FLUENT_ELASTICSEARCH_PORT": str(es.port),
             "FLUENT_ELASTICSEARCH_BUFFER_FLUSH_INTERVAL": "1s",
         }
+        env.update(env_extra)
         p = self.start(["-c", os.path.join(conf, "fluent.conf")], env=env)
         p.wait_until(lambda: sum(len(d) for d in es.docs().values()) >= 2, 30, "2 documents in ES")
         self.assertEqual(p.stop(), 0, p.stderr()[-3000:])
+        want_k = dict(case["expected_record"]["kubernetes"])
+        want_k["master_url"] = api.url + "/api"
+        return es, case, log, want_k
 
+    def test_es7_daemonset_config_unchanged_end_to_end(self):
+        es, case, log, want_k = self.run_daemonset(
+            "2024-05-01T12:00:00.250000000Z stdout F line one\n"
+            "2024-05-01T12:00:01.500000000Z stderr F line two\n",
+            {"FLUENT_CONTAINER_TAIL_PARSER_TYPE": "cri"})
         docs = es.docs()
         self.assertEqual(list(docs), ["logstash-2024.05.01"])
         got = sorted((d["_source"] for d in docs["logstash-2024.05.01"]), key=lambda d: d["message"])
-        want_k = dict(case["expected_record"]["kubernetes"])
-        want_k["master_url"] = api.url + "/api"
-        tag = "kubernetes" + self.path("var/log/containers", name).replace("/", ".")
         first = got[0]
         # Fluentd's order: the parsed CRI fields, the filter's maps, then @timestamp and tag.
         self.assertEqual(list(first), ["stream", "logtag", "message", "time", "docker", "kubernetes",
@@ -64,7 +71,7 @@ class DaemonsetConfigTest(SluiceTestCase):
         self.assertEqual(first["docker"], case["expected_record"]["docker"])
         self.assertEqual(first["kubernetes"], want_k)
         self.assertEqual(first["@timestamp"], "2024-05-01T12:00:00.250000000+00:00")
-        self.assertEqual(first["tag"], tag)
+        self.assertEqual(first["tag"], "kubernetes" + log.replace("/", "."))
         self.assertEqual(got[1]["stream"], "stderr")
         # The action line the plugin writes for ES 7 with suppress_type_name true.
         body = es.requests()[0]["body"]
@@ -72,7 +79,28 @@ class DaemonsetConfigTest(SluiceTestCase):
         # Positions went where FLUENT_POS_EXTRA_DIR points, in Fluentd's format.
         with open(self.path("fluentd-containers.log.pos")) as f:
             pos = f.read()
-        self.assertIn(self.path("var/log/containers", name) + "\t", pos)
+        self.assertIn(log + "\t", pos)
+
+    def test_es7_daemonset_config_docker_json_file_lines(self):
+        # The image's default parser: `@type json` with time_format %Y-%m-%dT%H:%M:%S.%NZ, on
+        # docker json-file lines (escapes, a \u escape, raw UTF-8): the time is taken out of the
+        # record, the rest goes to Elasticsearch as Fluentd would index it.
+        es, case, log, want_k = self.run_daemonset(
+            '{"log":"line one \\"quoted\\" caf\\u00e9 \u2192 \\\\ \\ttab\\n","stream":"stdout",'
+            '"time":"2024-05-01T12:00:00.250000000Z"}\n'
+            '{"log":"line two\\n","stream":"stderr","time":"2024-05-01T12:00:01.500000000Z"}\n', {})
+        docs = es.docs()
+        self.assertEqual(list(docs), ["logstash-2024.05.01"])
+        got = sorted((d["_source"] for d in docs["logstash-2024.05.01"]), key=lambda d: d["log"])
+        first = got[0]
+        self.assertEqual(list(first), ["log", "stream", "docker", "kubernetes", "@timestamp", "tag"])
+        self.assertEqual(first["log"], 'line one "quoted" caf\u00e9 \u2192 \\ \ttab\n')
+        self.assertEqual(first["stream"], "stdout")
+        self.assertEqual(first["docker"], case["expected_record"]["docker"])
+        self.assertEqual(first["kubernetes"], want_k)
+        self.assertEqual(first["@timestamp"], "2024-05-01T12:00:00.250000000+00:00")
+        self.assertEqual(first["tag"], "kubernetes" + log.replace("/", "."))
+        self.assertEqual((got[1]["log"], got[1]["stream"]), ("line two\n", "stderr"))
 
 
 if __name__ == "__main__":
