@@ -4,6 +4,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "format/unicode.h"
+
 namespace sluice::msgpack {
 
 namespace {
@@ -314,41 +316,15 @@ class JsonConverter {
     return true;
   }
 
-  static int hexval(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  }
-
   bool hex4(uint32_t& cp) {
-    if (end_ - p_ < 4) return false;
-    cp = 0;
-    for (int i = 0; i < 4; ++i) {
-      int h = hexval(p_[i]);
-      if (h < 0) return false;
-      cp = cp << 4 | static_cast<uint32_t>(h);
-    }
+    if (end_ - p_ < 4 || !unicode::read_hex4(p_, cp)) return false;
     p_ += 4;
     return true;
   }
 
   static void utf8(std::string& s, uint32_t cp) {
-    if (cp < 0x80) {
-      s.push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      s.push_back(static_cast<char>(0xc0 | cp >> 6));
-      s.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-      s.push_back(static_cast<char>(0xe0 | cp >> 12));
-      s.push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3f)));
-      s.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else {
-      s.push_back(static_cast<char>(0xf0 | cp >> 18));
-      s.push_back(static_cast<char>(0x80 | (cp >> 12 & 0x3f)));
-      s.push_back(static_cast<char>(0x80 | (cp >> 6 & 0x3f)));
-      s.push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    }
+    char bytes[4];
+    s.append(bytes, unicode::write_utf8(bytes, cp));
   }
 
   bool string() {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "format/json_short.h"
+#include "format/unicode.h"
 
 namespace sluice::parsers {
 namespace {
@@ -60,12 +61,6 @@ bool all_ascii(const Byte* p, size_t n) {
   return high < 0x80;
 }
 
-int hex_digit(Byte c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c |= 0x20;
-  return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 // The character each one-letter escape stands for (0: not one), from letter-character pairs.
 struct OneLetterEscapes {
   char t[256] = {};
@@ -79,23 +74,10 @@ constexpr OneLetterEscapes kOneLetter;
 // A \uXXXX escape (p at the `u`, 5 bytes available) as UTF-8 at w; false declines it (not hex,
 // or a surrogate: simdjson pairs them or rejects a lone one).
 bool unescape_unicode(const Byte* p, char*& w) {
-  unsigned cp = 0;
-  for (int i = 1; i <= 4; ++i) {
-    const int h = hex_digit(p[i]);
-    if (h < 0) return false;
-    cp = cp << 4 | static_cast<unsigned>(h);
-  }
-  if (cp >= 0xd800 && cp <= 0xdfff) return false;
-  if (cp < 0x80) {
-    *w++ = static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    *w++ = static_cast<char>(0xc0 | cp >> 6);
-    *w++ = static_cast<char>(0x80 | (cp & 0x3f));
-  } else {
-    *w++ = static_cast<char>(0xe0 | cp >> 12);
-    *w++ = static_cast<char>(0x80 | (cp >> 6 & 0x3f));
-    *w++ = static_cast<char>(0x80 | (cp & 0x3f));
-  }
+  uint32_t cp;
+  if (!unicode::read_hex4(reinterpret_cast<const char*>(p + 1), cp) || (cp >= 0xd800 && cp <= 0xdfff))
+    return false;
+  w = unicode::write_utf8(w, cp);
   return true;
 }
 
