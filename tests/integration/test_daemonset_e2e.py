@@ -54,24 +54,33 @@ class DaemonsetConfigTest(SluiceTestCase):
         want_k["master_url"] = api.url + "/api"
         return es, case, log, want_k
 
+    def documents(self, es, by):
+        """The documents indexed, all in the day's logstash index, sorted by the field `by`."""
+        docs = es.docs()
+        self.assertEqual(list(docs), ["logstash-2024.05.01"])
+        return sorted((d["_source"] for d in docs["logstash-2024.05.01"]), key=lambda d: d[by])
+
+    def assert_enriched_as_fluentd(self, doc, case, log, want_k, stream, timestamp):
+        """What the configuration adds to a record: the docker and kubernetes maps of the
+        kubernetes_metadata filter, then @timestamp and the tag from the Elasticsearch output."""
+        self.assertEqual(doc["stream"], stream)
+        self.assertEqual(doc["docker"], case["expected_record"]["docker"])
+        self.assertEqual(doc["kubernetes"], want_k)
+        self.assertEqual(doc["@timestamp"], timestamp)
+        self.assertEqual(doc["tag"], "kubernetes" + log.replace("/", "."))
+
     def test_es7_daemonset_config_unchanged_end_to_end(self):
         es, case, log, want_k = self.run_daemonset(
             "2024-05-01T12:00:00.250000000Z stdout F line one\n"
             "2024-05-01T12:00:01.500000000Z stderr F line two\n",
             {"FLUENT_CONTAINER_TAIL_PARSER_TYPE": "cri"})
-        docs = es.docs()
-        self.assertEqual(list(docs), ["logstash-2024.05.01"])
-        got = sorted((d["_source"] for d in docs["logstash-2024.05.01"]), key=lambda d: d["message"])
+        got = self.documents(es, "message")
         first = got[0]
         # Fluentd's order: the parsed CRI fields, the filter's maps, then @timestamp and tag.
         self.assertEqual(list(first), ["stream", "logtag", "message", "time", "docker", "kubernetes",
                                        "@timestamp", "tag"])
         self.assertEqual(first["message"], "line one")
-        self.assertEqual(first["stream"], "stdout")
-        self.assertEqual(first["docker"], case["expected_record"]["docker"])
-        self.assertEqual(first["kubernetes"], want_k)
-        self.assertEqual(first["@timestamp"], "2024-05-01T12:00:00.250000000+00:00")
-        self.assertEqual(first["tag"], "kubernetes" + log.replace("/", "."))
+        self.assert_enriched_as_fluentd(first, case, log, want_k, "stdout", "2024-05-01T12:00:00.250000000+00:00")
         self.assertEqual(got[1]["stream"], "stderr")
         # The action line the plugin writes for ES 7 with suppress_type_name true.
         body = es.requests()[0]["body"]
@@ -89,17 +98,11 @@ class DaemonsetConfigTest(SluiceTestCase):
             '{"log":"line one \\"quoted\\" caf\\u00e9 \u2192 \\\\ \\ttab\\n","stream":"stdout",'
             '"time":"2024-05-01T12:00:00.250000000Z"}\n'
             '{"log":"line two\\n","stream":"stderr","time":"2024-05-01T12:00:01.500000000Z"}\n', {})
-        docs = es.docs()
-        self.assertEqual(list(docs), ["logstash-2024.05.01"])
-        got = sorted((d["_source"] for d in docs["logstash-2024.05.01"]), key=lambda d: d["log"])
+        got = self.documents(es, "log")
         first = got[0]
         self.assertEqual(list(first), ["log", "stream", "docker", "kubernetes", "@timestamp", "tag"])
         self.assertEqual(first["log"], 'line one "quoted" caf\u00e9 \u2192 \\ \ttab\n')
-        self.assertEqual(first["stream"], "stdout")
-        self.assertEqual(first["docker"], case["expected_record"]["docker"])
-        self.assertEqual(first["kubernetes"], want_k)
-        self.assertEqual(first["@timestamp"], "2024-05-01T12:00:00.250000000+00:00")
-        self.assertEqual(first["tag"], "kubernetes" + log.replace("/", "."))
+        self.assert_enriched_as_fluentd(first, case, log, want_k, "stdout", "2024-05-01T12:00:00.250000000+00:00")
         self.assertEqual((got[1]["log"], got[1]["stream"]), ("line two\n", "stderr"))
 
 
