@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "format/unicode.h"
+#include "format/json_unescape.h"
 
 namespace sluice::msgpack {
 
@@ -317,14 +317,14 @@ class JsonConverter {
   }
 
   bool hex4(uint32_t& cp) {
-    if (end_ - p_ < 4 || !unicode::read_hex4(p_, cp)) return false;
+    if (end_ - p_ < 4 || !json_unescape::read_hex4(p_, cp)) return false;
     p_ += 4;
     return true;
   }
 
   static void utf8(std::string& s, uint32_t cp) {
     char bytes[4];
-    s.append(bytes, unicode::write_utf8(bytes, cp));
+    s.append(bytes, json_unescape::write_utf8(bytes, cp));
   }
 
   bool string() {
@@ -351,32 +351,22 @@ class JsonConverter {
       }
       if (p_ >= end_) return false;
       char e = *p_++;
-      switch (e) {
-        case '"': scratch_.push_back('"'); break;
-        case '\\': scratch_.push_back('\\'); break;
-        case '/': scratch_.push_back('/'); break;
-        case 'b': scratch_.push_back('\b'); break;
-        case 'f': scratch_.push_back('\f'); break;
-        case 'n': scratch_.push_back('\n'); break;
-        case 'r': scratch_.push_back('\r'); break;
-        case 't': scratch_.push_back('\t'); break;
-        case 'u': {
-          uint32_t cp;
-          if (!hex4(cp)) return false;
-          if (cp >= 0xd800 && cp < 0xdc00 && end_ - p_ >= 6 && p_[0] == '\\' && p_[1] == 'u') {
-            const char* save = p_;
-            p_ += 2;
-            uint32_t lo;
-            if (hex4(lo) && lo >= 0xdc00 && lo < 0xe000)
-              cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            else
-              p_ = save;
-          }
-          utf8(scratch_, cp);  // a lone surrogate is kept as its 3-byte form
-          break;
-        }
-        default: return false;
+      if (const char plain = json_unescape::one_letter(e); plain != 0) {
+        scratch_.push_back(plain);
+        continue;
       }
+      uint32_t cp;
+      if (e != 'u' || !hex4(cp)) return false;
+      if (cp >= 0xd800 && cp < 0xdc00 && end_ - p_ >= 6 && p_[0] == '\\' && p_[1] == 'u') {
+        const char* save = p_;
+        p_ += 2;
+        uint32_t lo;
+        if (hex4(lo) && lo >= 0xdc00 && lo < 0xe000)
+          cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+        else
+          p_ = save;
+      }
+      utf8(scratch_, cp);  // a lone surrogate is kept as its 3-byte form
     }
     return false;
   }

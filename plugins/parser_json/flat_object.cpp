@@ -5,7 +5,7 @@
 #include <cstring>
 
 #include "format/json_short.h"
-#include "format/unicode.h"
+#include "format/json_unescape.h"
 
 namespace sluice::parsers {
 namespace {
@@ -61,23 +61,13 @@ bool all_ascii(const Byte* p, size_t n) {
   return high < 0x80;
 }
 
-// The character each one-letter escape stands for (0: not one), from letter-character pairs.
-struct OneLetterEscapes {
-  char t[256] = {};
-  constexpr OneLetterEscapes() {
-    constexpr char kPairs[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
-    for (size_t i = 0; i + 1 < sizeof kPairs; i += 2) t[static_cast<Byte>(kPairs[i])] = kPairs[i + 1];
-  }
-};
-constexpr OneLetterEscapes kOneLetter;
-
 // A \uXXXX escape (p at the `u`, 5 bytes available) as UTF-8 at w; false declines it (not hex,
 // or a surrogate: simdjson pairs them or rejects a lone one).
 bool unescape_unicode(const Byte* p, char*& w) {
   uint32_t cp;
-  if (!unicode::read_hex4(reinterpret_cast<const char*>(p + 1), cp) || (cp >= 0xd800 && cp <= 0xdfff))
+  if (!json_unescape::read_hex4(reinterpret_cast<const char*>(p + 1), cp) || (cp >= 0xd800 && cp <= 0xdfff))
     return false;
-  w = unicode::write_utf8(w, cp);
+  w = json_unescape::write_utf8(w, cp);
   return true;
 }
 
@@ -85,7 +75,7 @@ bool unescape_unicode(const Byte* p, char*& w) {
 // bytes it took after the backslash; 0 declines it.
 inline size_t unescape_one(const Byte* p, const Byte* end, char*& w) {
   if (p >= end) return 0;
-  if (const char c = kOneLetter.t[*p]; c != 0) {
+  if (const char c = json_unescape::one_letter(static_cast<char>(*p)); c != 0) {
     *w++ = c;
     return 1;
   }

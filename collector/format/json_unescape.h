@@ -1,10 +1,24 @@
-// The two pieces of reading a JSON \uXXXX escape, shared by the readers that unescape JSON text
-// (msgpack's JSON conversion, the json parser's flat-object reader).
+// The pieces of reading JSON escapes, shared by the readers that unescape JSON text (msgpack's
+// JSON conversion, the json parser's flat-object reader): the one-letter escapes, and a \uXXXX
+// escape's hex digits and its code point as UTF-8.
 #pragma once
 
 #include <cstdint>
 
-namespace sluice::unicode {
+namespace sluice::json_unescape {
+
+// The character each one-letter escape stands for (0: not one), from letter-character pairs.
+struct OneLetterEscapes {
+  char t[256] = {};
+  constexpr OneLetterEscapes() {
+    constexpr char kPairs[] = "\"\"\\\\//b\bf\fn\nr\rt\t";
+    for (unsigned i = 0; i + 1 < sizeof kPairs; i += 2) t[static_cast<unsigned char>(kPairs[i])] = kPairs[i + 1];
+  }
+};
+inline constexpr OneLetterEscapes kOneLetter;
+
+// The character `\letter` stands for, or 0 when it is not a one-letter escape.
+inline char one_letter(char letter) { return kOneLetter.t[static_cast<unsigned char>(letter)]; }
 
 // The code unit of the four hex digits at p (either case); false when one is not a hex digit.
 inline bool read_hex4(const char* p, uint32_t& unit) {
@@ -41,4 +55,4 @@ inline char* write_utf8(char* w, uint32_t cp) {
   return w;
 }
 
-}  // namespace sluice::unicode
+}  // namespace sluice::json_unescape
