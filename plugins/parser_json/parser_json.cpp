@@ -87,9 +87,14 @@ double exact_double(std::string_view token, double simdjson_value) {
   return r.ec == std::errc() && r.ptr == token.data() + token.size() ? d : simdjson_value;
 }
 
+std::string_view trim_ws(std::string_view s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
+    s.remove_suffix(1);
+  return s;
+}
+
 simdjson::error_code big_number_ok(od::value& v) {
-  std::string_view raw = v.raw_json_token();
-  while (!raw.empty() && (raw.back() == ' ' || raw.back() == '\n' || raw.back() == '\t' || raw.back() == '\r')) raw.remove_suffix(1);
+  const std::string_view raw = trim_ws(v.raw_json_token());
   return is_json_number(raw) ? simdjson::SUCCESS : simdjson::NUMBER_ERROR;
 }
 
@@ -143,12 +148,6 @@ simdjson::error_code validate(od::value v) {
     }
   }
   return simdjson::INCORRECT_TYPE;
-}
-
-std::string_view trim_ws(std::string_view s) {
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n' || s.back() == '\r'))
-    s.remove_suffix(1);
-  return s;
 }
 
 struct DockerPending {
