@@ -154,9 +154,11 @@ class BulkFormatter {
   void begin_plain_batch(const Batch& batch);
   // Whether the record takes the fast path; decided once per record (index_for asks first).
   bool plain(const Batch& batch, const Record& record) {
+    if (batch_shape_) return true;
     return shaped_record_ == &record ? shaped_plain_ : match_plain(batch, record);
   }
   bool match_plain(const Batch& batch, const Record& record);
+  static bool same_key_views(const Batch& batch);
   void append_plain(std::string& out, const Batch& batch, const Record& record,
                     std::string_view index);
   static constexpr std::string_view kActionEnd = "}}\n";
@@ -219,6 +221,7 @@ class BulkFormatter {
   uint64_t builds_before_batch_ = 0;
   const Record* shaped_record_ = nullptr;
   const json::JsonShape* shape_ = nullptr;
+  const json::JsonShape* batch_shape_ = nullptr;  // the shape of every record of a plain batch
   bool shaped_plain_ = false;
   std::string common_text_;  // `,"k":v` for each common field of the batch
   std::string tag_member_;   // `,"tag":"<tag>"` when include_tag_key adds it

@@ -28,6 +28,7 @@ void BulkFormatter::begin_plain_batch(const Batch& batch) {
   shapes_.begin_batch();
   builds_before_batch_ = shapes_.builds();
   shaped_record_ = nullptr;
+  batch_shape_ = nullptr;
   plain_batch_ = plain_config_;
   for (const Field& f : batch.common_fields)
     if (classify_key(this, f.key) != 0) plain_batch_ = false;
@@ -40,6 +41,27 @@ void BulkFormatter::begin_plain_batch(const Batch& batch) {
     first = false;
     json::append_member(tag_member_, first, config_.tag_key, Value::of_string(batch.tag));
   }
+  if (same_key_views(batch)) {
+    const Record& r = batch.records.front();
+    const json::JsonShape& s = shapes_.match(batch.begin(r), batch.end(r), {classify_key, this});
+    if (s.flags == 0) batch_shape_ = &s;
+  }
+}
+
+// Whether every record of the batch has the first record's key views (a parser's records do):
+// then one shape serves them all and no record is matched on its own.
+bool BulkFormatter::same_key_views(const Batch& batch) {
+  if (batch.records.empty()) return false;
+  const Record& first = batch.records.front();
+  const Field* keys = batch.begin(first);
+  const uint32_t n = first.field_count;
+  for (const Record& r : batch.records) {
+    if (r.field_count != n) return false;
+    const Field* f = batch.begin(r);
+    for (uint32_t i = 0; i < n; ++i)
+      if (f[i].key.data() != keys[i].key.data() || f[i].key.size() != keys[i].key.size()) return false;
+  }
+  return true;
 }
 
 bool BulkFormatter::match_plain(const Batch& batch, const Record& record) {
@@ -56,7 +78,7 @@ bool BulkFormatter::match_plain(const Batch& batch, const Record& record) {
 void BulkFormatter::append_plain(std::string& payload, const Batch& batch, const Record& record,
                                  std::string_view index) {
   shaped_record_ = nullptr;
-  const json::JsonShape& shape = *shape_;
+  const json::JsonShape& shape = batch_shape_ ? *batch_shape_ : *shape_;
   StringWriter out(payload);
   out.put(action_line(index));
   const Field* f = batch.begin(record);

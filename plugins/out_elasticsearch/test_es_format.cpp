@@ -66,6 +66,7 @@ TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
   tzset();
   const std::string long_text(5000, 'x');
   std::vector<std::string> keys = {"log", "stream", "message", "a\"b", std::string(40, 'k'), "n"};
+  const std::string timestamp_key = "@timestamp";
   std::vector<Value> values = {
       Value::of_string("plain"), Value::of_string("q\"uo\\te\n\x01"), Value::of_string(""),
       Value::of_string(long_text), Value::of_int(-42), Value::of_float(1.5), Value::of_bool(true),
@@ -83,7 +84,7 @@ TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
         FormatConfig general = c;
         general.use_shapes = false;
         BulkFormatter shaped(c), reference(general);
-        for (int batch = 0; batch < 6; ++batch) {
+        for (int batch = 0; batch < 9; ++batch) {
           Batch b = make_batch(batch % 2 ? "app.one" : "app\"two");
           if (batch % 3 != 0) {
             b.common_fields.push_back({"kubernetes", Value::of_json("{\"pod_name\":\"p\"}")});
@@ -92,10 +93,14 @@ TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
           for (int r = 0; r < 40; ++r) {
             // Day boundaries: records a few hours apart around midnight.
             b.begin_record(EventTime{1714521599 + int64_t(next() % 5) * 3600 - 7200, next() % 1000000000u});
-            const size_t shape = next() % 4;  // a few shapes, repeated
+            // Batches 6-8 have one shape for all their records, as one parser's batch has (but
+            // batch 7's last record; batch 8's shape has a key the plain path does not take).
+            size_t shape = batch < 6 ? next() % 4 : 1;
+            if (batch == 7 && r == 39) shape = 2;
             const size_t n = shape == 3 ? 0 : shape + 2;
             for (size_t k = 0; k < n; ++k)
               b.add_field(keys[(k + shape) % keys.size()], values[next() % values.size()]);
+            if (batch == 8) b.add_field(timestamp_key, values[0]);
           }
           EXPECT_EQ(format(shaped, b), format(reference, b))
               << "logstash " << logstash << " tag_key " << tag_key << " precision " << precision
