@@ -9,6 +9,9 @@
 #include <mutex>
 #include <stdexcept>
 
+#include "http/ascii.h"
+#include "http/plain_post.h"
+
 namespace sluice::http {
 
 namespace {
@@ -16,14 +19,6 @@ namespace {
 void global_init() {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  return true;
 }
 
 std::string_view trim(std::string_view s) {
@@ -91,6 +86,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   std::map<uint64_t, std::unique_ptr<Transfer>> transfers;
   std::vector<std::unique_ptr<Transfer>> deferred;
   std::vector<SocketWatch*> watches;
+  std::shared_ptr<PlainPoster> plain;  // POSTs to http:// (bulk bodies) without libcurl's copy
   uint64_t next_id = 1;
   bool is_closed = false;
 
@@ -349,6 +345,11 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
 
   uint64_t send(HttpRequest request, ResponseCallback callback) {
     if (is_closed) return 0;
+    if (PlainTarget target; plain_target(request, target)) {
+      const uint64_t id = next_id++;
+      plain->send(id, std::move(target), std::move(request), std::move(callback));
+      return id;
+    }
     std::string err;
     auto t = prepare(std::move(request), std::move(callback), err);
     t->id = next_id++;
@@ -368,6 +369,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   }
 
   void cancel(uint64_t id) {
+    if (plain->cancel(id)) return;
     auto it = transfers.find(id);
     if (it == transfers.end()) return;
     std::unique_ptr<Transfer> t = std::move(it->second);
@@ -382,6 +384,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   void close() {
     if (is_closed) return;
     is_closed = true;
+    plain->close();
     for (auto& [id, t] : transfers) curl_multi_remove_handle(multi, t->easy);
     transfers.clear();
     deferred.clear();
@@ -406,6 +409,7 @@ HttpClient::HttpClient(uv_loop_t* loop, Options options) : impl_(std::make_share
   impl_->multi = curl_multi_init();
   if (!impl_->multi) throw std::runtime_error("curl_multi_init failed");
   impl_->start_timer_handles();
+  impl_->plain = std::make_shared<PlainPoster>(loop, impl_->options);
   CURLM* m = impl_->multi;
   curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, Impl::on_socket);
   curl_multi_setopt(m, CURLMOPT_SOCKETDATA, impl_.get());
@@ -429,7 +433,7 @@ void HttpClient::cancel(uint64_t id) {
 
 void HttpClient::close() { impl_->close(); }
 
-size_t HttpClient::in_flight() const { return impl_->transfers.size(); }
+size_t HttpClient::in_flight() const { return impl_->transfers.size() + impl_->plain->in_flight(); }
 
 bool HttpClient::closed() const { return impl_->is_closed; }
 

@@ -1,7 +1,9 @@
 // An asynchronous HTTP(S) client on the libuv loop: libcurl's multi interface driven by the loop's
 // sockets (curl_multi_socket_action with one uv_poll_t per socket and one uv_timer_t), so nothing
 // blocks the loop thread. Connections are kept alive and reused (a bounded pool shared by all
-// requests of one client); requests beyond `max_concurrent` wait in libcurl's queue.
+// requests of one client); requests beyond `max_concurrent` wait in a queue. POSTs to plain
+// http:// without a proxy (Elasticsearch bulk requests) go over plain_post.h instead, which
+// writes the body from the caller's bytes: libcurl would copy it first.
 //
 // Use from the loop thread only. Callbacks run on the loop thread, never from inside send().
 //

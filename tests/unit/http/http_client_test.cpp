@@ -1,6 +1,7 @@
 // HttpClient against a real local server (tests/unit/http/http_test_server.py), plain and TLS
 // with a CA made by openssl at test time.
 #include "http/http_client.h"
+#include "http/plain_post.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -83,6 +84,20 @@ class HttpClientTest : public ::testing::Test {
     return out;
   }
   HttpResponse get(HttpClient& client, HttpRequest req) { return fetch(client, {std::move(req)})[0]; }
+  // A port nobody listens on: bind, read the port, close.
+  int unused_port() {
+    uv_tcp_t tcp;
+    uv_tcp_init(&loop_, &tcp);
+    sockaddr_in addr;
+    uv_ip4_addr("127.0.0.1", 0, &addr);
+    uv_tcp_bind(&tcp, reinterpret_cast<sockaddr*>(&addr), 0);
+    sockaddr_in got;
+    int len = sizeof got;
+    uv_tcp_getsockname(&tcp, reinterpret_cast<sockaddr*>(&got), &len);
+    uv_close(reinterpret_cast<uv_handle_t*>(&tcp), nullptr);
+    uv_run(&loop_, UV_RUN_NOWAIT);
+    return ntohs(got.sin_port);
+  }
 
   uv_loop_t loop_;
   sluice::testing::TempDir dir_;
@@ -94,7 +109,20 @@ HttpRequest req(std::string url) {
   return r;
 }
 
+// POSTs to http:// go over the plain HTTP/1.1 writer (the body is not copied); the same
+// behaviour is expected as from libcurl.
+HttpRequest post(std::string url, std::string body = "{\"index\":{}}\n{\"a\":1}\n") {
+  HttpRequest r = req(std::move(url));
+  r.method = "POST";
+  r.body = std::move(body);
+  return r;
+}
+
 }  // namespace
+
+// The same for GET (libcurl) and POST (the plain writer).
+const std::vector<HttpRequest (*)(std::string)> kBothWays = {
+    [](std::string url) { return req(std::move(url)); }, [](std::string url) { return post(std::move(url)); }};
 
 TEST_F(HttpClientTest, GetPostHeadersStatus) {
   TestServer server(dir_, false);
@@ -132,12 +160,14 @@ TEST_F(HttpClientTest, GetPostHeadersStatus) {
 
 TEST_F(HttpClientTest, KeepAliveReusesConnection) {
   TestServer server(dir_, false);
-  HttpClient client(&loop_);
-  auto a = get(client, req(server.url("/conn")));
-  auto b = get(client, req(server.url("/conn")));
-  ASSERT_TRUE(a.ok() && b.ok());
-  EXPECT_EQ(a.body, b.body) << "same client port: the connection was reused";
-  client.close();
+  for (auto make : kBothWays) {
+    HttpClient client(&loop_);
+    auto a = get(client, make(server.url("/conn")));
+    auto b = get(client, make(server.url("/conn")));
+    ASSERT_TRUE(a.ok() && b.ok()) << a.error << b.error;
+    EXPECT_EQ(a.body, b.body) << "same client port: the connection was reused";
+    client.close();
+  }
 }
 
 TEST_F(HttpClientTest, ManyConcurrentBounded) {
@@ -147,6 +177,8 @@ TEST_F(HttpClientTest, ManyConcurrentBounded) {
   HttpClient client(&loop_, opts);
   std::vector<HttpRequest> reqs;
   for (int i = 0; i < 20; ++i) reqs.push_back(req(server.url("/slow/20")));
+  // POSTs go over the plain writer, which queues beyond max_concurrent too.
+  for (int i = 0; i < 20; ++i) reqs.push_back(post(server.url("/slow/20")));
   auto rs = fetch(client, reqs);
   for (auto& r : rs) EXPECT_EQ(r.status, 200) << r.error;
   client.close();
@@ -168,44 +200,35 @@ TEST_F(HttpClientTest, BearerAndBasicAuth) {
 
 TEST_F(HttpClientTest, Timeout) {
   TestServer server(dir_, false);
-  HttpClient client(&loop_);
-  HttpRequest r = req(server.url("/slow/3000"));
-  r.timeout_ms = 200;
-  r.bearer_token = "never-in-errors";
-  auto t0 = std::chrono::steady_clock::now();
-  auto resp = get(client, r);
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_TRUE(resp.timed_out);
-  EXPECT_EQ(resp.status, 0);
-  EXPECT_FALSE(resp.error.empty());
-  EXPECT_EQ(resp.error.find("never-in-errors"), std::string::npos);
-  EXPECT_LT(ms, 2000);
-  client.close();
+  for (auto make : kBothWays) {
+    HttpClient client(&loop_);
+    HttpRequest r = make(server.url("/slow/3000"));
+    r.timeout_ms = 200;
+    r.bearer_token = "never-in-errors";
+    auto t0 = std::chrono::steady_clock::now();
+    auto resp = get(client, r);
+    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_TRUE(resp.timed_out);
+    EXPECT_EQ(resp.status, 0);
+    EXPECT_NE(resp.error.find("timed out"), std::string::npos) << resp.error;
+    EXPECT_EQ(resp.error.find("never-in-errors"), std::string::npos);
+    EXPECT_LT(ms, 2000);
+    client.close();
+  }
 }
 
 TEST_F(HttpClientTest, ConnectionRefused) {
-  // A port nobody listens on: bind, read the port, close.
-  int port;
-  {
-    uv_tcp_t tcp;
-    uv_tcp_init(&loop_, &tcp);
-    sockaddr_in addr;
-    uv_ip4_addr("127.0.0.1", 0, &addr);
-    uv_tcp_bind(&tcp, reinterpret_cast<sockaddr*>(&addr), 0);
-    sockaddr_in got;
-    int len = sizeof got;
-    uv_tcp_getsockname(&tcp, reinterpret_cast<sockaddr*>(&got), &len);
-    port = ntohs(got.sin_port);
-    uv_close(reinterpret_cast<uv_handle_t*>(&tcp), nullptr);
-    uv_run(&loop_, UV_RUN_NOWAIT);
+  const int port = unused_port();
+  for (auto make : kBothWays) {
+    HttpClient client(&loop_);
+    auto r = get(client, make("http://127.0.0.1:" + std::to_string(port) + "/_bulk"));
+    EXPECT_EQ(r.status, 0);
+    EXPECT_NE(r.error.find("Failed to connect to 127.0.0.1 port " + std::to_string(port)), std::string::npos)
+        << r.error;
+    auto bad = get(client, make("notaprotocol://x/"));
+    EXPECT_FALSE(bad.error.empty());
+    client.close();
   }
-  HttpClient client(&loop_);
-  auto r = get(client, req("http://127.0.0.1:" + std::to_string(port) + "/"));
-  EXPECT_EQ(r.status, 0);
-  EXPECT_NE(r.error.find("onnect"), std::string::npos) << r.error;
-  auto bad = get(client, req("notaprotocol://x/"));
-  EXPECT_FALSE(bad.error.empty());
-  client.close();
 }
 
 TEST_F(HttpClientTest, TlsWithTestCa) {
@@ -235,33 +258,147 @@ TEST_F(HttpClientTest, TlsWithTestCa) {
 
 TEST_F(HttpClientTest, ResponseLimitCancelAndClose) {
   TestServer server(dir_, false);
+  for (auto make : kBothWays) {
+    HttpClient client(&loop_);
+    HttpRequest big = make(server.url("/big/100000"));
+    big.max_response_bytes = 1000;
+    auto r = get(client, big);
+    EXPECT_EQ(r.status, 0);
+    EXPECT_NE(r.error.find("larger"), std::string::npos) << r.error;
+
+    bool called = false;
+    std::string err;
+    uint64_t id = client.send(make(server.url("/slow/2000")), [&](HttpResponse x) {
+      called = true;
+      err = x.error;
+    });
+    EXPECT_FALSE(called) << "never inside send()";
+    uv_run(&loop_, UV_RUN_NOWAIT);
+    client.cancel(id);
+    EXPECT_FALSE(called) << "never inside cancel()";
+    while (!called) uv_run(&loop_, UV_RUN_ONCE);
+    EXPECT_EQ(err, "cancelled");
+
+    // close() with a request in flight: no callback, and the loop can end (checked in TearDown).
+    bool late = false;
+    client.send(make(server.url("/slow/2000")), [&](HttpResponse) { late = true; });
+    uv_run(&loop_, UV_RUN_NOWAIT);
+    EXPECT_EQ(client.in_flight(), 1u);
+    client.close();
+    EXPECT_EQ(client.send(make(server.url("/echo")), [&](HttpResponse) { late = true; }), 0u);
+    uv_run(&loop_, UV_RUN_DEFAULT);
+    EXPECT_FALSE(late);
+  }
+}
+
+TEST_F(HttpClientTest, PostBodyViewHeadersAndAuth) {
+  TestServer server(dir_, false);
   HttpClient client(&loop_);
-  HttpRequest big = req(server.url("/big/100000"));
-  big.max_response_bytes = 1000;
-  auto r = get(client, big);
-  EXPECT_EQ(r.status, 0);
-  EXPECT_NE(r.error.find("larger"), std::string::npos);
+  const std::string chunk = "{\"index\":{}}\n{\"log\":\"" + std::string(300000, 'x') + "\"}\n";
+  HttpRequest r = post(server.url("/echo?refresh=false"), "");
+  r.body_view = chunk;
+  r.headers = {{"Content-Type", "application/x-ndjson"}, {"X-Custom", "1"}};
+  r.user = "user";
+  r.password = "pass";
+  auto resp = get(client, r);
+  ASSERT_EQ(resp.status, 200) << resp.error;
+  EXPECT_NE(resp.body.find("\"path\": \"/echo?refresh=false\""), std::string::npos);
+  EXPECT_NE(resp.body.find("\"content-type\": \"application/x-ndjson\""), std::string::npos);
+  EXPECT_NE(resp.body.find("\"x-custom\": \"1\""), std::string::npos);
+  EXPECT_NE(resp.body.find("\"content-length\": \"" + std::to_string(chunk.size()) + "\""), std::string::npos);
+  EXPECT_NE(resp.body.find("\"host\": \"127.0.0.1:" + std::to_string(server.port) + "\""), std::string::npos);
+  EXPECT_NE(resp.body.find(std::string(300000, 'x')), std::string::npos) << "the whole body arrived";
+  // A host name (resolved; localhost may be ::1 first, where nobody listens: the next address).
+  auto named = get(client, post("http://localhost:" + std::to_string(server.port) + "/echo"));
+  EXPECT_EQ(named.status, 200) << named.error;
+  EXPECT_NE(named.body.find("\"host\": \"localhost:" + std::to_string(server.port) + "\""), std::string::npos);
+  EXPECT_EQ(resp.body.find("expect"), std::string::npos);
+  ASSERT_NE(resp.header("x-test"), nullptr);
 
-  bool called = false;
-  std::string err;
-  uint64_t id = client.send(req(server.url("/slow/2000")), [&](HttpResponse x) {
-    called = true;
-    err = x.error;
-  });
-  uv_run(&loop_, UV_RUN_NOWAIT);
-  client.cancel(id);
-  while (!called) uv_run(&loop_, UV_RUN_ONCE);
-  EXPECT_EQ(err, "cancelled");
-
-  // close() with a request in flight: no callback, and the loop can end (checked in TearDown).
-  bool late = false;
-  client.send(req(server.url("/slow/2000")), [&](HttpResponse) { late = true; });
-  uv_run(&loop_, UV_RUN_NOWAIT);
-  EXPECT_EQ(client.in_flight(), 1u);
+  EXPECT_EQ(get(client, post(server.url("/basic"))).status, 401);
+  HttpRequest basic = post(server.url("/basic"));
+  basic.user = "user";
+  basic.password = "pass";
+  EXPECT_EQ(get(client, basic).status, 200);
+  HttpRequest bearer = post(server.url("/bearer"));
+  bearer.bearer_token = "secret-token";
+  EXPECT_EQ(get(client, bearer).status, 200);
+  for (int status : {429, 500, 503}) {
+    auto s = get(client, post(server.url("/status/" + std::to_string(status))));
+    EXPECT_EQ(s.status, status);
+    EXPECT_TRUE(s.error.empty()) << s.error;
+    EXPECT_EQ(s.body, "{\"status\":" + std::to_string(status) + "}");
+  }
   client.close();
-  EXPECT_EQ(client.send(req(server.url("/echo")), [&](HttpResponse) { late = true; }), 0u);
-  uv_run(&loop_, UV_RUN_DEFAULT);
-  EXPECT_FALSE(late);
+}
+
+TEST_F(HttpClientTest, PostRetriesAKeptAliveConnectionTheServerClosed) {
+  TestServer server(dir_, false);
+  HttpClient client(&loop_);
+  // The server closes a connection it answered as kept alive; the next request, sent at once from
+  // the callback, finds it closed and goes out again on a new connection.
+  std::vector<HttpResponse> got;
+  client.send(post(server.url("/conn-then-close")), [&](HttpResponse r) {
+    got.push_back(std::move(r));
+    client.send(post(server.url("/conn")), [&](HttpResponse r2) { got.push_back(std::move(r2)); });
+  });
+  while (got.size() < 2) uv_run(&loop_, UV_RUN_ONCE);
+  EXPECT_EQ(got[0].status, 200) << got[0].error;
+  EXPECT_EQ(got[1].status, 200) << got[1].error;
+  EXPECT_NE(got[0].body, got[1].body) << "a new connection";
+  client.close();
+}
+
+TEST_F(HttpClientTest, PostChunkedGarbageAndDroppedReplies) {
+  TestServer server(dir_, false);
+  HttpClient client(&loop_);
+  auto chunked = get(client, post(server.url("/chunked")));
+  EXPECT_EQ(chunked.status, 200) << chunked.error;
+  EXPECT_EQ(chunked.body, "{\"took\":1,\"errors\":false}");
+  auto garbage = get(client, post(server.url("/garbage")));
+  EXPECT_EQ(garbage.status, 0);
+  EXPECT_NE(garbage.error.find("malformed status line"), std::string::npos) << garbage.error;
+  auto dropped = get(client, post(server.url("/drop")));
+  EXPECT_EQ(dropped.status, 0);
+  EXPECT_NE(dropped.error.find("Empty reply"), std::string::npos) << dropped.error;
+  // The client is still usable.
+  EXPECT_EQ(get(client, post(server.url("/echo"))).status, 200);
+  client.close();
+}
+
+TEST(HttpPlainTarget, WhatGoesAroundLibcurl) {
+  PlainTarget t;
+  HttpRequest r = post("http://127.0.0.1:9200/_bulk?pipeline=p");
+  ASSERT_TRUE(plain_target(r, t));
+  EXPECT_EQ(t.host, "127.0.0.1");
+  EXPECT_EQ(t.port, 9200);
+  EXPECT_EQ(t.host_header, "127.0.0.1:9200");
+  EXPECT_EQ(t.path, "/_bulk?pipeline=p");
+  ASSERT_TRUE(plain_target(post("http://[::1]:9200"), t));
+  EXPECT_EQ(t.host, "::1");
+  EXPECT_EQ(t.host_header, "[::1]:9200");
+  EXPECT_EQ(t.path, "/");
+  ASSERT_TRUE(plain_target(post("http://es.example/x"), t));
+  EXPECT_EQ(t.port, 80);
+  EXPECT_EQ(t.host_header, "es.example");
+  // Left to libcurl: TLS, other methods, proxies, credentials in the URL, compressed responses,
+  // header fields that would break the head.
+  EXPECT_FALSE(plain_target(post("https://127.0.0.1:9200/_bulk"), t));
+  HttpRequest get_req = req("http://127.0.0.1:9200/");
+  EXPECT_FALSE(plain_target(get_req, t));
+  HttpRequest proxied = post("http://127.0.0.1:9200/_bulk");
+  proxied.proxy = "http://proxy:3128";
+  EXPECT_FALSE(plain_target(proxied, t));
+  EXPECT_FALSE(plain_target(post("http://u:p@127.0.0.1:9200/_bulk"), t));
+  HttpRequest compressed = post("http://127.0.0.1:9200/_bulk");
+  compressed.accept_compressed = true;
+  EXPECT_FALSE(plain_target(compressed, t));
+  HttpRequest injected = post("http://127.0.0.1:9200/_bulk");
+  injected.headers = {{"X-A", "1\r\nX-B: 2"}};
+  EXPECT_FALSE(plain_target(injected, t));
+  setenv("http_proxy", "http://proxy:3128", 1);
+  EXPECT_FALSE(plain_target(post("http://127.0.0.1:9200/_bulk"), t));
+  unsetenv("http_proxy");
 }
 
 TEST(HttpGzip, RoundTripHeader) {

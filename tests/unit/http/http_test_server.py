@@ -5,7 +5,9 @@ Usage: http_test_server.py PORT_FILE [CERT KEY]
 Listens on 127.0.0.1 on a free port, writes the port to PORT_FILE, serves until killed.
 Routes: /echo (method, headers, body as JSON), /status/<n>, /slow/<ms>, /bearer (needs
 `Authorization: Bearer secret-token`), /basic (user:pass), /conn (the client's source port,
-to see connection reuse), /big/<n> (n bytes).
+to see connection reuse), /big/<n> (n bytes), /chunked (a chunked reply with extensions and a
+trailer), /garbage (not HTTP), /drop (closes without a reply), /conn-then-close (/conn, then
+closes the kept-alive connection).
 """
 import base64
 import gzip
@@ -61,6 +63,23 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.reply(200, str(self.client_address[1]))
         elif p.startswith("/big/"):
             self.reply(200, "x" * int(p.split("/")[2]), "text/plain")
+        elif p == "/chunked":
+            self.send_response(200)
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (b'{"took":1,', b'"errors":false}'):
+                self.wfile.write(b"%x;ext=1\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\nX-Trailer: t\r\n\r\n")
+        elif p == "/garbage":
+            self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
+            self.close_connection = True
+        elif p == "/drop":
+            self.close_connection = True  # no reply at all
+        elif p == "/conn-then-close":
+            # Answers as if the connection stayed open, then closes it: the client's next
+            # request on it finds it gone.
+            self.reply(200, str(self.client_address[1]))
+            self.close_connection = True
         else:
             self.reply(404, "not found")
 
