@@ -1,0 +1,277 @@
+// The JSON string escaper (write_escaped_body), as Fluentd's serializers (Oj, Yajl) escape.
+//
+// Only `"`, `\` and the C0 controls are escaped; DEL, `/<>&`, non-ASCII (including
+// U+2028/U+2029) and invalid UTF-8 bytes are written raw, as both Oj and Yajl do. The escaper
+// writes straight into the room a StringWriter gives it, 16 (SSE2), 32 (AVX2) or 32 bytes spread
+// to 64 (AVX-512) at a time, and fixes up at the bytes to escape.
+#include <cstdint>
+#include <cstring>
+
+#include "format/json.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
+namespace sluice::json {
+
+namespace {
+
+// 0: copy as is. Otherwise the character after the backslash ('u' for \u00XX).
+struct EscapeTable {
+  char t[256];
+  constexpr EscapeTable() : t{} {
+    for (int c = 0; c < 0x20; ++c) t[c] = 'u';
+    t['\b'] = 'b';
+    t['\f'] = 'f';
+    t['\n'] = 'n';
+    t['\r'] = 'r';
+    t['\t'] = 't';
+    t['"'] = '"';
+    t['\\'] = '\\';
+  }
+};
+constexpr EscapeTable kEscape;
+
+constexpr char kLowerHex[] = "0123456789abcdef";
+constexpr char kUpperHex[] = "0123456789ABCDEF";
+
+// The escape sequence of each byte with its length (0 for bytes copied as is), 8 bytes per entry
+// so that one 8-byte store writes any sequence (the bytes past `len` are overwritten later or lie
+// in the room's slack).
+struct EscapeSeq {
+  char s[7];
+  unsigned char len;
+};
+struct EscapeSeqs {
+  EscapeSeq t[256];
+  constexpr explicit EscapeSeqs(const char* hex) : t{} {
+    for (int c = 0; c < 256; ++c) {
+      const char e = kEscape.t[c];
+      if (e == 0) continue;
+      t[c].s[0] = '\\';
+      t[c].s[1] = e;
+      t[c].len = 2;
+      if (e == 'u') {
+        t[c].s[2] = '0';
+        t[c].s[3] = '0';
+        t[c].s[4] = hex[c >> 4];
+        t[c].s[5] = hex[c & 0xf];
+        t[c].len = 6;
+      }
+    }
+  }
+};
+constexpr EscapeSeqs kLowerSeqs(kLowerHex);
+constexpr EscapeSeqs kUpperSeqs(kUpperHex);
+
+}  // namespace
+
+using detail::escape_mask;
+using detail::load_within_page;
+using detail::within_page;
+
+// Writes the escape sequence of c (kEscape.t[c] != 0): one 8-byte store, at most 6 bytes kept.
+static inline char* write_escape(char* w, unsigned char c, const EscapeSeq* seqs) {
+  std::memcpy(w, &seqs[c], sizeof(EscapeSeq));
+  return w + seqs[c].len;
+}
+
+// A byte at a time, for bytes where a block load could cross into another page.
+static char* escape_bytes(char* w, const unsigned char* p, const unsigned char* end,
+                          const EscapeSeq* seqs) {
+  for (; p < end; ++p) {
+    if (kEscape.t[*p] != 0) {
+      w = write_escape(w, *p, seqs);
+    } else {
+      *w++ = static_cast<char>(*p);
+    }
+  }
+  return w;
+}
+
+// In a block at p stored at w from its byte `start` on, the first byte marked in mask: backs up
+// to it, writes its escape, moves start past it and returns where the bytes after it go.
+static inline char* escape_first(char* w, const unsigned char* p, unsigned mask, unsigned& start,
+                                 const EscapeSeq* seqs) {
+  const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
+  w = write_escape(w + (i - start), p[i], seqs);
+  start = i + 1;
+  return w;
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SLUICE_JSON_AVX2 1
+// The 32 bytes at p, which the caller knows lie in one page: reading past the string's end within
+// the page cannot fault (glibc's string functions read the same way; the address sanitizer is
+// told so).
+__attribute__((target("avx2"), no_sanitize("address"))) static inline __m256i load32_unchecked(
+    const unsigned char* p) {
+  return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+__attribute__((target("avx2"))) static inline bool load32_within_page(const unsigned char* p,
+                                                                     __m256i& v) {
+  if (!within_page(p, 32)) return false;
+  v = load32_unchecked(p);
+  return true;
+}
+
+// Bit i set when byte i of v is a C0 control (controls) or `"` / `\\` (quotes).
+struct EscapeMasks {
+  unsigned controls, quotes;
+  unsigned all() const { return controls | quotes; }
+};
+__attribute__((target("avx2"))) static inline EscapeMasks escape_masks32(__m256i v) {
+  const __m256i control_max = _mm256_set1_epi8(0x1f);
+  const __m256i controls = _mm256_cmpeq_epi8(_mm256_max_epu8(v, control_max), control_max);
+  const __m256i quotes = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
+                                         _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')));
+  return {static_cast<unsigned>(_mm256_movemask_epi8(controls)),
+          static_cast<unsigned>(_mm256_movemask_epi8(quotes))};
+}
+
+// Escapes the bytes marked in mask of the block at p, stored at w, `size` bytes of which are in
+// the string; returns where the block's output ends. kInPage: the 64 bytes from p lie in one
+// page, so every reload can be made without checking.
+template <bool kInPage>
+__attribute__((target("avx2"))) static inline char* fix_up32(char* w, const unsigned char* p,
+                                                            unsigned mask, unsigned size,
+                                                            const EscapeSeq* seqs) {
+  unsigned start = 0;
+  do {
+    w = escape_first(w, p, mask, start, seqs);
+    mask &= mask - 1;
+    if (!kInPage && !within_page(p + start, 32)) return escape_bytes(w, p + start, p + size, seqs);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), load32_unchecked(p + start));
+  } while (mask != 0);
+  return w + (size - start);
+}
+
+// The common case of fix_up32, a block whose escapes are all `"` or `\\` and whose 64 bytes lie
+// in one page: each escape is a backslash and the 32 bytes from the escaped byte on, one place
+// further along.
+__attribute__((target("avx2"))) static inline char* fix_up_quotes32(char* w, const unsigned char* p,
+                                                                   unsigned mask, unsigned size) {
+  do {
+    const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
+    w[i] = '\\';
+    ++w;
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w + i), load32_unchecked(p + i));
+    mask &= mask - 1;
+  } while (mask != 0);
+  return w + size;
+}
+
+// Escapes a block at p stored at w with `size` bytes in the string, given its masks.
+__attribute__((target("avx2"))) static inline char* fix_up_block32(char* w, const unsigned char* p,
+                                                                  EscapeMasks m, unsigned size,
+                                                                  const EscapeSeq* seqs) {
+  if (!within_page(p, 64)) return fix_up32<false>(w, p, m.all(), size, seqs);
+  if (m.controls == 0) return fix_up_quotes32(w, p, m.quotes, size);
+  return fix_up32<true>(w, p, m.all(), size, seqs);
+}
+
+// The whole string 32 bytes at a time, for CPUs with AVX2 (checked once at start-up). Each block
+// is stored as is; for each byte in it to escape, the writer backs up to it, writes its escape
+// and stores the 32 bytes that follow it in the input (the next escape or block overwrites what
+// lies past the block). The last 1-31 bytes are one more block, masked to the string, when the
+// 32-byte load stays within its page; otherwise they go a byte at a time, as does the rest of a
+// block whose reload would cross a page. A store ends at most 31 bytes past the escaped text of
+// the bytes read so far: within max_escaped_size's slack.
+__attribute__((target("avx2"))) static char* escape_avx2(char* w, const unsigned char* p,
+                                                        const unsigned char* end,
+                                                        const EscapeSeq* seqs) {
+  while (end - p >= 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), v);
+    const EscapeMasks m = escape_masks32(v);
+    w = m.all() == 0 ? w + 32 : fix_up_block32(w, p, m, 32, seqs);
+    p += 32;
+  }
+  const unsigned n = static_cast<unsigned>(end - p);
+  __m256i v;
+  if (n == 0 || !load32_within_page(p, v)) return escape_bytes(w, p, end, seqs);
+  _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), v);
+  EscapeMasks m = escape_masks32(v);
+  const unsigned in_string = (1u << n) - 1;
+  m.controls &= in_string;
+  m.quotes &= in_string;
+  return m.all() == 0 ? w + n : fix_up_block32(w, p, m, n, seqs);
+}
+
+static const bool kHaveAvx2 = [] {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") != 0;
+}();
+#endif
+
+char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  const auto* end = p + bytes.size();
+  const EscapeSeq* seqs = hex == HexCase::Lower ? kLowerSeqs.t : kUpperSeqs.t;
+#if defined(SLUICE_JSON_AVX2)
+  if (kHaveAvx2) return escape_avx2(w, p, end, seqs);
+#endif
+#if defined(__SSE2__)
+  // 16 bytes per step with SSE2 (part of x86-64): each block is stored as is; for each byte in it
+  // that needs escaping, the writer backs up to it, writes its escape and stores the 16 bytes that
+  // follow it after the escape (the next escape or block overwrites what lies past them). While 32
+  // bytes remain, those 16-byte loads stay within the string; the last 16-31 bytes go a block at
+  // a time from the byte after each escape, the last 1-15 masked to the string. A table lookup per
+  // byte where a 16-byte load could cross into another page.
+  while (end - p >= 32) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+    unsigned mask = escape_mask(v);
+    if (mask == 0) {
+      p += 16;
+      w += 16;
+      continue;
+    }
+    unsigned start = 0;
+    do {
+      w = escape_first(w, p, mask, start, seqs);
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(w),
+                       _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + start)));
+      mask &= mask - 1;
+    } while (mask != 0);
+    w += 16 - start;
+    p += 16;
+  }
+  while (end - p >= 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+    const unsigned mask = escape_mask(v);
+    if (mask == 0) {
+      p += 16;
+      w += 16;
+      continue;
+    }
+    const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
+    w = write_escape(w + i, p[i], seqs);
+    p += i + 1;
+  }
+  // The last 1-15 bytes the same way, masked to the string (the room has kEscapeSlack for the
+  // store); the byte loop below takes them when they end a page.
+  __m128i v;
+  while (p < end && load_within_page(p, v)) {
+    const unsigned n = static_cast<unsigned>(end - p);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+    const unsigned mask = escape_mask(v) & ((1u << n) - 1);
+    if (mask == 0) {
+      w += n;
+      p = end;
+      break;
+    }
+    const unsigned i = static_cast<unsigned>(__builtin_ctz(mask));
+    w = write_escape(w + i, p[i], seqs);
+    p += i + 1;
+  }
+#endif
+  return escape_bytes(w, p, end, seqs);
+}
+
+}  // namespace sluice::json
