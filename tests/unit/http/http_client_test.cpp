@@ -65,8 +65,15 @@ class TestServer {
 
 class HttpClientTest : public ::testing::Test {
  protected:
-  void SetUp() override { uv_loop_init(&loop_); }
+  // A response may complete in the loop's timer phase (libcurl's timer, the plain writer's
+  // deferred callbacks), after which UV_RUN_ONCE still polls for I/O: the tick bounds that wait.
+  void SetUp() override {
+    uv_loop_init(&loop_);
+    uv_timer_init(&loop_, &tick_);
+    uv_timer_start(&tick_, [](uv_timer_t*) {}, 5, 5);
+  }
   void TearDown() override {
+    uv_close(reinterpret_cast<uv_handle_t*>(&tick_), nullptr);
     // Every handle must be closed: the loop has to end by itself.
     EXPECT_EQ(uv_run(&loop_, UV_RUN_DEFAULT), 0);
     EXPECT_EQ(uv_loop_close(&loop_), 0);
@@ -100,6 +107,7 @@ class HttpClientTest : public ::testing::Test {
   }
 
   uv_loop_t loop_;
+  uv_timer_t tick_;
   sluice::testing::TempDir dir_;
 };
 
@@ -286,7 +294,9 @@ TEST_F(HttpClientTest, ResponseLimitCancelAndClose) {
     EXPECT_EQ(client.in_flight(), 1u);
     client.close();
     EXPECT_EQ(client.send(make(server.url("/echo")), [&](HttpResponse) { late = true; }), 0u);
+    uv_timer_stop(&tick_);  // the loop ends once the closed client's handles are gone
     uv_run(&loop_, UV_RUN_DEFAULT);
+    uv_timer_again(&tick_);
     EXPECT_FALSE(late);
   }
 }
