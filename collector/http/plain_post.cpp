@@ -84,11 +84,12 @@ bool plain_target(const HttpRequest& r, PlainTarget& t) {
     ok = !host.empty() && !port.empty() && !has_line_break(path) && !has_line_break(query);
     if (ok) {
       t.port = std::atoi(port.c_str());
-      t.host_header = t.port == 80 ? host : host + ":" + port;
+      t.host_header = host;
+      if (t.port != 80) t.host_header.append(":").append(port);
       if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
       t.host = host;
-      if (path.empty()) path = "/";
-      t.path = query.empty() ? path : path + "?" + query;
+      t.path = path.empty() ? "/" : path;
+      if (!query.empty()) t.path.append("?").append(query);
       ok = t.port > 0 && t.port < 65536;
     }
   }
