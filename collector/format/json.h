@@ -23,6 +23,11 @@ constexpr size_t max_escaped_size(size_t n) { return 6 * n + 2 + kEscapeSlack; }
 // Strings longer than this are escaped in steps by append_string.
 constexpr size_t kEscapeStep = 4096;
 char* write_escaped_body(char* w, std::string_view bytes, HexCase hex = HexCase::Lower);
+// The escaper's implementation, the best the CPU has, chosen at start-up; tests pick each in turn
+// (use_escaper returns false for one the CPU lacks).
+enum class Escaper { Sse2, Avx2, Avx512 };
+Escaper escaper();
+bool use_escaper(Escaper e);
 // `"bytes"` escaped, at most kEscapeStep bytes; the room is max_escaped_size(bytes.size()).
 inline char* write_quoted(char* w, std::string_view bytes, HexCase hex = HexCase::Lower) {
   *w++ = '"';

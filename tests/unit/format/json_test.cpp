@@ -158,99 +158,128 @@ std::string reference_escape(std::string_view s) {
   }
   return out + "\"";
 }
+
+// Runs `check` with each escaper the CPU has (the start-up choice is restored after).
+template <typename Check>
+void with_each_escaper(Check check) {
+  const json::Escaper best = json::escaper();
+  for (auto [e, name] : {std::pair{json::Escaper::Sse2, "SSE2"}, std::pair{json::Escaper::Avx2, "AVX2"},
+                         std::pair{json::Escaper::Avx512, "AVX-512"}}) {
+    if (!json::use_escaper(e)) continue;
+    SCOPED_TRACE(std::string("escaper ") + name);
+    check();
+  }
+  json::use_escaper(best);
+}
 }  // namespace
 
+// The escapers below the CPU's best are tested too; one it lacks cannot be, and says so.
+TEST(Json, EscapersThisCpuLacks) {
+  const json::Escaper best = json::escaper();
+  std::string lacking;
+  if (!json::use_escaper(json::Escaper::Avx2)) lacking += " AVX2";
+  if (!json::use_escaper(json::Escaper::Avx512)) lacking += " AVX-512 (VBMI2)";
+  json::use_escaper(best);
+  if (!lacking.empty()) GTEST_SKIP() << "this CPU cannot run the" << lacking << " escaper";
+}
+
 TEST(Json, EscapingMatchesReferenceAcrossBlockAndStepBoundaries) {
-  uint32_t seed = 12345;
-  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
-  const char special[] = {'"', '\\', '\n', '\x01', '\x1f', '\t', 'a', '\xc3', '\x7f'};
-  for (size_t len : {0, 1, 15, 16, 17, 31, 32, 33, 100, 4095, 4096, 4097, 8191, 8193, 12000}) {
-    for (int density : {0, 1, 8, 50}) {
-      std::string s;
-      for (size_t i = 0; i < len; ++i)
-        s += (int(next() % 100) < density) ? special[next() % sizeof special] : char('a' + next() % 26);
-      std::string prefix = "{\"k\":";  // appending after existing bytes, as formatters do
-      std::string out = prefix;
-      json::append_string(out, s);
-      EXPECT_EQ(out, prefix + reference_escape(s)) << "length " << len << " density " << density;
+  with_each_escaper([&] {
+    uint32_t seed = 12345;
+    auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+    const char special[] = {'"', '\\', '\n', '\x01', '\x1f', '\t', 'a', '\xc3', '\x7f'};
+    for (size_t len : {0, 1, 15, 16, 17, 31, 32, 33, 100, 4095, 4096, 4097, 8191, 8193, 12000}) {
+      for (int density : {0, 1, 8, 50}) {
+        std::string s;
+        for (size_t i = 0; i < len; ++i)
+          s += (int(next() % 100) < density) ? special[next() % sizeof special] : char('a' + next() % 26);
+        std::string prefix = "{\"k\":";  // appending after existing bytes, as formatters do
+        std::string out = prefix;
+        json::append_string(out, s);
+        EXPECT_EQ(out, prefix + reference_escape(s)) << "length " << len << " density " << density;
+      }
     }
-  }
+  });
 }
 
 // Every length around the short-string path, the 16- and 32-byte (AVX2) blocks and the
 // several-escapes-per-block loops, through append_string and write_member, in both hex cases.
 TEST(Json, EscapingMatchesReferenceAtEveryShortLength) {
-  uint32_t seed = 777;
-  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
-  const char special[] = {'"', '\\', '\n', '\x01', '\x1f', '\x0b', 'a', '\xc3', '\x7f'};
-  auto upper = [](std::string s) {
-    for (size_t i = 0; i + 5 < s.size(); ++i)
-      if (s[i] == '\\' && s[i + 1] == 'u')
-        for (size_t j = i + 2; j < i + 6; ++j) s[j] = static_cast<char>(toupper(s[j]));
-      else if (s[i] == '\\')
-        ++i;
-    return s;
-  };
-  std::string out = "[";
-  json::append_string(out, std::string_view());  // null data()
-  bool first = true;
-  json::append_member(out, first, std::string_view(), Value::of_string(std::string_view()));
-  EXPECT_EQ(out, "[\"\"\"\":\"\"");
-  for (size_t len = 0; len <= 140; ++len) {
-    for (int density : {0, 5, 30, 100}) {
-      std::string s;
-      for (size_t i = 0; i < len; ++i)
-        s += (int(next() % 100) < density) ? special[next() % sizeof special] : char('a' + next() % 26);
-      const std::string expected = reference_escape(s);
-      out = "[";
-      json::append_string(out, s);
-      EXPECT_EQ(out, "[" + expected) << "length " << len << " density " << density;
-      out = "[";
-      json::append_string(out, s, json::HexCase::Upper);
-      EXPECT_EQ(out, "[" + upper(expected)) << "length " << len << " density " << density;
-      out.clear();
-      first = false;
-      json::append_member(out, first, s, Value::of_string(s));
-      EXPECT_EQ(out, "," + expected + ":" + expected) << "length " << len << " density " << density;
+  with_each_escaper([&] {
+    uint32_t seed = 777;
+    auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+    const char special[] = {'"', '\\', '\n', '\x01', '\x1f', '\x0b', 'a', '\xc3', '\x7f'};
+    auto upper = [](std::string s) {
+      for (size_t i = 0; i + 5 < s.size(); ++i)
+        if (s[i] == '\\' && s[i + 1] == 'u')
+          for (size_t j = i + 2; j < i + 6; ++j) s[j] = static_cast<char>(toupper(s[j]));
+        else if (s[i] == '\\')
+          ++i;
+      return s;
+    };
+    std::string out = "[";
+    json::append_string(out, std::string_view());  // null data()
+    bool first = true;
+    json::append_member(out, first, std::string_view(), Value::of_string(std::string_view()));
+    EXPECT_EQ(out, "[\"\"\"\":\"\"");
+    for (size_t len = 0; len <= 140; ++len) {
+      for (int density : {0, 5, 30, 100}) {
+        std::string s;
+        for (size_t i = 0; i < len; ++i)
+          s += (int(next() % 100) < density) ? special[next() % sizeof special] : char('a' + next() % 26);
+        const std::string expected = reference_escape(s);
+        out = "[";
+        json::append_string(out, s);
+        EXPECT_EQ(out, "[" + expected) << "length " << len << " density " << density;
+        out = "[";
+        json::append_string(out, s, json::HexCase::Upper);
+        EXPECT_EQ(out, "[" + upper(expected)) << "length " << len << " density " << density;
+        out.clear();
+        first = false;
+        json::append_member(out, first, s, Value::of_string(s));
+        EXPECT_EQ(out, "," + expected + ":" + expected) << "length " << len << " density " << density;
+      }
     }
-  }
+  });
 }
 
 // Strings whose bytes to escape are all quotes and backslashes take the AVX2 escaper's shortcut;
 // strings that end just before an unreadable page take its byte-at-a-time fallbacks. Both must
 // match the reference, and nothing may read the unreadable page.
 TEST(Json, EscapingMatchesReferenceForQuotesAndAtPageEnds) {
-  const long page = sysconf(_SC_PAGESIZE);
-  char* mem = static_cast<char*>(
-      mmap(nullptr, size_t(2 * page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-  ASSERT_NE(mem, MAP_FAILED);
-  ASSERT_EQ(mprotect(mem + page, size_t(page), PROT_NONE), 0);
-  char* const page_end = mem + page;
-  uint32_t seed = 4242;
-  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
-  const char quotes[] = {'"', '\\'};
-  const char mixed[] = {'"', '\\', '\n', '\x01'};
-  for (size_t len = 0; len <= 200; ++len) {
-    for (size_t gap : {0, 1, 7, 31, 32, 33, 63, 64}) {
-      for (int density : {3, 20, 100}) {
-        for (bool only_quotes : {true, false}) {
-          std::string s;
-          for (size_t i = 0; i < len; ++i) {
-            if (int(next() % 100) >= density) s += char('a' + next() % 26);
-            else if (only_quotes) s += quotes[next() % 2];
-            else s += mixed[next() % 4];
+  with_each_escaper([&] {
+    const long page = sysconf(_SC_PAGESIZE);
+    char* mem = static_cast<char*>(
+        mmap(nullptr, size_t(2 * page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+    ASSERT_NE(mem, MAP_FAILED);
+    ASSERT_EQ(mprotect(mem + page, size_t(page), PROT_NONE), 0);
+    char* const page_end = mem + page;
+    uint32_t seed = 4242;
+    auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+    const char quotes[] = {'"', '\\'};
+    const char mixed[] = {'"', '\\', '\n', '\x01'};
+    for (size_t len = 0; len <= 200; ++len) {
+      for (size_t gap : {0, 1, 7, 31, 32, 33, 63, 64}) {
+        for (int density : {3, 20, 100}) {
+          for (bool only_quotes : {true, false}) {
+            std::string s;
+            for (size_t i = 0; i < len; ++i) {
+              if (int(next() % 100) >= density) s += char('a' + next() % 26);
+              else if (only_quotes) s += quotes[next() % 2];
+              else s += mixed[next() % 4];
+            }
+            char* at = page_end - gap - len;
+            std::memcpy(at, s.data(), len);
+            std::string out = "[";
+            json::append_string(out, std::string_view(at, len));
+            EXPECT_EQ(out, "[" + reference_escape(s))
+                << "length " << len << " gap " << gap << " density " << density;
           }
-          char* at = page_end - gap - len;
-          std::memcpy(at, s.data(), len);
-          std::string out = "[";
-          json::append_string(out, std::string_view(at, len));
-          EXPECT_EQ(out, "[" + reference_escape(s))
-              << "length " << len << " gap " << gap << " density " << density;
         }
       }
     }
-  }
-  munmap(mem, size_t(2 * page));
+    munmap(mem, size_t(2 * page));
+  });
 }
 
 // Record shapes: records with the same keys share one; key views are trusted by address only
