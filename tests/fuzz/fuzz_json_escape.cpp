@@ -6,7 +6,6 @@
 // append_string too, which escapes long strings in steps.
 #include <cstddef>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -14,36 +13,10 @@
 
 #include "format/json.h"
 #include "fuzz_support.h"
+#include "../support/json_reference.h"
 
 namespace json = sluice::json;
 
-namespace {
-
-std::string reference(std::string_view s, bool upper) {
-  std::string out;
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, upper ? "\\u%04X" : "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
@@ -55,7 +28,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::unique_ptr<char[]> exact(new char[in.size() + 1]);  // +1: new char[0] is still a block
   std::memcpy(exact.get(), in.data(), in.size());
   const std::string_view s(exact.get(), in.size());
-  const std::string expected = reference(s, upper);
+  const std::string expected = sluice::testing::reference_json_escape(s, upper);
   const json::HexCase hex = upper ? json::HexCase::Upper : json::HexCase::Lower;
   const json::Escaper best = json::escaper();
   for (json::Escaper e : {json::Escaper::Sse2, json::Escaper::Avx2, json::Escaper::Avx512}) {

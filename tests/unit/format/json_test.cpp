@@ -1,5 +1,6 @@
 #include "format/json.h"
 #include "format/json_shape.h"
+#include "support/json_reference.h"
 
 #include <gtest/gtest.h>
 #include <sys/mman.h>
@@ -136,27 +137,7 @@ TEST(Json, RecordWithCommonFieldsInOrder) {
 // with a byte-at-a-time escaper over lengths around both boundaries, escapes at every position.
 namespace {
 std::string reference_escape(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out + "\"";
+  return "\"" + sluice::testing::reference_json_escape(s) + "\"";
 }
 
 // Runs `check` with each escaper the CPU has (the start-up choice is restored after).
