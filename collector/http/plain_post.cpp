@@ -1,6 +1,7 @@
 #include "http/plain_post.h"
 
 #include <curl/curl.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -164,6 +165,7 @@ void PlainPoster::send(uint64_t id, PlainTarget target, HttpRequest request, Res
   }
   r.body = r.request.body_view.empty() ? std::string_view(r.request.body) : r.request.body_view;
   r.head = build_head(r.target, r.request, r.body.size(), options_.user_agent);
+  uv_update_time(loop_);  // the loop's time may lag after a long batch: timeouts count from now
   r.started_ms = uv_now(loop_);
   requests_.emplace(id, std::move(owned));
   arm_timer(r);
@@ -182,12 +184,25 @@ void PlainPoster::dispatch(Request& r) {
     Connection* c = idle_[i];
     if (c->key != key) continue;
     idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
+    if (readable_now(*c)) {  // closed by the server (or it sent what nobody asked for)
+      close_connection(*c);
+      continue;
+    }
     c->request = &r;
     r.conn = c;
     write_request(*c);
     return;
   }
   open_connection(r);
+}
+
+// Whether an idle connection has bytes or its end waiting: a response to the next request could
+// not be told from them, so it is not reused (libcurl checks its cached connections the same way).
+bool PlainPoster::readable_now(Connection& c) {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c.tcp), &fd) != 0) return true;
+  pollfd p{fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) != 0;
 }
 
 void PlainPoster::open_connection(Request& r) {

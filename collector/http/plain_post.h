@@ -65,6 +65,7 @@ class PlainPoster : public std::enable_shared_from_this<PlainPoster> {
   void finish(uint64_t id, HttpResponse response);
   void start_queued();
   void close_connection(Connection& c);
+  static bool readable_now(Connection& c);
   void arm_timer(Request& r);
 
   static void on_resolved(uv_getaddrinfo_t* req, int status, addrinfo* res);

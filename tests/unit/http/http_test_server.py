@@ -7,7 +7,8 @@ Routes: /echo (method, headers, body as JSON), /status/<n>, /slow/<ms>, /bearer 
 `Authorization: Bearer secret-token`), /basic (user:pass), /conn (the client's source port,
 to see connection reuse), /big/<n> (n bytes), /chunked (a chunked reply with extensions and a
 trailer), /garbage (not HTTP), /drop (closes without a reply), /conn-then-close (/conn, then
-closes the kept-alive connection).
+closes the kept-alive connection), /conn-then-drop-next (/conn, then closes the connection at
+its next request without replying).
 """
 import base64
 import gzip
@@ -39,6 +40,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def handle_any(self):
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
+        if getattr(self, "drop_next", False):  # set by /conn-then-drop-next on this connection
+            self.close_connection = True
+            return
         if self.headers.get("Content-Encoding") == "gzip":
             body = gzip.decompress(body)
         p = self.path
@@ -75,6 +79,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         elif p == "/drop":
             self.close_connection = True  # no reply at all
+        elif p == "/conn-then-drop-next":
+            # /conn, then the next request on this connection is read and the connection closed
+            # without a reply (a server that closed it as the request arrived).
+            self.reply(200, str(self.client_address[1]))
+            self.drop_next = True
         elif p == "/conn-then-close":
             # Answers as if the connection stayed open, then closes it: the client's next
             # request on it finds it gone.
