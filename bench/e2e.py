@@ -8,6 +8,8 @@ Pipelines (--pipelines, comma separated):
           (/work/shared/bench/fake_sinks.py es-bulk)
   kafka   tail + cri -> kafka2 (format json) -> the librdkafka mock cluster (kafka_mock_broker)
   file    tail + cri -> file (out_file format)
+  forward tail + cri + kubernetes_metadata (as for es) -> forward (to a Fluentd aggregator; no ack
+          response) -> a discarding TCP sink (/work/shared/bench/fake_sinks.py tcp-discard)
 
 Every run starts a fresh sluice on a fresh pos_file with read_from_head. Completion is detected
 without blind sleeps: the pos_file(s) (pos_write_interval 0.05 s, per-worker files included) are
@@ -28,7 +30,7 @@ SLUICE_WRAP="perf record -e cpu-clock -g -o /tmp/es.perf --" prefixes the sluice
 
 Usage:
   bench/e2e.py [--format cri|docker] [--size-mb 1024] [--files 8] [--runs 3] [--workers 1]
-               [--pipelines null,es,kafka,file] [--sluice build-bench/sluice] [--json OUT]
+               [--pipelines null,es,kafka,file,forward] [--sluice build-bench/sluice] [--json OUT]
 """
 import argparse
 import glob
@@ -158,12 +160,15 @@ class Helpers:
         self.args = args
         self.procs = []
         self.dir = run_root
-        self.es_port = self.kafka = self.kubelet_url = self.token_file = None
+        self.es_port = self.kafka = self.kubelet_url = self.token_file = self.forward_port = None
         self.es_stats = None
         self.pods_file = None
+        if "es" in names or "forward" in names:
+            self.start_kubelet(names.get("es") or names["forward"])
         if "es" in names:
-            self.start_kubelet(names["es"])
             self.start_es()
+        if "forward" in names:
+            self.start_forward_sink()
         if "kafka" in names:
             self.start_kafka()
 
@@ -176,6 +181,14 @@ class Helpers:
         self.procs.append(p)
         if not wait_port(self.es_port):
             raise RuntimeError("ES sink did not start")
+
+    def start_forward_sink(self):
+        self.forward_port = free_port()
+        p = subprocess.Popen([sys.executable, SINKS, "tcp-discard", "--port", str(self.forward_port),
+                              "--report", "0"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.procs.append(p)
+        if not wait_port(self.forward_port):
+            raise RuntimeError("forward sink did not start")
 
     def es_docs(self):
         try:
@@ -304,6 +317,21 @@ def sluice_config(pipeline, args, run, glob_path, helpers):
   request_timeout 30s
 %s</match>
 """ % (helpers.kubelet_url, helpers.token_file, helpers.es_port, buf))
+    elif pipeline == "forward":
+        out.append("""<filter kubernetes.**>
+  @type kubernetes_metadata
+  kubelet_url %s
+  bearer_token_file %s
+  verify_ssl false
+</filter>
+<match **>
+  @type forward
+  <server>
+    host 127.0.0.1
+    port %d
+  </server>
+%s</match>
+""" % (helpers.kubelet_url, helpers.token_file, helpers.forward_port, buf))
     elif pipeline == "kafka":
         out.append("""<match **>
   @type kafka2
@@ -444,7 +472,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=300, help="per run, seconds")
     ap.add_argument("--compare", help="another collector's binary, run as BINARY -c CONFIG")
     ap.add_argument("--compare-config", help="its config (placeholders: see --help)")
-    ap.add_argument("--compare-pipeline", default="null", choices=["null", "es", "kafka", "file"])
+    ap.add_argument("--compare-pipeline", default="null", choices=["null", "es", "kafka", "file", "forward"])
     ap.add_argument("--json", help="write all figures here")
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
     args = ap.parse_args()
