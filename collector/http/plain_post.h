@@ -33,6 +33,10 @@ struct PlainTarget {
 // handle: another method or scheme, a proxy (option or environment), credentials in the URL,
 // compressed responses, header fields with line breaks.
 bool plain_target(const HttpRequest& r, PlainTarget& target);
+// The head of `r` to `target` with a body of body_size bytes: the header fields libcurl would send
+// for the same request (its defaults give way to the caller's fields of the same name).
+std::string plain_request_head(const PlainTarget& target, const HttpRequest& r, size_t body_size,
+                               const std::string& user_agent);
 
 class PlainPoster : public std::enable_shared_from_this<PlainPoster> {
  public:
