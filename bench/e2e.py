@@ -271,6 +271,17 @@ def pods_document(files):
 
 # ---------------------------------------------------------------- sluice configs
 
+def kubernetes_filter(helpers):
+    """The kubernetes_metadata filter against the test kubelet (es and forward pipelines)."""
+    return """<filter kubernetes.**>
+  @type kubernetes_metadata
+  kubelet_url %s
+  bearer_token_file %s
+  verify_ssl false
+</filter>
+""" % (helpers.kubelet_url, helpers.token_file)
+
+
 def sluice_config(pipeline, args, run, glob_path, helpers):
     parser = "cri" if args.format == "cri" else "docker"
     tag = "kubernetes.*"
@@ -303,35 +314,25 @@ def sluice_config(pipeline, args, run, glob_path, helpers):
     if pipeline == "null":
         out.append("<match **>\n  @type null\n</match>\n")
     elif pipeline == "es":
-        out.append("""<filter kubernetes.**>
-  @type kubernetes_metadata
-  kubelet_url %s
-  bearer_token_file %s
-  verify_ssl false
-</filter>
-<match **>
+        out.append(kubernetes_filter(helpers))
+        out.append("""<match **>
   @type elasticsearch
   host 127.0.0.1
   port %d
   logstash_format true
   request_timeout 30s
 %s</match>
-""" % (helpers.kubelet_url, helpers.token_file, helpers.es_port, buf))
+""" % (helpers.es_port, buf))
     elif pipeline == "forward":
-        out.append("""<filter kubernetes.**>
-  @type kubernetes_metadata
-  kubelet_url %s
-  bearer_token_file %s
-  verify_ssl false
-</filter>
-<match **>
+        out.append(kubernetes_filter(helpers))
+        out.append("""<match **>
   @type forward
   <server>
     host 127.0.0.1
     port %d
   </server>
 %s</match>
-""" % (helpers.kubelet_url, helpers.token_file, helpers.forward_port, buf))
+""" % (helpers.forward_port, buf))
     elif pipeline == "kafka":
         out.append("""<match **>
   @type kafka2
