@@ -49,7 +49,7 @@ struct PlainPoster::Connection {
   uv_connect_t connect_req;
   uv_write_t write_req;
   PlainPoster* owner = nullptr;
-  std::string key;  // host:port
+  std::string key;  // the target's host_header: host and port
   Request* request = nullptr;
   bool closing = false;
   bool writing = false;  // a request's bytes are still being written
@@ -100,10 +100,9 @@ void PlainPoster::dispatch(Request& r) {
   }
   r.active = true;
   ++busy_connections_;
-  const std::string key = r.target.host + ":" + std::to_string(r.target.port);
   for (size_t i = idle_.size(); i-- > 0;) {
     Connection* c = idle_[i];
-    if (c->key != key) continue;
+    if (c->key != r.target.host_header) continue;
     idle_.erase(idle_.begin() + static_cast<std::ptrdiff_t>(i));
     if (readable_now(*c)) {  // closed by the server (or it sent what nobody asked for)
       close_connection(*c);
@@ -181,7 +180,7 @@ void PlainPoster::connect_next(Request& r) {
     const sockaddr* addr = reinterpret_cast<const sockaddr*>(&r.addresses[r.next_address++]);
     auto* c = new Connection;
     c->owner = this;
-    c->key = r.target.host + ":" + std::to_string(r.target.port);
+    c->key = r.target.host_header;
     uv_tcp_init(loop_, &c->tcp);
     c->tcp.data = c;
     c->connect_req.data = c;
