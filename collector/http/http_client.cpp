@@ -30,11 +30,13 @@ std::string_view trim(std::string_view s) {
 
 }  // namespace
 
-const std::string* HttpResponse::header(std::string_view name) const {
+const std::string* find_header(const HeaderList& headers, std::string_view name) {
   for (auto& [k, v] : headers)
     if (iequals(k, name)) return &v;
   return nullptr;
 }
+
+const std::string* HttpResponse::header(std::string_view name) const { return find_header(headers, name); }
 
 std::string gzip_compress(std::string_view data, int level) {
   z_stream zs{};

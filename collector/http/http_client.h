@@ -38,6 +38,8 @@ struct TlsOptions {
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
+// The value of the first field named `name` (case-insensitive), or null.
+const std::string* find_header(const HeaderList& headers, std::string_view name);
 
 struct HttpRequest {
   std::string method = "GET";

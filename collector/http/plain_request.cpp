@@ -22,11 +22,7 @@ std::string url_part(CURLU* u, CURLUPart part, unsigned flags = 0) {
   return s;
 }
 
-bool custom_header(const HttpRequest& r, std::string_view name) {
-  for (const auto& [k, v] : r.headers)
-    if (iequals(k, name)) return true;
-  return false;
-}
+bool custom_header(const HttpRequest& r, std::string_view name) { return find_header(r.headers, name) != nullptr; }
 
 }  // namespace
 
