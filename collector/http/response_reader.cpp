@@ -47,6 +47,15 @@ bool ResponseReader::read_line(std::string_view& bytes, size_t limit, bool& too_
   return true;
 }
 
+bool ResponseReader::read_head_line(std::string_view& bytes, bool& too_long) {
+  const size_t before = bytes.size();
+  // head_bytes_ already counts the part of the line held in line_, which read_line adds again.
+  const size_t limit = kMaxHeadBytes - std::min(head_bytes_ - line_.size(), kMaxHeadBytes);
+  const bool whole = read_line(bytes, limit, too_long);
+  head_bytes_ += before - bytes.size();
+  return whole;
+}
+
 bool ResponseReader::parse_status_line(std::string_view line) {
   // HTTP/1.x SP 3DIGIT [SP reason]
   if (line.size() < 12 || line.substr(0, 7) != "HTTP/1." || (line[7] != '0' && line[7] != '1') ||
@@ -142,11 +151,7 @@ ResponseReader::State ResponseReader::feed(std::string_view bytes) {
         extra_ += bytes.size();
         return state_;
       case Phase::Head: {
-        const size_t before = bytes.size();
-        // head_bytes_ already counts the part of the line held in line_, which read_line adds again.
-        const size_t limit = kMaxHeadBytes - std::min(head_bytes_ - line_.size(), kMaxHeadBytes);
-        const bool whole = read_line(bytes, limit, too_long);
-        head_bytes_ += before - bytes.size();
+        const bool whole = read_head_line(bytes, too_long);
         if (too_long) return fail("response head longer than " + std::to_string(kMaxHeadBytes) + " bytes");
         if (!whole) return state_;
         std::string line = std::move(line_);
@@ -216,10 +221,7 @@ ResponseReader::State ResponseReader::feed(std::string_view bytes) {
         break;
       }
       case Phase::Trailers: {
-        const size_t before = bytes.size();
-        const size_t limit = kMaxHeadBytes - std::min(head_bytes_ - line_.size(), kMaxHeadBytes);
-        const bool whole = read_line(bytes, limit, too_long);
-        head_bytes_ += before - bytes.size();
+        const bool whole = read_head_line(bytes, too_long);
         if (too_long) return fail("response trailers too long");
         if (!whole) return state_;
         const bool end = line_.empty();

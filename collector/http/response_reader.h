@@ -54,6 +54,8 @@ class ResponseReader {
   State take_body(std::string_view bytes, size_t n);
   // Reads a line (CRLF or LF ended) into line_, bounded by `limit`; false when it is not whole yet.
   bool read_line(std::string_view& bytes, size_t limit, bool& too_long);
+  // The same for a line of the head or the trailers, all of which share kMaxHeadBytes.
+  bool read_head_line(std::string_view& bytes, bool& too_long);
   State end_of_head();
   bool parse_status_line(std::string_view line);
   bool parse_header_line(std::string_view line);
