@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "../parser_none/parser_test_util.h"
 #include "flat_object.h"
 #include "support/fixtures.h"
@@ -145,6 +147,48 @@ TEST(ParserJson, FlatReaderTakesObjectsOfStringsOnly) {
     EXPECT_FALSE(reader.read(line, arena)) << at;
     line.replace(at, 1, "\xc3\xa9");
     EXPECT_TRUE(reader.read(line, arena)) << at;
+  }
+}
+
+// Escapes are unescaped 16 bytes at a time while enough of the line is left (docker's messages
+// escape every quote): each escape at every place in and across those blocks, back to back and
+// spread out, and the bytes that end the string or decline it at every place too.
+TEST(ParserJson, FlatReaderUnescapesAtEveryPlaceOfABlock) {
+  const std::vector<std::pair<std::string, std::string>> escapes = {
+      {"\\\"", "\""}, {"\\\\", "\\"}, {"\\n", "\n"}, {"\\/", "/"}, {"\\t", "\t"},
+      {"\\u0041", "A"}, {"\\u00e9", "\xc3\xa9"}, {"\\u20ac", "\xe2\x82\xac"}};
+  Arena arena;
+  parsers::FlatObjectReader reader;
+  auto value_of = [&](const std::string& text) -> std::optional<std::string> {
+    const std::string line = "{\"log\":\"" + text + "\",\"stream\":\"stdout\"}";
+    if (!reader.read(line, arena)) return std::nullopt;
+    EXPECT_EQ(reader.members().size(), 2u);
+    EXPECT_EQ(reader.members()[1].value, "stdout");
+    return std::string(reader.members()[0].value);
+  };
+  for (const auto& [escaped, plain] : escapes) {
+    for (size_t before = 0; before < 40; ++before) {
+      for (size_t gap : {0, 1, 7, 14, 15, 16, 17, 30}) {
+        std::string text = std::string(before, 'a'), expected = text;
+        for (int k = 0; k < 6; ++k) {
+          text += escaped + std::string(gap, 'b');
+          expected += plain + std::string(gap, 'b');
+        }
+        text += std::string(before % 9, 'c');
+        expected += std::string(before % 9, 'c');
+        EXPECT_EQ(value_of(text), expected) << text;
+      }
+    }
+  }
+  // A control byte, a lone surrogate or a bad escape anywhere after the first escape declines
+  // the line; a raw quote ends the string early, so what follows is not JSON and is declined too.
+  for (const std::string& bad : {std::string("\x01"), std::string("\\ud800"), std::string("\\x"),
+                                std::string("\"x")}) {
+    for (size_t at = 0; at < 60; ++at) {
+      std::string text = "\\\"" + std::string(60, 'a');
+      text.insert(2 + at, bad);
+      EXPECT_EQ(value_of(text), std::nullopt) << at << " " << text;
+    }
   }
 }
 
