@@ -18,6 +18,7 @@
 
 #include <uv.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -186,16 +187,29 @@ class Buffer {
     }
     return begin_record_in_new_place(tag, time, variant, claim);
   }
-  void end_record() {
+  void end_record() { end_records(1, cur_start_); }
+  // A run of records appended back to back (a formatter's loop over a batch, without a
+  // begin_record/end_record pair per record): after begin_record, the records after the first
+  // may follow while the payload is shorter than run_limit(), the size up to which the next
+  // begin_record would give this chunk again and leave it unsealed. Then end_records with their
+  // number and where the last one starts (a last record that overflows the chunk moves to the
+  // next one, as with end_record).
+  size_t run_limit() const {
+    if (!cur_ || config_.key_time || config_.chunk_limit_records != 0) return 0;
+    const size_t capacity = cur_->payload.capacity();
+    return capacity < kGrowthMargin ? 0 : std::min<size_t>(full_bytes_, capacity - kGrowthMargin + 1);
+  }
+  void end_records(size_t n, size_t last_start) {
     Chunk* c = cur_;
     if (!c) return;
     cur_ = nullptr;
     const size_t added = c->payload.size() - cur_start_;
-    c->records++;
+    c->records += n;
     c->bytes = c->payload.size();
     total_bytes_ += added;
     batch_bytes_ += added;
-    ++batch_records_;
+    batch_records_ += n;
+    cur_start_ = last_start;
     // Out of line only when the chunk is full (or the record overflowed it).
     if (c->payload.size() >= full_bytes_ || config_.chunk_limit_records != 0) chunk_at_limit(c);
   }

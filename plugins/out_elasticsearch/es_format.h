@@ -12,6 +12,7 @@
 
 #include "core/event.h"
 #include "format/json_shape.h"
+#include "format/string_writer.h"
 
 namespace sluice::es {
 
@@ -106,6 +107,13 @@ class BulkFormatter {
   // Appends the action line and the document. Returns false (and appends nothing) when the record
   // cannot be sent: write_operation create without an `_id`.
   bool append(std::string& out, const Batch& batch, const Record& record, std::string_view index);
+  // When every record of the batch takes the fast path: appends records[first] (whose index is
+  // `index`) and the records after it that go to the same index, while the payload is shorter
+  // than `limit` (Buffer::run_limit). Returns how many, with where the last one starts; 0 (and
+  // nothing appended) when the batch does not take the fast path. One loop instead of a call
+  // and a buffer record per document.
+  size_t append_run(std::string& out, const Batch& batch, size_t first, std::string_view index,
+                    size_t limit, size_t& last_start);
 
   // The `@timestamp` form Ruby's DateTime#iso8601(precision) gives.
   // The same written at w, which has timestamp_room(precision) bytes.
@@ -161,6 +169,16 @@ class BulkFormatter {
   static bool same_key_views(const Batch& batch);
   void append_plain(std::string& out, const Batch& batch, const Record& record,
                     std::string_view index);
+  void write_plain(StringWriter& out, const json::JsonShape& shape, const Batch& batch,
+                   const Record& record, std::string_view index);
+  // Whether the record after a run goes to the run's index without asking index_for: the cached
+  // logstash index of the run's day, or the batch's fixed index.
+  bool same_plain_index(std::string_view index, const Record& next) const {
+    if (index.data() == index_cache_.data())
+      return config_.logstash_format && next.time.sec >= index_lo_ && next.time.sec < index_hi_;
+    return index.data() == static_index_.data() && !config_.logstash_format &&
+           !(index_has_time_ && config_.time_chunk_key);
+  }
   static constexpr std::string_view kActionEnd = "}}\n";
   // The action line of an index: the one built before while the index is the same string of this
   // formatter at the same version.

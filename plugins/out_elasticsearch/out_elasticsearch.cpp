@@ -103,10 +103,15 @@ class ElasticsearchOutput : public Output {
       return;
     }
     fmt_.begin_batch(batch);
-    for (const Record& r : batch.records) {
+    for (size_t i = 0; i < batch.records.size(); ++i) {
+      const Record& r = batch.records[i];
       std::string_view index = fmt_.index_for(batch, r);
       std::string& out = buffer_->begin_record(batch.tag, r.time, index, batch.claim);
-      if (fmt_.append(out, batch, r, index)) {
+      size_t last_start = 0;
+      if (const size_t n = fmt_.append_run(out, batch, i, index, buffer_->run_limit(), last_start)) {
+        buffer_->end_records(n, last_start);
+        i += n - 1;
+      } else if (fmt_.append(out, batch, r, index)) {
         buffer_->end_record();
       } else {
         buffer_->cancel_record();

@@ -122,6 +122,82 @@ TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
   }
 }
 
+// The output appends a batch whose records all take the fast path in runs (append_run): each run
+// writes what record-by-record appends write, holds records of one index only, and stops only at
+// a new index, at the limit it is given, or at the end of the batch.
+TEST(BulkFormatter, RunsWriteWhatRecordByRecordWritesAndStopAtANewIndexOrTheLimit) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  uint32_t seed = 5;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  for (bool logstash : {true, false}) {
+    for (size_t limit : {size_t(0), size_t(700), size_t(5000), SIZE_MAX}) {
+      FormatConfig c;
+      c.logstash_format = logstash;
+      c.index_name = "app";
+      FormatConfig general = c;
+      general.use_shapes = false;
+      BulkFormatter runs(c), reference(general);
+      Batch b = make_batch("app.one");
+      b.common_fields.push_back({"kubernetes", Value::of_json("{\"pod_name\":\"p\"}")});
+      std::vector<std::string> messages;
+      for (int r = 0; r < 300; ++r) messages.push_back(std::string(next() % 200, 'm') + "\"q\"");
+      for (int r = 0; r < 300; ++r) {
+        // Mostly in order, with days that change and change back.
+        b.begin_record(EventTime{1714521599 - 3600 + r * 60 - int64_t(next() % 4 == 0) * 7200, next() % 1000u});
+        b.add_field("stream", Value::of_string("stdout"));
+        b.add_field("message", Value::of_string(messages[size_t(r)]));
+      }
+      std::vector<std::string> indices;  // of each record, as record-by-record formatting gives it
+      reference.begin_batch(b);
+      for (const Record& r : b.records) indices.emplace_back(reference.index_for(b, r));
+      const std::string expected = format(reference, b);
+
+      std::string out;
+      size_t run_count = 0;
+      runs.begin_batch(b);
+      for (size_t i = 0; i < b.records.size();) {
+        const std::string index(runs.index_for(b, b.records[i]));
+        ASSERT_EQ(index, indices[i]) << i;
+        size_t last_start = 0;
+        const size_t start = out.size();
+        const size_t n = runs.append_run(out, b, i, runs.index_for(b, b.records[i]), limit, last_start);
+        ASSERT_GE(n, 1u) << i;
+        ++run_count;
+        for (size_t k = i; k < i + n; ++k) EXPECT_EQ(indices[k], index) << k;
+        if (n > 1) {
+          EXPECT_LT(last_start, limit) << i;  // the last record began under the limit
+        }
+        EXPECT_EQ(std::count(out.begin() + long(last_start), out.end(), '\n'), 2) << i;
+        EXPECT_GE(last_start, start);
+        if (i + n < b.records.size()) {  // a run stops for a reason
+          EXPECT_TRUE(out.size() >= limit || indices[i + n] != index) << i << " " << n;
+        }
+        i += n;
+      }
+      EXPECT_EQ(out, expected) << "logstash " << logstash << " limit " << limit;
+      if (limit == SIZE_MAX) {  // without a limit, one run per stretch of one index
+        size_t changes = 0;
+        for (size_t k = 1; k < indices.size(); ++k) changes += indices[k] != indices[k - 1];
+        EXPECT_EQ(run_count, changes + 1);
+        EXPECT_EQ(changes == 0, !logstash);
+      }
+    }
+  }
+  // A batch whose records do not all take the fast path is left to append.
+  FormatConfig c;
+  c.logstash_format = true;
+  BulkFormatter f(c);
+  Batch b = make_batch("app.two");
+  b.begin_record(EventTime{1714521599, 0});
+  b.add_field("@timestamp", Value::of_string("2024-05-01T00:00:00Z"));
+  f.begin_batch(b);
+  std::string out;
+  size_t last_start = 0;
+  EXPECT_EQ(f.append_run(out, b, 0, f.index_for(b, b.records[0]), SIZE_MAX, last_start), 0u);
+  EXPECT_EQ(out, "");
+}
+
 // The fraction of @timestamp against printf, at every precision, over nanoseconds with every
 // digit position exercised.
 TEST(BulkFormatter, TimestampFractionDigits) {

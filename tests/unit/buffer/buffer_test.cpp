@@ -21,6 +21,7 @@ struct Harness {
   std::deque<std::pair<Chunk*, SendDone>> sends;
   std::vector<std::string> sent_payloads;
   std::vector<size_t> sent_capacities;
+  std::vector<uint64_t> sent_record_counts;
   std::vector<std::string> gave_up;
   bool auto_ok = false;
   std::unique_ptr<Buffer> buffer;
@@ -31,6 +32,7 @@ struct Harness {
     h.send = [this](Chunk& c, SendDone done) {
       sent_payloads.push_back(c.payload);
       sent_capacities.push_back(c.payload.capacity());
+      sent_record_counts.push_back(c.records);
       if (auto_ok) done(SendResult::success());
       else sends.emplace_back(&c, std::move(done));
     };
@@ -187,6 +189,63 @@ TEST(Buffer, ChunkLimitsSealChunksAndMoveTheOverflowingRecord) {
   Harness h2(c2);
   for (int i = 0; i < 5; ++i) h2.add("t", 0, "r");
   EXPECT_EQ(h2.buffer->queued(), 2u);
+}
+
+// A formatter may append a run of records after one begin_record (Buffer::run_limit): the chunks
+// must be those that a begin_record/end_record pair per record makes, with the same payloads and
+// record counts, also when a record overflows its chunk or is larger than a chunk.
+TEST(Buffer, RunsOfRecordsMakeTheChunksThatRecordByRecordMakes) {
+  Config c = memory();
+  c.chunk_limit_size = 256 << 10;
+  std::vector<std::string> records;
+  uint32_t seed = 7;
+  for (int i = 0; i < 400; ++i) {
+    seed = seed * 1103515245u + 12345u;
+    const size_t size = i == 150 ? (300u << 10) : 200 + (seed >> 8) % 20000;
+    records.push_back(std::string(size, char('a' + i % 26)) + "\n");
+  }
+  Harness one_by_one(c), runs(c);
+  for (const std::string& r : records) one_by_one.add("t", 0, r);
+  size_t longest_run = 0;
+  for (size_t i = 0; i < records.size();) {
+    std::string& out = runs.buffer->begin_record("t", EventTime{0, 0}, {}, nullptr);
+    const size_t limit = runs.buffer->run_limit();
+    size_t n = 0, last_start = 0;
+    do {
+      last_start = out.size();
+      out.append(records[i + n]);
+      ++n;
+    } while (i + n < records.size() && out.size() < limit);
+    runs.buffer->end_records(n, last_start);
+    longest_run = std::max(longest_run, n);
+    i += n;
+  }
+  EXPECT_GT(longest_run, 5u);  // runs did form
+  for (Harness* h : {&one_by_one, &runs}) {
+    h->buffer->flush_all();
+    h->auto_ok = true;
+    h->buffer->start();
+    h->run_until([&] { return h->buffer->idle(); });
+  }
+  EXPECT_GT(runs.sent_payloads.size(), 10u);
+  EXPECT_EQ(runs.sent_payloads, one_by_one.sent_payloads);
+  EXPECT_EQ(runs.sent_record_counts, one_by_one.sent_record_counts);
+  uint64_t total = 0;
+  for (uint64_t n : runs.sent_record_counts) total += n;
+  EXPECT_EQ(total, records.size());
+
+  // Chunks keyed by time or limited in records take one record per run.
+  Config timed = memory();
+  timed.key_time = true;
+  timed.timekey = 60;
+  Config counted = memory();
+  counted.chunk_limit_records = 10;
+  for (const Config& k : {timed, counted}) {
+    Harness h(k);
+    h.buffer->begin_record("t", EventTime{0, 0}, {}, nullptr).append("x");
+    EXPECT_EQ(h.buffer->run_limit(), 0u);
+    h.buffer->end_record();
+  }
 }
 
 TEST(Buffer, ClaimsAreReleasedWhenTheChunkIsAcknowledged) {
