@@ -111,18 +111,30 @@ class ForwardOutput : public Output {
                                                     "throw_exception); records are refused");
       return;
     }
-    for (const Record& r : batch.records) {
-      std::string& out = buffer_->begin_record(batch.tag, r.time, {}, batch.claim);
-      if (s_.time_as_integer) {
-        msgpack::append_array_header(out, 2);
-        msgpack::append_int(out, r.time.sec);
-        msgpack::append_record(out, batch, r);
-      } else {
-        msgpack::append_entry(out, batch, r);
-      }
-      buffer_->end_record();
+    // Entries go to the chunk in runs: one buffer record count per run, not per entry.
+    const auto& records = batch.records;
+    for (size_t i = 0; i < records.size();) {
+      std::string& out = buffer_->begin_record(batch.tag, records[i].time, {}, batch.claim);
+      const size_t limit = buffer_->run_limit();
+      const size_t first = i;
+      size_t last_start = 0;
+      do {
+        last_start = out.size();
+        append_entry(out, batch, records[i++]);
+      } while (i < records.size() && out.size() < limit);
+      buffer_->end_records(i - first, last_start);
     }
     buffer_->batch_done();
+  }
+
+  void append_entry(std::string& out, const Batch& batch, const Record& r) const {
+    if (s_.time_as_integer) {
+      msgpack::append_array_header(out, 2);
+      msgpack::append_int(out, r.time.sec);
+      msgpack::append_record(out, batch, r);
+    } else {
+      msgpack::append_entry(out, batch, r);
+    }
   }
 
   void close(std::function<void()> done) override {

@@ -259,7 +259,7 @@ class ForwardInTest(harness.SluiceTestCase):
 
 
 class ForwardOutTest(harness.SluiceTestCase):
-    def start_tail_to_forward(self, ports, lines, ack=True, extra="", ack_timeout="2s"):
+    def start_tail_to_forward(self, ports, lines, ack=True, extra="", ack_timeout="2s", chunk_records=40):
         log = self.write("app.log", "".join("line %04d\n" % i for i in range(lines)))
         servers = "".join("  <server>\n    host 127.0.0.1\n    port %d\n  </server>\n" % p for p in ports)
         conf = self.config("""
@@ -285,13 +285,14 @@ class ForwardOutTest(harness.SluiceTestCase):
 %s
   <buffer>
     flush_interval 0.3s
-    chunk_limit_records 40
+%s
     retry_wait 0.3s
     retry_max_interval 1s
     retry_randomize false
   </buffer>
 </match>
-""" % (log, self.path("pos"), "true" if ack else "false", ack_timeout, extra, servers))
+""" % (log, self.path("pos"), "true" if ack else "false", ack_timeout, extra, servers,
+       "    chunk_limit_records %d" % chunk_records if chunk_records else ""))
         return self.start(["-c", conf]), log
 
     def assert_exactly_once(self, recv, n, timeout=15):
@@ -351,6 +352,22 @@ class ForwardOutTest(harness.SluiceTestCase):
             err = s.stderr()
             self.assertIn("connection closed before the ack", err)
             self.assertIn("127.0.0.1:%d" % dead, err)
+            self.assertEqual(s.stop(), 0)
+        finally:
+            recv.stop()
+
+    def test_many_entries_per_chunk_in_order(self):
+        # Without chunk_limit_records the output appends a batch's entries to a chunk in runs
+        # (Buffer::run_limit); every entry arrives once, in the file's order.
+        recv = Receiver("ack")
+        try:
+            s, log = self.start_tail_to_forward([recv.port], 5000, chunk_records=None)
+            self.assert_exactly_once(recv, 5000)
+            with recv.lock:
+                in_order = [r["message"] for _, _, ev in recv.frames for _, r in ev]
+                sizes = [len(ev) for _, _, ev in recv.frames]
+            self.assertEqual(in_order, ["line %04d" % i for i in range(5000)])
+            self.assertGreater(max(sizes), 40)
             self.assertEqual(s.stop(), 0)
         finally:
             recv.stop()
