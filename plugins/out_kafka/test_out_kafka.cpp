@@ -247,8 +247,11 @@ TEST(KafkaSettings, SaslAndSslFollowRubyKafka) {
   EXPECT_EQ(p["security.protocol"], "SASL_SSL");
   EXPECT_EQ(p["sasl.mechanisms"], "SCRAM-SHA-512");
   EXPECT_EQ(p["ssl.ca.location"], "/ca.pem");
-  for (auto& prop : st.props)
-    if (prop.name == "sasl.password") EXPECT_TRUE(prop.secret);
+  for (auto& prop : st.props) {
+    if (prop.name == "sasl.password") {
+      EXPECT_TRUE(prop.secret);
+    }
+  }
   for (auto& n : st.notes) EXPECT_EQ(n.find("hunter2"), std::string::npos);
   auto plain = props(settings(Variant::Kafka2, section({{"username", "u"}, {"password", "p"},
                                                          {"sasl_over_ssl", "false"}})));
