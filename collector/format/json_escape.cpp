@@ -165,6 +165,49 @@ __attribute__((target("avx2"))) static inline char* fix_up_quotes32(char* w, con
   return w + size;
 }
 
+// A block with many `"` or `\\` to escape and no control goes 8 bytes at a time instead: one byte
+// shuffle puts each byte at its place and a backslash before each escaped one, from a table
+// indexed by the 8 bytes' mask, at the same cost whatever the number of escapes. With fewer than
+// kMinSpreadQuotes in the block, fixing up escape by escape costs less. (JSON application logs:
+// a third of their 32-byte blocks have 4 to 9.)
+constexpr unsigned kMinSpreadQuotes = 4;
+
+// For each 8-bit mask: the shuffle of a source whose bytes 0-7 are the input and 8-15
+// backslashes, and the length of its output.
+struct SpreadTable {
+  alignas(16) unsigned char shuffle[256][16];
+  unsigned char length[256];
+  constexpr SpreadTable() : shuffle{}, length{} {
+    for (unsigned m = 0; m < 256; ++m) {
+      unsigned j = 0;
+      for (unsigned i = 0; i < 8; ++i) {
+        if (m >> i & 1) shuffle[m][j++] = 8;
+        shuffle[m][j++] = static_cast<unsigned char>(i);
+      }
+      length[m] = static_cast<unsigned char>(j);
+      for (; j < 16; ++j) shuffle[m][j] = 0x80;
+    }
+  }
+};
+constexpr SpreadTable kSpread;
+
+// The 8 input bytes in source's low half, escaped by mask `quotes`, stored at w (16 bytes: within
+// max_escaped_size's slack); returns the output's end.
+__attribute__((target("avx2"))) static inline char* spread8(char* w, __m128i source, unsigned quotes) {
+  const __m128i shuffle = _mm_load_si128(reinterpret_cast<const __m128i*>(kSpread.shuffle[quotes]));
+  _mm_storeu_si128(reinterpret_cast<__m128i*>(w), _mm_shuffle_epi8(source, shuffle));
+  return w + kSpread.length[quotes];
+}
+
+__attribute__((target("avx2"))) static inline char* spread_quotes32(char* w, __m256i v, unsigned quotes) {
+  const __m128i backslashes = _mm_set1_epi8('\\');
+  const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+  w = spread8(w, _mm_unpacklo_epi64(lo, backslashes), quotes & 0xff);
+  w = spread8(w, _mm_unpackhi_epi64(lo, backslashes), quotes >> 8 & 0xff);
+  w = spread8(w, _mm_unpacklo_epi64(hi, backslashes), quotes >> 16 & 0xff);
+  return spread8(w, _mm_unpackhi_epi64(hi, backslashes), quotes >> 24);
+}
+
 // Escapes a block at p stored at w with `size` bytes in the string, given its masks.
 __attribute__((target("avx2"))) static inline char* fix_up_block32(char* w, const unsigned char* p,
                                                                   EscapeMasks m, unsigned size,
@@ -195,14 +238,19 @@ __attribute__((target("avx2"))) static char* escape_tail32(char* w, const unsign
   return m.all() == 0 ? w + n : fix_up_block32(w, p, m, n, seqs);
 }
 
-__attribute__((target("avx2"))) static char* escape_avx2(char* w, const unsigned char* p,
+__attribute__((target("avx2,popcnt"))) static char* escape_avx2(char* w, const unsigned char* p,
                                                         const unsigned char* end,
                                                         const EscapeSeq* seqs) {
   while (end - p >= 32) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), v);
     const EscapeMasks m = escape_masks32(v);
-    w = m.all() == 0 ? w + 32 : fix_up_block32(w, p, m, 32, seqs);
+    if (m.all() == 0)
+      w += 32;
+    else if (m.controls == 0 && __builtin_popcount(m.quotes) >= kMinSpreadQuotes)
+      w = spread_quotes32(w, v, m.quotes);
+    else
+      w = fix_up_block32(w, p, m, 32, seqs);
     p += 32;
   }
   return escape_tail32(w, p, end, seqs);

@@ -263,6 +263,31 @@ TEST(Json, EscapingMatchesReferenceForQuotesAndAtPageEnds) {
   });
 }
 
+// Blocks dense in quotes are spread 8 bytes at a time from a table of the 256 ways 8 bytes can
+// hold `"` or `\`: every way, in each 8 bytes of a 32-byte block, with the rest of the block
+// plain or dense too, then a block with a control, and a tail.
+TEST(Json, EscapingMatchesReferenceForEveryQuotePatternInABlock) {
+  with_each_escaper([&] {
+    for (unsigned mask = 0; mask < 256; ++mask) {
+      for (unsigned eighth = 0; eighth < 4; ++eighth) {
+        for (bool dense_rest : {false, true}) {
+          std::string s;
+          for (unsigned i = 0; i < 32; ++i) {
+            const unsigned in_eighth = i - 8 * eighth;
+            const bool quote = in_eighth < 8 ? (mask >> in_eighth & 1) != 0 : dense_rest && i % 3 == 0;
+            s += quote ? (i % 2 ? '\\' : '"') : char('a' + i % 26);
+          }
+          s += "\"\"x\n\"\"\\\\y\"z" + std::string(21, 'w') + "\"q\"";
+          std::string out = "[";
+          json::append_string(out, s);
+          EXPECT_EQ(out, "[" + reference_escape(s)) << "mask " << mask << " in bytes " << 8 * eighth
+                                                    << "-" << 8 * eighth + 7 << " dense " << dense_rest;
+        }
+      }
+    }
+  });
+}
+
 // Record shapes: records with the same keys share one; key views are trusted by address only
 // within a batch, so the same memory holding other keys in the next batch is another shape.
 TEST(JsonShapes, SameKeysShareAShapeAndReusedMemoryIsComparedAgain) {
