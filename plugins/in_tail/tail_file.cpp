@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "core/log.h"
+#include "line_split.h"
 #include "tail_input.h"
 
 namespace sluice {
@@ -223,14 +224,7 @@ void TailFile::emit_lines(const char* base, size_t consumed_end) {
     p = nl + 1;
     skipping_long_line_ = false;
   }
-  while (p < end) {
-    const char* nl = static_cast<const char*>(memchr(p, '\n', static_cast<size_t>(end - p)));
-    size_t len = static_cast<size_t>(nl - p);
-    // Ruby's chomp, as Fluentd applies it, also drops a \r before the \n.
-    if (len > 0 && p[len - 1] == '\r') --len;
-    lines.push_back(Line{{p, len}, file_offset_ + static_cast<uint64_t>(p - base)});
-    p = nl + 1;
-  }
+  split_lines(p, end, file_offset_ + static_cast<uint64_t>(p - base), lines);
   Batch& batch = start_batch();
   if (!owner_.config().path_key.empty())
     batch.common_fields.push_back({owner_.config().path_key, Value::of_string(path_)});
