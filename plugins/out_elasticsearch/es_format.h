@@ -58,18 +58,18 @@ inline constexpr auto kTriples = [] {
   return t;
 }();
 
-// `.fffffffff` with `precision` digits (zeros past the ninth), nothing for 0. Stores 16 bytes
+// `.fffffffff` with `precision` digits (zeros past the ninth), nothing for 0. Stores 11 bytes
 // whatever the precision: the caller's room has them.
 inline char* write_fraction(char* w, uint32_t nsec, int precision) {
   if (precision <= 0) return w;
   const uint32_t v = nsec % 1000000000u;
-  char frac[16];
-  frac[0] = '.';
-  // Each 4-byte copy's last byte is overwritten by the next (or lies past the ninth digit).
-  std::memcpy(frac + 1, &kTriples[4 * (v / 1000000)], 4);
-  std::memcpy(frac + 4, &kTriples[4 * (v / 1000 % 1000)], 4);
-  std::memcpy(frac + 7, &kTriples[4 * (v % 1000)], 4);
-  std::memcpy(w, frac, sizeof frac);
+  const uint32_t millis = v / 1000000, micros = v / 1000;
+  // Straight to w: each 4-byte copy's last byte is overwritten by the next (or lies past the
+  // ninth digit).
+  w[0] = '.';
+  std::memcpy(w + 1, &kTriples[4 * millis], 4);
+  std::memcpy(w + 4, &kTriples[4 * (micros - 1000 * millis)], 4);
+  std::memcpy(w + 7, &kTriples[4 * (v - 1000 * micros)], 4);
   w += 1 + std::min(precision, 9);
   for (int k = 9; k < precision; ++k) *w++ = '0';
   return w;
