@@ -220,10 +220,11 @@ __attribute__((target("avx2"))) static inline char* fix_up_block32(char* w, cons
 // The whole string 32 bytes at a time, for CPUs with AVX2 (checked once at start-up). Each block
 // is stored as is; for each byte in it to escape, the writer backs up to it, writes its escape
 // and stores the 32 bytes that follow it in the input (the next escape or block overwrites what
-// lies past the block). The last 1-31 bytes are one more block, masked to the string, when the
-// 32-byte load stays within its page; otherwise they go a byte at a time, as does the rest of a
-// block whose reload would cross a page. A store ends at most 31 bytes past the escaped text of
-// the bytes read so far: within max_escaped_size's slack.
+// lies past the block); a full block with kMinSpreadQuotes or more quotes and no control is
+// spread by shuffles instead (spread_quotes32). The last 1-31 bytes are one more block, masked
+// to the string, when the 32-byte load stays within its page; otherwise they go a byte at a
+// time, as does the rest of a block whose reload would cross a page. A store ends at most 31
+// bytes past the escaped text of the bytes read so far: within max_escaped_size's slack.
 __attribute__((target("avx2"))) static char* escape_tail32(char* w, const unsigned char* p,
                                                           const unsigned char* end,
                                                           const EscapeSeq* seqs) {
