@@ -68,16 +68,10 @@ bool need(benchmark::State& state, const std::string* data, const char* format) 
   return false;
 }
 
+// The corpus' lines as in_tail finds them.
 std::vector<Line> split(const std::string& data) {
   std::vector<Line> lines;
-  const char* p = data.data();
-  const char* end = p + data.size();
-  while (p < end) {
-    const char* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-    if (!nl) break;
-    lines.push_back(Line{{p, static_cast<size_t>(nl - p)}, static_cast<uint64_t>(p - data.data())});
-    p = nl + 1;
-  }
+  split_lines(data.data(), data.data() + data.size(), 0, lines);
   return lines;
 }
 
@@ -87,13 +81,13 @@ void BM_SplitLines(benchmark::State& state) {
   const std::string* data = load("cri");
   if (!need(state, data, "cri")) return;
   const bool masks = state.range(0) == 1;
-  auto split = [masks](const char* p, const char* end, uint64_t offset, std::vector<Line>& lines) {
+  auto split_way = [masks](const char* p, const char* end, uint64_t offset, std::vector<Line>& lines) {
     if (masks) return detail::split_lines_avx2(p, end, offset, lines);
     detail::split_lines_memchr(p, end, offset, lines);
     return true;
   };
   std::vector<Line> lines;
-  if (!split(data->data(), data->data(), 0, lines)) {
+  if (!split_way(data->data(), data->data(), 0, lines)) {
     state.SkipWithError("this CPU has no AVX2");
     return;
   }
@@ -107,7 +101,7 @@ void BM_SplitLines(benchmark::State& state) {
       while (block_end > p && block_end[-1] != '\n') --block_end;
       if (block_end == p) break;
       lines.clear();
-      split(p, block_end, static_cast<uint64_t>(p - data->data()), lines);
+      split_way(p, block_end, static_cast<uint64_t>(p - data->data()), lines);
       count += lines.size();
       benchmark::DoNotOptimize(lines.data());
       p = block_end;

@@ -38,6 +38,7 @@
 #include "core/metrics.h"
 #include "core/plugin.h"
 #include "core/registry.h"
+#include "../plugins/in_tail/line_split.h"
 #include "../plugins/out_elasticsearch/es_format.h"
 #include "filter_kubernetes_metadata.h"
 #include "format/json.h"
@@ -108,14 +109,7 @@ struct Corpus {
       return;
     }
     data = read_file(file);
-    const char* p = data.data();
-    const char* end = p + data.size();
-    while (p < end) {
-      const char* nl = static_cast<const char*>(std::memchr(p, '\n', size_t(end - p)));
-      if (!nl) break;
-      lines.push_back(Line{{p, size_t(nl - p)}, uint64_t(p - data.data())});
-      p = nl + 1;
-    }
+    split_lines(data.data(), data.data() + data.size(), 0, lines);
     register_all_plugins(registry);
     ctx.loop = uv_default_loop();
     ctx.registry = &registry;
