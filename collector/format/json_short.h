@@ -24,13 +24,15 @@ inline bool within_page(const unsigned char* p, unsigned n) {
 }
 
 #if defined(__SSE2__)
-// Bit i set when byte i of v needs escaping: a C0 control, `"` or `\\`.
+// Bit i set when byte i of v needs escaping: a C0 control, `"` or `\\`. Flipping bit 1 maps `"`
+// (0x22) to 0x20, the controls onto controls and no other byte to 0x20 or below, so one unsigned
+// compare finds the controls and `"` together.
 inline unsigned escape_mask(__m128i v) {
-  const __m128i control_max = _mm_set1_epi8(0x1f);
-  // v <= 0x1f unsigned  <=>  max(v, 0x1f) == 0x1f
-  const __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, control_max), control_max),
-                                 _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                              _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))));
+  const __m128i limit = _mm_set1_epi8(0x20);
+  const __m128i flipped = _mm_xor_si128(v, _mm_set1_epi8(0x02));
+  // flipped <= 0x20 unsigned  <=>  max(flipped, 0x20) == 0x20
+  const __m128i m = _mm_or_si128(_mm_cmpeq_epi8(_mm_max_epu8(flipped, limit), limit),
+                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\')));
   return static_cast<unsigned>(_mm_movemask_epi8(m));
 }
 

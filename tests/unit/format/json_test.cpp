@@ -164,6 +164,30 @@ TEST(Json, EscapersThisCpuLacks) {
   if (!lacking.empty()) GTEST_SKIP() << "this CPU cannot run the" << lacking << " escaper";
 }
 
+// The 16-byte classifier under the short-string path, the SSE2 escaper and the flat JSON
+// parser: every byte value at every place of a block, among plain bytes and among bytes that
+// need escaping.
+TEST(Json, EscapeMaskMarksExactlyControlsQuotesAndBackslashes) {
+#if defined(__SSE2__)
+  auto needs_escape = [](unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; };
+  for (const char filler : {'a', '"', '\x1f'}) {
+    for (unsigned value = 0; value < 256; ++value) {
+      for (unsigned place = 0; place < 16; ++place) {
+        unsigned char block[16];
+        std::memset(block, filler, sizeof block);
+        block[place] = static_cast<unsigned char>(value);
+        unsigned expected = 0;
+        for (unsigned i = 0; i < 16; ++i) expected |= needs_escape(block[i]) ? 1u << i : 0;
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(block));
+        ASSERT_EQ(json::detail::escape_mask(v), expected) << "byte " << value << " at " << place;
+      }
+    }
+  }
+#else
+  GTEST_SKIP() << "no SSE2 on this target";
+#endif
+}
+
 TEST(Json, EscapingMatchesReferenceAcrossBlockAndStepBoundaries) {
   with_each_escaper([&] {
     uint32_t seed = 12345;
