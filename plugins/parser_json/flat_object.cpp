@@ -6,6 +6,7 @@
 
 #include "format/json_short.h"
 #include "format/json_unescape.h"
+#include "unescape_blocks.h"
 
 namespace sluice::parsers {
 namespace {
@@ -117,18 +118,19 @@ __attribute__((always_inline)) inline const Byte* read_string(const Byte* p, con
   }
   if (*p != '\\' || !escapes_allowed) return nullptr;
   // Every escape is at least as long as what it stands for, so the output stays at or behind the
-  // input: `end - text` bytes hold it, including copy_plain's 16-byte stores (made only while 16
-  // input bytes remain).
+  // input: `end - text` bytes hold it, including copy_plain's 16-byte and unescape_blocks' 32-byte
+  // stores (made only while as many input bytes remain).
   const size_t room = static_cast<size_t>(end - text);
   char* const out = arena.allocate(room);
   std::memcpy(out, text, static_cast<size_t>(p - text));
   char* w = out + (p - text);
-  while (*p == '\\') {
+  for (;;) {
+    p = unescape_blocks(p, end, w);
+    copy_plain(p, end, w);
+    if (p == end || *p != '\\') break;
     const size_t n = unescape_one(p + 1, end, w);
     if (n == 0) break;
     p += 1 + n;
-    copy_plain(p, end, w);
-    if (p == end) break;
   }
   if (p == end || *p != '"') {  // a control byte, an escape declined, no closing quote
     arena.shrink_last(out, room, 0);

@@ -4,6 +4,7 @@
 
 #include "../parser_none/parser_test_util.h"
 #include "flat_object.h"
+#include "unescape_blocks.h"
 #include "support/fixtures.h"
 
 namespace sluice {
@@ -150,45 +151,104 @@ TEST(ParserJson, FlatReaderTakesObjectsOfStringsOnly) {
   }
 }
 
-// Escapes are unescaped 16 bytes at a time while enough of the line is left (docker's messages
-// escape every quote): each escape at every place in and across those blocks, back to back and
-// spread out, and the bytes that end the string or decline it at every place too.
+namespace {
+// Runs `check` with the block unescaper (where the CPU has it) and with one escape at a time.
+template <typename Check>
+void with_each_unescaper(Check check) {
+  const bool blocks = parsers::unescape_blocks_enabled();
+  for (const bool on : {true, false}) {
+    if (!parsers::use_unescape_blocks(on)) continue;
+    SCOPED_TRACE(on ? "32-byte blocks" : "one escape at a time");
+    check();
+  }
+  parsers::use_unescape_blocks(blocks);
+}
+}  // namespace
+
+// Escapes are unescaped 32 (with AVX2) or 16 bytes at a time while enough of the line is left
+// (docker's messages escape every quote): each escape at every place in and across those blocks,
+// back to back and spread out, and the bytes that end the string or decline it at every place too.
 TEST(ParserJson, FlatReaderUnescapesAtEveryPlaceOfABlock) {
-  const std::vector<std::pair<std::string, std::string>> escapes = {
-      {"\\\"", "\""}, {"\\\\", "\\"}, {"\\n", "\n"}, {"\\/", "/"}, {"\\t", "\t"},
-      {"\\u0041", "A"}, {"\\u00e9", "\xc3\xa9"}, {"\\u20ac", "\xe2\x82\xac"}};
-  Arena arena;
-  parsers::FlatObjectReader reader;
-  auto value_of = [&](const std::string& text) -> std::optional<std::string> {
-    const std::string line = "{\"log\":\"" + text + "\",\"stream\":\"stdout\"}";
-    if (!reader.read(line, arena)) return std::nullopt;
-    EXPECT_EQ(reader.members().size(), 2u);
-    EXPECT_EQ(reader.members()[1].value, "stdout");
-    return std::string(reader.members()[0].value);
-  };
-  for (const auto& [escaped, plain] : escapes) {
-    for (size_t before = 0; before < 40; ++before) {
-      for (size_t gap : {0, 1, 7, 14, 15, 16, 17, 30}) {
-        std::string text = std::string(before, 'a'), expected = text;
-        for (int k = 0; k < 6; ++k) {
-          text += escaped + std::string(gap, 'b');
-          expected += plain + std::string(gap, 'b');
+  with_each_unescaper([] {
+    const std::vector<std::pair<std::string, std::string>> escapes = {
+        {"\\\"", "\""}, {"\\\\", "\\"}, {"\\n", "\n"}, {"\\/", "/"}, {"\\t", "\t"}, {"\\u0041", "A"}, {"\\u00e9", "\xc3\xa9"}, {"\\u20ac", "\xe2\x82\xac"}};
+    Arena arena;
+    parsers::FlatObjectReader reader;
+    auto value_of = [&](const std::string& text) -> std::optional<std::string> {
+      const std::string line = "{\"log\":\"" + text + "\",\"stream\":\"stdout\"}";
+      if (!reader.read(line, arena)) return std::nullopt;
+      EXPECT_EQ(reader.members().size(), 2u);
+      EXPECT_EQ(reader.members()[1].value, "stdout");
+      return std::string(reader.members()[0].value);
+    };
+    for (const auto& [escaped, plain] : escapes) {
+      for (size_t before = 0; before < 40; ++before) {
+        for (size_t gap : {0, 1, 7, 14, 15, 16, 17, 30}) {
+          std::string text = std::string(before, 'a'), expected = text;
+          for (int k = 0; k < 6; ++k) {
+            text += escaped + std::string(gap, 'b');
+            expected += plain + std::string(gap, 'b');
+          }
+          text += std::string(before % 9, 'c');
+          expected += std::string(before % 9, 'c');
+          EXPECT_EQ(value_of(text), expected) << text;
         }
-        text += std::string(before % 9, 'c');
-        expected += std::string(before % 9, 'c');
-        EXPECT_EQ(value_of(text), expected) << text;
       }
     }
-  }
-  // A control byte, a lone surrogate or a bad escape anywhere after the first escape declines
-  // the line; a raw quote ends the string early, so what follows is not JSON and is declined too.
-  for (const std::string& bad : {std::string("\x01"), std::string("\\ud800"), std::string("\\x"),
-                                std::string("\"x")}) {
-    for (size_t at = 0; at < 60; ++at) {
-      std::string text = "\\\"" + std::string(60, 'a');
-      text.insert(2 + at, bad);
-      EXPECT_EQ(value_of(text), std::nullopt) << at << " " << text;
+    // A control byte, a lone surrogate or a bad escape anywhere after the first escape declines
+    // the line; a raw quote ends the string early, so what follows is not JSON and is declined too.
+    for (const std::string& bad : {std::string("\x01"), std::string("\\ud800"), std::string("\\x"),
+                                  std::string("\"x")}) {
+      for (size_t at = 0; at < 60; ++at) {
+        std::string text = "\\\"" + std::string(60, 'a');
+        text.insert(2 + at, bad);
+        EXPECT_EQ(value_of(text), std::nullopt) << at << " " << text;
+      }
     }
+  });
+}
+
+// Random texts dense in escapes, runs of backslashes (`\\\"` is an escaped backslash then an
+// escaped quote) and \u escapes, at every length around the blocks: both ways give the text
+// that was escaped. The same texts with a control byte or an invalid escape put in are declined
+// both ways.
+TEST(ParserJson, FlatReaderUnescapesRandomEscapeDenseTexts) {
+  const std::vector<std::pair<std::string, std::string>> pieces = {
+      {"\\\"", "\""}, {"\\\\", "\\"}, {"\\n", "\n"}, {"\\t", "\t"}, {"\\r", "\r"},
+      {"\\b", "\b"}, {"\\f", "\f"}, {"\\/", "/"}, {"\\u0041", "A"}, {"a", "a"},
+      {"xyz", "xyz"}, {"/", "/"}, {"\xc3\xa9", "\xc3\xa9"}};
+  Arena arena;
+  parsers::FlatObjectReader reader;
+  uint32_t seed = 4242;
+  auto next = [&seed] { return (seed = seed * 1103515245u + 12345u) >> 8; };
+  for (int round = 0; round < 3000; ++round) {
+    std::string text, expected;
+    const size_t target = next() % 140;
+    while (text.size() < target) {
+      const auto& [escaped, plain] = pieces[next() % pieces.size()];
+      text += escaped;
+      expected += plain;
+    }
+    const std::string line = "{\"log\":\"" + text + "\",\"stream\":\"stdout\",\"time\":\"2024-05-01T12:00:00Z\"}";
+    with_each_unescaper([&] {
+      ASSERT_TRUE(reader.read(line, arena)) << line;
+      ASSERT_EQ(reader.members().size(), 3u) << line;
+      EXPECT_EQ(reader.members()[0].value, expected) << line;
+      EXPECT_EQ(reader.members()[1].value, "stdout") << line;
+    });
+    if (text.empty()) continue;
+    std::string bad = line;
+    const size_t at = 8 + next() % text.size();
+    bad.insert(at, next() % 2 ? std::string("\x02") : std::string("\\q"));
+    // Inserted inside an escape the invalid escape may pair up validly (`\\` + `\q`); the
+    // control byte never.
+    std::optional<bool> accepted;
+    with_each_unescaper([&] {
+      const bool ok = reader.read(bad, arena);
+      if (accepted) EXPECT_EQ(ok, *accepted) << bad;
+      accepted = ok;
+      if (bad[at] == '\x02') EXPECT_FALSE(ok) << bad;
+    });
   }
 }
 
