@@ -229,7 +229,8 @@ TEST(ParserJson, FlatReaderUnescapesRandomEscapeDenseTexts) {
       text += escaped;
       expected += plain;
     }
-    const std::string line = "{\"log\":\"" + text + "\",\"stream\":\"stdout\",\"time\":\"2024-05-01T12:00:00Z\"}";
+    const std::string line =
+        "{\"log\":\"" + text + "\",\"stream\":\"stdout\",\"time\":\"2024-05-01T12:00:00Z\"}";
     with_each_unescaper([&] {
       ASSERT_TRUE(reader.read(line, arena)) << line;
       ASSERT_EQ(reader.members().size(), 3u) << line;

@@ -111,7 +111,8 @@ __attribute__((target("avx2,popcnt,bmi"))) const unsigned char* unescape_avx2(co
     out = pack8(out, _mm_bsrli_si128(hi, 8), keep >> 24);
     for (; translated != 0; translated &= translated - 1) {
       const unsigned i = static_cast<unsigned>(__builtin_ctz(translated));
-      block_out[__builtin_popcount(keep & ((1u << i) - 1))] = json_unescape::one_letter(static_cast<char>(p[i]));
+      const char c = json_unescape::one_letter(static_cast<char>(p[i]));
+      block_out[__builtin_popcount(keep & ((1u << i) - 1))] = c;  // the letter's place in the output
     }
     p += len;
     if (stopped) break;

@@ -26,7 +26,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view line(reinterpret_cast<const char*>(data), size);
   sluice::parsers::use_unescape_blocks(false);
   const bool accepted_one_at_a_time = reader.read(line, arena);
-  const std::vector<sluice::parsers::FlatMember> one_at_a_time(reader.members().begin(), reader.members().end());
+  const std::vector<sluice::parsers::FlatMember> one_at_a_time(reader.members().begin(),
+                                                                reader.members().end());
   sluice::parsers::use_unescape_blocks(blocks);
   const bool accepted = reader.read(line, arena);
   SLUICE_FUZZ_CHECK(accepted == accepted_one_at_a_time);
