@@ -152,16 +152,19 @@ TEST(ParserJson, FlatReaderTakesObjectsOfStringsOnly) {
 }
 
 namespace {
-// Runs `check` with the block unescaper (where the CPU has it) and with one escape at a time.
+// Runs `check` with each way of unescaping the CPU has (32-byte blocks packed by AVX-512 or
+// AVX2, or one escape at a time); the start-up choice is restored after.
 template <typename Check>
 void with_each_unescaper(Check check) {
-  const bool blocks = parsers::unescape_blocks_enabled();
-  for (const bool on : {true, false}) {
-    if (!parsers::use_unescape_blocks(on)) continue;
-    SCOPED_TRACE(on ? "32-byte blocks" : "one escape at a time");
+  using parsers::Unescaper;
+  const Unescaper best = parsers::unescaper();
+  for (auto [u, name] : {std::pair{Unescaper::OneAtATime, "one escape at a time"},
+                         std::pair{Unescaper::Avx2, "AVX2 blocks"}, std::pair{Unescaper::Avx512, "AVX-512 blocks"}}) {
+    if (!parsers::use_unescaper(u)) continue;
+    SCOPED_TRACE(name);
     check();
   }
-  parsers::use_unescape_blocks(blocks);
+  parsers::use_unescaper(best);
 }
 }  // namespace
 
@@ -246,9 +249,13 @@ TEST(ParserJson, FlatReaderUnescapesRandomEscapeDenseTexts) {
     std::optional<bool> accepted;
     with_each_unescaper([&] {
       const bool ok = reader.read(bad, arena);
-      if (accepted) EXPECT_EQ(ok, *accepted) << bad;
+      if (accepted) {
+        EXPECT_EQ(ok, *accepted) << bad;
+      }
       accepted = ok;
-      if (bad[at] == '\x02') EXPECT_FALSE(ok) << bad;
+      if (bad[at] == '\x02') {
+        EXPECT_FALSE(ok) << bad;
+      }
     });
   }
 }

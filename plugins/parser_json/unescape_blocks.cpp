@@ -54,98 +54,165 @@ inline uint64_t escape_starts(uint64_t backslashes) {
   return backslashes & ~escaped;
 }
 
+// What to do with one 32-byte block at p: its bytes to keep (all but the escapes' backslashes)
+// within its first `len`, the letters to look up (other than `"` and `\`, which stand for
+// themselves), and whether the string's reading stops after it (`stopped`: at the closing
+// quote, a control, or a `\u` or invalid escape left to the caller).
+struct BlockPlan {
+  unsigned len = 32;
+  unsigned keep = ~0u;  // within len
+  unsigned translated = 0;
+  // Flags as unsigned, not bool: with bools GCC packed the plan into one register and took it
+  // apart again in every block (~7 instructions).
+  unsigned stopped = 0;
+  unsigned plain = 1;  // no escape within len: the block's bytes as they are
+};
+
+__attribute__((target("avx2,popcnt,bmi"), always_inline)) inline BlockPlan plan_block(__m256i v,
+                                                                                    const unsigned char* p) {
+  BlockPlan plan;
+  const unsigned backslashes = byte_mask(v, '\\');
+  const __m256i control_max = _mm256_set1_epi8(0x1f);
+  const unsigned controls = static_cast<unsigned>(
+      _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(v, control_max), control_max)));
+  const unsigned quotes = byte_mask(v, '"');
+  if (backslashes == 0) {
+    const unsigned stop = quotes | controls;
+    if (stop != 0) {
+      plan.len = static_cast<unsigned>(__builtin_ctz(stop));
+      plan.keep = (1u << plan.len) - 1;
+      plan.stopped = true;
+    }
+    return plan;
+  }
+  plan.plain = false;
+  const uint64_t starts = escape_starts(backslashes);
+  const uint64_t letters = starts << 1;  // bit 32: the block's last byte starts an escape
+  // The block ends early at its closing quote or a control (escaped or not: JSON allows none),
+  // or before an escape whose letter lies past it.
+  const unsigned stop = (quotes & ~static_cast<unsigned>(letters)) | controls;
+  unsigned len = stop != 0 ? static_cast<unsigned>(__builtin_ctz(stop)) : 32;
+  plan.stopped = stop != 0;
+  // An escape whose letter is past len (the block's end, or a control) waits for the next
+  // round or the caller's reading.
+  if (len > 0 && (starts >> (len - 1) & 1)) --len;
+  // The first letter that is not a one-letter escape (`\u`, or invalid) ends the block at its
+  // backslash.
+  const unsigned in_len = len == 32 ? ~0u : (1u << len) - 1;
+  unsigned translated = static_cast<unsigned>(letters) & in_len & ~(quotes | backslashes);
+  for (unsigned t = translated; t != 0; t &= t - 1) {
+    const unsigned i = static_cast<unsigned>(__builtin_ctz(t));
+    if (json_unescape::one_letter(static_cast<char>(p[i])) == 0) {
+      len = i - 1;
+      plan.stopped = true;
+      translated &= (1u << i) - 1;
+      break;
+    }
+  }
+  plan.len = len;
+  plan.keep = (len == 32 ? ~0u : (1u << len) - 1) & ~static_cast<unsigned>(starts);
+  plan.translated = translated;
+  return plan;
+}
+
+// Writes the looked-up letters of a block packed at block_out.
+__attribute__((target("popcnt,bmi"), always_inline)) inline void write_letters(char* block_out,
+                                                                             const unsigned char* p,
+                                                                             const BlockPlan& plan) {
+  for (unsigned t = plan.translated; t != 0; t &= t - 1) {
+    const unsigned i = static_cast<unsigned>(__builtin_ctz(t));
+    const char c = json_unescape::one_letter(static_cast<char>(p[i]));
+    block_out[__builtin_popcount(plan.keep & ((1u << i) - 1))] = c;  // the letter's output place
+  }
+}
+
+// A block with escapes packed 8 bytes at a time by table shuffles.
+__attribute__((target("avx2,popcnt"), always_inline)) inline char* pack32_avx2(char* out, __m256i v,
+                                                                               unsigned keep) {
+  const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
+  out = pack8(out, lo, keep & 0xff);
+  out = pack8(out, _mm_bsrli_si128(lo, 8), keep >> 8 & 0xff);
+  out = pack8(out, hi, keep >> 16 & 0xff);
+  return pack8(out, _mm_bsrli_si128(hi, 8), keep >> 24);
+}
+
 __attribute__((target("avx2,popcnt,bmi"))) const unsigned char* unescape_avx2(const unsigned char* p,
                                                                              const unsigned char* end,
                                                                              char*& w) {
   char* out = w;
   while (end - p >= 32) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
-    const unsigned backslashes = byte_mask(v, '\\');
-    const __m256i control_max = _mm256_set1_epi8(0x1f);
-    const unsigned controls = static_cast<unsigned>(
-        _mm256_movemask_epi8(_mm256_cmpeq_epi8(_mm256_max_epu8(v, control_max), control_max)));
-    const unsigned quotes = byte_mask(v, '"');
-    if (backslashes == 0) {
+    const BlockPlan plan = plan_block(v, p);
+    if (plan.plain) {
       _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), v);
-      const unsigned stop = quotes | controls;
-      if (stop != 0) {
-        const unsigned n = static_cast<unsigned>(__builtin_ctz(stop));
-        p += n;
-        out += n;
-        break;
-      }
-      p += 32;
-      out += 32;
-      continue;
+      out += plan.len;
+    } else {
+      char* const block_out = out;
+      out = pack32_avx2(out, v, plan.keep);
+      write_letters(block_out, p, plan);
     }
-    const uint64_t starts = escape_starts(backslashes);
-    const uint64_t letters = starts << 1;  // bit 32: the block's last byte starts an escape
-    // The block ends early at its closing quote or a control (escaped or not: JSON allows none),
-    // or before an escape whose letter lies past it.
-    const unsigned stop = (quotes & ~static_cast<unsigned>(letters)) | controls;
-    unsigned len = stop != 0 ? static_cast<unsigned>(__builtin_ctz(stop)) : 32;
-    bool stopped = stop != 0;
-    // An escape whose letter is past len (the block's end, or a control) waits for the next
-    // round or the caller's reading.
-    if (len > 0 && (starts >> (len - 1) & 1)) --len;
-    // Letters other than `"` and `\` (which stand for themselves) are looked up; the first that
-    // is not a one-letter escape (`\u`, or invalid) ends the block at its backslash.
-    const unsigned in_len = len == 32 ? ~0u : (1u << len) - 1;
-    unsigned translated = static_cast<unsigned>(letters) & in_len & ~(quotes | backslashes);
-    for (unsigned t = translated; t != 0; t &= t - 1) {
-      const unsigned i = static_cast<unsigned>(__builtin_ctz(t));
-      if (json_unescape::one_letter(static_cast<char>(p[i])) == 0) {
-        len = i - 1;
-        stopped = true;
-        translated &= (1u << i) - 1;
-        break;
-      }
-    }
-    const unsigned in_block = len == 32 ? ~0u : (1u << len) - 1;
-    const unsigned keep = in_block & ~static_cast<unsigned>(starts);
-    char* const block_out = out;
-    const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
-    out = pack8(out, lo, keep & 0xff);
-    out = pack8(out, _mm_bsrli_si128(lo, 8), keep >> 8 & 0xff);
-    out = pack8(out, hi, keep >> 16 & 0xff);
-    out = pack8(out, _mm_bsrli_si128(hi, 8), keep >> 24);
-    for (; translated != 0; translated &= translated - 1) {
-      const unsigned i = static_cast<unsigned>(__builtin_ctz(translated));
-      const char c = json_unescape::one_letter(static_cast<char>(p[i]));
-      block_out[__builtin_popcount(keep & ((1u << i) - 1))] = c;  // the letter's place in the output
-    }
-    p += len;
-    if (stopped) break;
+    p += plan.len;
+    if (plan.stopped) break;
   }
   w = out;
   return p;
 }
 
-bool cpu_has_avx2() {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("bmi");
+// With AVX-512 VBMI2 one vpcompressb packs the block.
+#define SLUICE_UNESCAPE_AVX512 \
+  __attribute__((target("avx2,popcnt,bmi,avx512f,avx512bw,avx512vl,avx512vbmi2")))
+
+SLUICE_UNESCAPE_AVX512 const unsigned char* unescape_avx512(const unsigned char* p, const unsigned char* end,
+                                                            char*& w) {
+  char* out = w;
+  while (end - p >= 32) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    const BlockPlan plan = plan_block(v, p);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out), _mm256_maskz_compress_epi8(plan.keep, v));
+    if (!plan.plain) write_letters(out, p, plan);
+    out += __builtin_popcount(plan.keep);
+    p += plan.len;
+    if (plan.stopped) break;
+  }
+  w = out;
+  return p;
 }
 
-bool g_enabled = cpu_has_avx2();
+Unescaper best_unescaper() {
+  __builtin_cpu_init();
+  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("popcnt") || !__builtin_cpu_supports("bmi"))
+    return Unescaper::OneAtATime;
+  if (__builtin_cpu_supports("avx512vbmi2") && __builtin_cpu_supports("avx512bw") &&
+      __builtin_cpu_supports("avx512vl"))
+    return Unescaper::Avx512;
+  return Unescaper::Avx2;
+}
+
+Unescaper g_unescaper = best_unescaper();
 
 }  // namespace
 
 const unsigned char* unescape_blocks(const unsigned char* p, const unsigned char* end, char*& w) {
-  return g_enabled ? unescape_avx2(p, end, w) : p;
-}
-
-bool unescape_blocks_enabled() { return g_enabled; }
-
-bool use_unescape_blocks(bool on) {
-  if (on && !cpu_has_avx2()) return false;
-  g_enabled = on;
-  return true;
+  if (g_unescaper == Unescaper::Avx512) return unescape_avx512(p, end, w);
+  if (g_unescaper == Unescaper::Avx2) return unescape_avx2(p, end, w);
+  return p;
 }
 
 #else
+namespace {
+Unescaper best_unescaper() { return Unescaper::OneAtATime; }
+Unescaper g_unescaper = Unescaper::OneAtATime;
+}  // namespace
+
 const unsigned char* unescape_blocks(const unsigned char* p, const unsigned char*, char*&) { return p; }
-bool unescape_blocks_enabled() { return false; }
-bool use_unescape_blocks(bool on) { return !on; }
 #endif
+
+Unescaper unescaper() { return g_unescaper; }
+
+bool use_unescaper(Unescaper u) {
+  if (u > best_unescaper()) return false;
+  g_unescaper = u;
+  return true;
+}
 
 }  // namespace sluice::parsers

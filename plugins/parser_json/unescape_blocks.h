@@ -1,4 +1,4 @@
-// A JSON string's escaped text unescaped 32 bytes at a time (AVX2), for the flat-object reader:
+// A JSON string's escaped text unescaped 32 bytes at a time (AVX2 or AVX-512), for the flat-object reader:
 // docker's `log` values carry a JSON application log's `\"` escapes by the dozen, and reading
 // them one escape at a time costs ~30 instructions each.
 #pragma once
@@ -15,9 +15,11 @@ namespace sluice::parsers {
 // w + (end - p) (the output is never longer than the input). Without AVX2 it returns p.
 const unsigned char* unescape_blocks(const unsigned char* p, const unsigned char* end, char*& w);
 
-// Whether the reader uses unescape_blocks: on by default where the CPU has AVX2 (checked once at
-// start-up). Tests turn it off to compare both ways; false when asked on and the CPU lacks AVX2.
-bool unescape_blocks_enabled();
-bool use_unescape_blocks(bool on);
+// How unescape_blocks packs a block: not at all (the caller reads one escape at a time), by
+// table shuffles 8 bytes at a time (AVX2), or by one vpcompressb (AVX-512 VBMI2). The best the
+// CPU has is chosen at start-up; tests and benchmarks choose the others (false: the CPU lacks it).
+enum class Unescaper { OneAtATime, Avx2, Avx512 };
+Unescaper unescaper();
+bool use_unescaper(Unescaper u);
 
 }  // namespace sluice::parsers

@@ -4,7 +4,7 @@
 // key and value bytes, and with nothing after the object. The reader must never accept a line
 // simdjson rejects, and never decode a string differently. Its escapes are read both ways, 32
 // bytes at a time (plugins/parser_json/unescape_blocks.h, where the CPU has AVX2) and one at a
-// time: both must accept the same lines as the same members.
+// time: both must accept the same lines as the same members (blocks the CPU's best way).
 #include <simdjson.h>
 
 #include <cstddef>
@@ -21,14 +21,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static sluice::Arena arena;
   static sluice::parsers::FlatObjectReader reader;
   static od::parser parser;
-  static const bool blocks = sluice::parsers::unescape_blocks_enabled();
+  static const sluice::parsers::Unescaper blocks = sluice::parsers::unescaper();
   arena.reset();
   const std::string_view line(reinterpret_cast<const char*>(data), size);
-  sluice::parsers::use_unescape_blocks(false);
+  sluice::parsers::use_unescaper(sluice::parsers::Unescaper::OneAtATime);
   const bool accepted_one_at_a_time = reader.read(line, arena);
   const std::vector<sluice::parsers::FlatMember> one_at_a_time(reader.members().begin(),
                                                                 reader.members().end());
-  sluice::parsers::use_unescape_blocks(blocks);
+  sluice::parsers::use_unescaper(blocks);
   const bool accepted = reader.read(line, arena);
   SLUICE_FUZZ_CHECK(accepted == accepted_one_at_a_time);
   if (!accepted) return 0;
