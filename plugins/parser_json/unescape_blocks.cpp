@@ -81,18 +81,18 @@ __attribute__((target("avx2,popcnt,bmi"), always_inline)) inline BlockPlan plan_
     if (stop != 0) {
       plan.len = static_cast<unsigned>(__builtin_ctz(stop));
       plan.keep = (1u << plan.len) - 1;
-      plan.stopped = true;
+      plan.stopped = 1;
     }
     return plan;
   }
-  plan.plain = false;
+  plan.plain = 0;
   const uint64_t starts = escape_starts(backslashes);
   const uint64_t letters = starts << 1;  // bit 32: the block's last byte starts an escape
   // The block ends early at its closing quote or a control (escaped or not: JSON allows none),
   // or before an escape whose letter lies past it.
   const unsigned stop = (quotes & ~static_cast<unsigned>(letters)) | controls;
   unsigned len = stop != 0 ? static_cast<unsigned>(__builtin_ctz(stop)) : 32;
-  plan.stopped = stop != 0;
+  plan.stopped = stop != 0 ? 1 : 0;
   // An escape whose letter is past len (the block's end, or a control) waits for the next
   // round or the caller's reading.
   if (len > 0 && (starts >> (len - 1) & 1)) --len;
@@ -104,7 +104,7 @@ __attribute__((target("avx2,popcnt,bmi"), always_inline)) inline BlockPlan plan_
     const unsigned i = static_cast<unsigned>(__builtin_ctz(t));
     if (json_unescape::one_letter(static_cast<char>(p[i])) == 0) {
       len = i - 1;
-      plan.stopped = true;
+      plan.stopped = 1;
       translated &= (1u << i) - 1;
       break;
     }
@@ -159,11 +159,8 @@ __attribute__((target("avx2,popcnt,bmi"))) const unsigned char* unescape_avx2(co
 }
 
 // With AVX-512 VBMI2 one vpcompressb packs the block.
-#define SLUICE_UNESCAPE_AVX512 \
-  __attribute__((target("avx2,popcnt,bmi,avx512f,avx512bw,avx512vl,avx512vbmi2")))
-
-SLUICE_UNESCAPE_AVX512 const unsigned char* unescape_avx512(const unsigned char* p, const unsigned char* end,
-                                                            char*& w) {
+__attribute__((target("avx2,popcnt,bmi,avx512f,avx512bw,avx512vl,avx512vbmi2"))) const unsigned char*
+unescape_avx512(const unsigned char* p, const unsigned char* end, char*& w) {
   char* out = w;
   while (end - p >= 32) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));

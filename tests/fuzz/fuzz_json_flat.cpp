@@ -3,7 +3,7 @@
 // parses every line the reader declines, must read as the same members, in order, with the same
 // key and value bytes, and with nothing after the object. The reader must never accept a line
 // simdjson rejects, and never decode a string differently. Its escapes are read both ways, 32
-// bytes at a time (plugins/parser_json/unescape_blocks.h, where the CPU has AVX2) and one at a
+// bytes at a time (plugins/parser_json/unescape_blocks.h, with AVX2 or AVX-512) and one at a
 // time: both must accept the same lines as the same members (blocks the CPU's best way).
 #include <simdjson.h>
 
