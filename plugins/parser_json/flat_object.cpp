@@ -157,10 +157,14 @@ bool FlatObjectReader::read(std::string_view line, Arena& arena) {
     FlatMember m;
     p = read_string(p + 1, end, false, arena, m.key);
     if (p == nullptr) return false;
-    p = skip_space(p, end);
-    if (p == end || *p != ':') return false;
-    p = skip_space(p + 1, end);
-    if (p == end || *p != '"') return false;
+    if (end - p >= 2 && p[0] == ':' && p[1] == '"') {  // compact JSON (docker's): no spaces to skip
+      p += 1;
+    } else {
+      p = skip_space(p, end);
+      if (p == end || *p != ':') return false;
+      p = skip_space(p + 1, end);
+      if (p == end || *p != '"') return false;
+    }
     p = read_string(p + 1, end, true, arena, m.value);
     if (p == nullptr) return false;
     members_.push_back(m);
