@@ -85,7 +85,7 @@ std::vector<Token> lex(std::string_view src) {
       static const char* two[] = {"||", "&&", "==", "!=", "::"};
       t.k = Token::Punct;
       for (auto* p : two)
-        if (src.substr(i, 2) == p) t.text = p;
+        if (src.substr(i, 2) == p) t.text.assign(p, 2);
       if (t.text.empty()) {
         if (std::string_view("()[],.+-?:!=").find(c) == std::string_view::npos) throw Unsupported{};
         t.text = std::string(1, c);

@@ -21,7 +21,9 @@ TEST(EqualBytes, MatchesStringCompareAtEveryLengthAndPosition) {
         c[3 + i] ^= 0x20;
         EXPECT_FALSE(equal_bytes(va, std::string_view(c.data() + 3, n))) << n << " at " << i;
       }
-      if (n > 0) EXPECT_FALSE(equal_bytes(va, std::string_view(b.data() + 3, n - 1))) << n;
+      if (n > 0) {
+        EXPECT_FALSE(equal_bytes(va, std::string_view(b.data() + 3, n - 1))) << n;
+      }
     }
   }
 }
