@@ -1,5 +1,6 @@
 #include "kafka_format.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 
@@ -58,6 +59,31 @@ RecordMapper::RecordMapper(MapperConfig config, LineFormat line_format)
     time_format_ = CachedTimeFormat(
         config_.inject.time_format.empty() ? "%Y-%m-%dT%H:%M:%S%z" : config_.inject.time_format,
         config_.inject.utc);
+  const InjectConfig& inj = config_.inject;
+  plain_json_ = config_.format == MapperConfig::Format::Json && config_.exclude_fields.empty() &&
+                config_.headers_from_record.empty() && inj.tag_key.empty() && inj.time_key.empty() &&
+                inj.hostname_key.empty() && inj.worker_id_key.empty();
+  for (const std::string* key : {&config_.topic_key, &config_.message_key_key, &config_.partition_key_key,
+                                 &config_.partition_key})
+    if (!key->empty()) taken_key_sizes_ |= uint64_t{1} << std::min<size_t>(key->size(), 63);
+}
+
+bool RecordMapper::is_taken_key(std::string_view key) const {
+  if ((taken_key_sizes_ >> std::min<size_t>(key.size(), 63) & 1) == 0) return false;
+  return (!config_.topic_key.empty() && key == config_.topic_key) ||
+         (!config_.message_key_key.empty() && key == config_.message_key_key) ||
+         (!config_.partition_key_key.empty() && key == config_.partition_key_key) ||
+         (!config_.partition_key.empty() && key == config_.partition_key);
+}
+
+// Whether the record holds none of the keys map() takes from a record (most records: the
+// topic, key and partition come from the output's defaults).
+bool RecordMapper::takes_nothing_from(const Batch& batch, const Record& record) const {
+  for (const Field* f = batch.begin(record); f != batch.end(record); ++f)
+    if (is_taken_key(f->key)) return false;
+  for (const Field& f : batch.common_fields)
+    if (is_taken_key(f.key)) return false;
+  return true;
 }
 
 std::string& RecordMapper::next_scratch() {
@@ -100,6 +126,17 @@ void RecordMapper::map(const Batch& batch, const Record& record, std::string& ou
   meta.pkey.reset();
   meta.partition.reset();
   meta.headers.clear();
+  if (plain_json_ && takes_nothing_from(batch, record)) {
+    // What the general path below gives such a record, without copying its members first.
+    for (auto& [k, v] : config_.headers) meta.headers.emplace_back(k, std::string_view(v));
+    if (config_.default_partition_key) meta.pkey = std::string_view(*config_.default_partition_key);
+    meta.partition = config_.default_partition;
+    if (config_.default_message_key) meta.key = std::string_view(*config_.default_message_key);
+    StringWriter w(out);
+    json::write_record_open(w, batch, record);
+    w.put('}');
+    return;
+  }
   collect(batch, record);
 
   auto remove = [&](std::string_view key) {

@@ -88,11 +88,17 @@ class RecordMapper {
     Value value;
   };
   void collect(const Batch& batch, const Record& record);
+  bool takes_nothing_from(const Batch& batch, const Record& record) const;
+  bool is_taken_key(std::string_view key) const;
   const Value* lookup(std::string_view key) const;
   bool lookup_path(const std::vector<std::string>& path, std::string& scratch,
                    std::optional<std::string_view>& out);
 
   MapperConfig config_;
+  // A JSON value with nothing to inject, exclude or take headers from: records that hold none of
+  // the keys the mapper takes (topic, keys, partition) are written as they are, without collect.
+  bool plain_json_ = false;
+  uint64_t taken_key_sizes_ = 0;  // bit n: a taken key is n bytes long (63: 63 or more)
   LineFormat line_;
   std::vector<Member> members_;
   // Owned bytes referenced by members_ and MessageMeta for the current record.

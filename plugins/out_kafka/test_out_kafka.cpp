@@ -103,6 +103,54 @@ TEST(KafkaFormat, DefaultsApplyWhenTheRecordHasNoValue) {
   EXPECT_EQ(*meta.partition, 2);
 }
 
+// Records holding none of the keys the mapper takes are written without being collected first:
+// value and meta as the general path gives them (forced here by excluding a key no record has),
+// whatever the values, with the batch's common fields, and with keys as long as a taken one.
+TEST(KafkaFormat, RecordsWithoutTakenKeysMapAsTheGeneralPathDoes) {
+  MapperConfig plain;
+  plain.default_message_key = "dk";
+  plain.default_partition_key = "pk";
+  plain.default_partition = 3;
+  plain.headers = {{"env", "prod"}};
+  MapperConfig general = plain;
+  general.exclude_fields = {{"absent"}};
+  RecordMapper a(plain, {}), b(general, {});
+  Batch batch;
+  batch.tag = "kube.app";
+  batch.common_fields.push_back({"kubernetes", Value::of_json(R"({"pod_name":"p"})")});
+  auto record = [&](std::vector<Field> fields) {
+    batch.begin_record(EventTime{1714564800, 5});
+    for (Field& f : fields) batch.add_field(f.key, f.value);
+  };
+  record({{"log", Value::of_string("a \"quoted\"\tline\n")}, {"stream", Value::of_string("stdout")}});
+  record({{"topix", Value::of_int(-7)}, {"partitio_", Value::of_float(1.5)}, {"b", Value::of_bool(true)},
+          {"z", Value::null()}, {"message_kex", Value::of_string("")}});
+  record({{"log", Value::of_string("x")}, {"topic", Value::of_string("orders")}});
+  for (size_t i = 0; i < batch.records.size(); ++i) {
+    std::string va, vb;
+    MessageMeta ma, mb;
+    a.map(batch, batch.records[i], va, ma);
+    b.map(batch, batch.records[i], vb, mb);
+    EXPECT_EQ(va, vb) << i;
+    EXPECT_EQ(ma.topic, mb.topic) << i;
+    EXPECT_EQ(ma.key, mb.key) << i;
+    EXPECT_EQ(ma.pkey, mb.pkey) << i;
+    EXPECT_EQ(ma.partition, mb.partition) << i;
+    EXPECT_EQ(ma.headers, mb.headers) << i;
+  }
+  std::string value;
+  MessageMeta meta;
+  a.map(batch, batch.records[0], value, meta);
+  EXPECT_EQ(value, R"({"log":"a \"quoted\"\tline\n","stream":"stdout","kubernetes":{"pod_name":"p"}})");
+  EXPECT_EQ(meta.topic, "");
+  EXPECT_EQ(meta.key, std::optional<std::string_view>("dk"));
+  EXPECT_EQ(meta.pkey, std::optional<std::string_view>("pk"));
+  EXPECT_EQ(meta.partition, std::optional<int32_t>(3));
+  value.clear();
+  a.map(batch, batch.records[2], value, meta);
+  EXPECT_EQ(meta.topic, "orders");  // a taken key: the general path
+}
+
 TEST(KafkaFormat, MsgpackIsTheRecordMap) {
   MapperConfig c;
   c.format = MapperConfig::Format::Msgpack;
