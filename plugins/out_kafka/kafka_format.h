@@ -90,6 +90,12 @@ class RecordMapper {
   void collect(const Batch& batch, const Record& record);
   bool takes_nothing_from(const Batch& batch, const Record& record) const;
   bool is_taken_key(std::string_view key) const;
+  // The output's defaults for the message key, partition key and partition a record left unset.
+  void apply_defaults(MessageMeta& meta) const;
+  // The record keys map() takes values from (an empty one is not taken).
+  static constexpr std::string MapperConfig::*kTakenKeys[] = {
+      &MapperConfig::topic_key, &MapperConfig::message_key_key, &MapperConfig::partition_key_key,
+      &MapperConfig::partition_key};
   const Value* lookup(std::string_view key) const;
   bool lookup_path(const std::vector<std::string>& path, std::string& scratch,
                    std::optional<std::string_view>& out);
