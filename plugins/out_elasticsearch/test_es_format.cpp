@@ -84,7 +84,7 @@ TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
         FormatConfig general = c;
         general.use_shapes = false;
         BulkFormatter shaped(c), reference(general);
-        for (int batch = 0; batch < 9; ++batch) {
+        for (int batch = 0; batch < 11; ++batch) {
           Batch b = make_batch(batch % 2 ? "app.one" : "app\"two");
           if (batch % 3 != 0) {
             b.common_fields.push_back({"kubernetes", Value::of_json("{\"pod_name\":\"p\"}")});
@@ -93,15 +93,20 @@ TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
           for (int r = 0; r < 40; ++r) {
             // Day boundaries: records a few hours apart around midnight.
             b.begin_record(EventTime{1714521599 + int64_t(next() % 5) * 3600 - 7200, next() % 1000000000u});
-            // Batches 6-8 have one shape for all their records, as one parser's batch has (but
-            // batch 7's last record; batch 8's shape has a key the plain path does not take).
+            // Batches 6-10 have one shape for all their records, as one parser's batch has (but
+            // batch 7's last record; batch 8's shape has a key the plain path does not take;
+            // record 20 of batch 9 has as many keys, one of them another; batch 10's records are
+            // not in the order of their fields).
             size_t shape = batch < 6 ? next() % 4 : 1;
             if (batch == 7 && r == 39) shape = 2;
             const size_t n = shape == 3 ? 0 : shape + 2;
-            for (size_t k = 0; k < n; ++k)
-              b.add_field(keys[(k + shape) % keys.size()], values[next() % values.size()]);
+            for (size_t k = 0; k < n; ++k) {
+              const std::string& key = batch == 9 && r == 20 && k == 1 ? keys[0] : keys[(k + shape) % keys.size()];
+              b.add_field(key, values[next() % values.size()]);
+            }
             if (batch == 8) b.add_field(timestamp_key, values[0]);
           }
+          if (batch == 10) std::swap(b.records[3], b.records[30]);
           EXPECT_EQ(format(shaped, b), format(reference, b))
               << "logstash " << logstash << " tag_key " << tag_key << " precision " << precision
               << " batch " << batch;
