@@ -25,13 +25,13 @@ struct EscapeTable {
   char t[256];
   constexpr EscapeTable() : t{} {
     for (int c = 0; c < 0x20; ++c) t[c] = 'u';
-    t['\b'] = 'b';
-    t['\f'] = 'f';
-    t['\n'] = 'n';
-    t['\r'] = 'r';
-    t['\t'] = 't';
-    t['"'] = '"';
-    t['\\'] = '\\';
+    t[unsigned{'\b'}] = 'b';
+    t[unsigned{'\f'}] = 'f';
+    t[unsigned{'\n'}] = 'n';
+    t[unsigned{'\r'}] = 'r';
+    t[unsigned{'\t'}] = 't';
+    t[unsigned{'"'}] = '"';
+    t[unsigned{'\\'}] = '\\';
   }
 };
 constexpr EscapeTable kEscape;
@@ -249,7 +249,7 @@ __attribute__((target("avx2,popcnt"))) static char* escape_avx2(char* w, const u
     const EscapeMasks m = escape_masks32(v);
     if (m.all() == 0)
       w += 32;
-    else if (m.controls == 0 && __builtin_popcount(m.quotes) >= kMinSpreadQuotes)
+    else if (m.controls == 0 && static_cast<unsigned>(__builtin_popcount(m.quotes)) >= kMinSpreadQuotes)
       w = spread_quotes32(w, v, m.quotes);
     else
       w = fix_up_block32(w, p, m, 32, seqs);

@@ -277,7 +277,6 @@ class NoopInput : public Input {
 };
 
 constexpr auto& P = spec::with_default;
-constexpr auto& Opt = spec::optional;
 constexpr auto& Ign = spec::ignored;
 
 PluginSpec prometheus_spec() {
