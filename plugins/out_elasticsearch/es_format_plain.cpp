@@ -112,12 +112,14 @@ bool BulkFormatter::match_plain(const Batch& batch, const Record& record) {
 // Defined before its two callers and inline, so that GCC can honour always_inline at -O2.
 inline void BulkFormatter::write_plain(StringWriter& out, const json::JsonShape& shape,
                                        const Batch& batch, const Record& record,
-                                       std::string_view index) {
-  out.put(action_line(index));
+                                       std::string_view action) {
+  out.put(action);
   const Field* f = batch.begin(record);
   const uint32_t n = record.field_count;
+  // Held in a register: the document's byte stores could alias the vector's own pointers.
+  const json::JsonShape::Prefix* const prefixes = shape.prefixes.data();
   for (uint32_t i = 0; i < n; ++i) {
-    const json::JsonShape::Prefix& p = shape.prefixes[i];
+    const json::JsonShape::Prefix& p = prefixes[i];
     const Value& v = f[i].value;
     if (v.kind == ValueKind::String && v.text.size() <= json::kEscapeStep) {
       char* w = out.room(json::prefix_room(p) + json::max_escaped_size(v.text.size()));
@@ -158,20 +160,24 @@ void BulkFormatter::append_plain(std::string& payload, const Batch& batch, const
                                  std::string_view index) {
   shaped_record_ = nullptr;
   StringWriter out(payload);
-  write_plain(out, batch_shape_ ? *batch_shape_ : *shape_, batch, record, index);
+  write_plain(out, batch_shape_ ? *batch_shape_ : *shape_, batch, record, action_line(index));
 }
 
 size_t BulkFormatter::append_run(std::string& payload, const Batch& batch, size_t first,
                                  std::string_view index, size_t limit, size_t& last_start) {
   if (!batch_shape_) return 0;
-  const auto& records = batch.records;
+  // Locals, not reloaded after each document's byte stores (which could alias the vector).
+  const Record* const records = batch.records.data();
+  const size_t count = batch.records.size();
+  const json::JsonShape& shape = *batch_shape_;
+  const std::string_view action = action_line(index);  // one index per run
   StringWriter out(payload);
   size_t i = first;
   do {
     last_start = out.size();
-    write_plain(out, *batch_shape_, batch, records[i], index);
+    write_plain(out, shape, batch, records[i], action);
     ++i;
-  } while (i < records.size() && out.size() < limit && same_plain_index(index, records[i]));
+  } while (i < count && out.size() < limit && same_plain_index(index, records[i]));
   return i - first;
 }
 
