@@ -57,9 +57,12 @@ void BulkFormatter::begin_plain_batch(const Batch& batch) {
 static bool keys_repeat(const Field* from, const Field* end, uint32_t n) {
 #if defined(__SSE2__)
   static_assert(sizeof(Field::key) == 16);
-  auto key_bits = [](const Field* f) { return _mm_loadu_si128(reinterpret_cast<const __m128i*>(&f->key)); };
+  auto key_bits = [](const Field* f) {
+    return _mm_loadu_si128(reinterpret_cast<const __m128i*>(&f->key));
+  };
   __m128i differ = _mm_setzero_si128();
-  for (const Field* f = from; f < end; ++f) differ = _mm_or_si128(differ, _mm_xor_si128(key_bits(f), key_bits(f - n)));
+  for (const Field* f = from; f < end; ++f)
+    differ = _mm_or_si128(differ, _mm_xor_si128(key_bits(f), key_bits(f - n)));
   return _mm_movemask_epi8(_mm_cmpeq_epi8(differ, _mm_setzero_si128())) == 0xffff;
 #else
   for (const Field* f = from; f < end; ++f)
@@ -87,7 +90,8 @@ bool BulkFormatter::same_key_views(const Batch& batch) {
     }
     expected += n;
   }
-  if (laid_out) return keys_repeat(batch.begin(first) + n, batch.begin(batch.records.back()) + n, n);
+  if (laid_out)
+    return keys_repeat(batch.begin(first) + n, batch.begin(batch.records.back()) + n, n);
   const Field* keys = batch.begin(first);
   for (const Record& r : batch.records) {
     if (r.field_count != n) return false;

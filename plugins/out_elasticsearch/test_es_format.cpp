@@ -101,7 +101,8 @@ TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
             if (batch == 7 && r == 39) shape = 2;
             const size_t n = shape == 3 ? 0 : shape + 2;
             for (size_t k = 0; k < n; ++k) {
-              const std::string& key = batch == 9 && r == 20 && k == 1 ? keys[0] : keys[(k + shape) % keys.size()];
+              const bool swapped = batch == 9 && r == 20 && k == 1;
+              const std::string& key = swapped ? keys[0] : keys[(k + shape) % keys.size()];
               b.add_field(key, values[next() % values.size()]);
             }
             if (batch == 8) b.add_field(timestamp_key, values[0]);
