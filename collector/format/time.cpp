@@ -69,27 +69,8 @@ size_t parse_zone(const char* p, const char* end, int32_t& offset) {
   return static_cast<size_t>(s - p);
 }
 
-// The number of leading decimal digits in the 8 bytes at p (0-8) and, when there are any, their
-// value. A word at a time: a fraction is read for every record of a CRI or docker log.
-int leading_digits8(const char* p, uint32_t& value) {
-  uint64_t w;
-  std::memcpy(&w, p, 8);
-  if constexpr (std::endian::native != std::endian::little) w = __builtin_bswap64(w);
-  const uint64_t x = w ^ 0x3030303030303030ull;  // digit bytes become 0-9, no other byte does
-  // High bit of a byte set when it is 10 or more (no carries between bytes).
-  const uint64_t over9 = (((x & 0x7f7f7f7f7f7f7f7full) + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
-  const int n = over9 ? std::countr_zero(over9) >> 3 : 8;
-  if (n == 0) return 0;
-  // Left-align the n digits (zeros before them) and combine pairs, quads, then the two halves.
-  uint64_t v = x << (64 - 8 * n);
-  v = (v * 10 + (v >> 8)) & 0x00ff00ff00ff00ffull;
-  v = (v * 100 + (v >> 16)) & 0x0000ffff0000ffffull;
-  value = static_cast<uint32_t>((v * 10000 + (v >> 32)) & 0xffffffffull);
-  return n;
-}
-
-constexpr uint32_t kFractionScale[] = {1000000000, 100000000, 10000000, 1000000, 100000,
-                                      10000,      1000,      100,      10,      1};
+using rfc3339::kFractionScale;
+using rfc3339::leading_digits8;
 
 // Reads a fraction: any number of digits (Fluentd's %N/%L accept more or fewer than nominal),
 // keeping nanosecond precision (digits past the 9th are dropped). Returns digits consumed.
@@ -267,26 +248,7 @@ bool parse_epoch(std::string_view text, bool allow_fraction, EventTime& out) {
   return true;
 }
 
-// Consecutive stamps of a log mostly share their second: the validated `YYYY-MM-DDTHH:MM:SS` of
-// the previous parse_rfc3339 call (per thread, as raw bytes) and its local seconds are reused.
-struct PrefixCache {
-  uint64_t a = 0, b = 0;  // bytes 0-7 and 8-15
-  uint32_t c = 0;         // bytes 15-18
-  bool valid = false;
-  int64_t seconds = 0;
-};
-thread_local PrefixCache prefix_cache;
-
-// Whether the 19 bytes at p are the cached `YYYY-MM-DDTHH:MM:SS`.
-inline bool cached_second(const char* p) {
-  uint64_t a, b;
-  uint32_t c;
-  std::memcpy(&a, p, 8);
-  std::memcpy(&b, p + 8, 8);
-  std::memcpy(&c, p + 15, 4);
-  const PrefixCache& cache = prefix_cache;
-  return ((a ^ cache.a) | (b ^ cache.b) | (c ^ cache.c)) == 0 && cache.valid;
-}
+using rfc3339::cached_second;
 
 // Reads `YYYY-MM-DDTHH:MM:SS` at p into local seconds and remembers it.
 bool parse_prefix(const char* p, int64_t& local_seconds) {
@@ -301,7 +263,7 @@ bool parse_prefix(const char* p, int64_t& local_seconds) {
     return false;
   int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   local_seconds = days * 86400 + h * 3600 + mi * 60 + s;
-  PrefixCache& cache = prefix_cache;
+  rfc3339::SecondCache& cache = rfc3339::second_cache;
   std::memcpy(&cache.a, p, 8);
   std::memcpy(&cache.b, p + 8, 8);
   std::memcpy(&cache.c, p + 15, 4);
@@ -310,15 +272,21 @@ bool parse_prefix(const char* p, int64_t& local_seconds) {
   return true;
 }
 
-// parse_rfc3339 for any stamp it accepts (out of line: see parse_rfc3339).
-[[gnu::noinline]] bool parse_rfc3339_general(std::string_view text, EventTime& out) {
+}  // namespace
+
+// --- public API ---------------------------------------------------------------------------------
+
+constinit thread_local rfc3339::SecondCache rfc3339::second_cache;
+
+// Any stamp parse_rfc3339 accepts, when its inline fast path does not take it.
+bool rfc3339::parse_general(std::string_view text, EventTime& out) {
   const char* p = text.data();
   const size_t len = text.size();
   // YYYY-MM-DDTHH:MM:SS = 19 bytes, plus at least 1 for the zone.
   if (len < 20) return false;
   int64_t local_seconds;
   if (cached_second(p))
-    local_seconds = prefix_cache.seconds;
+    local_seconds = rfc3339::second_cache.seconds;
   else if (!parse_prefix(p, local_seconds))
     return false;
   const char* q = p + 19;
@@ -342,30 +310,6 @@ bool parse_prefix(const char* p, int64_t& local_seconds) {
   out.nsec = nsec;
   out.integer = false;
   return true;
-}
-
-}  // namespace
-
-// --- public API ---------------------------------------------------------------------------------
-
-bool parse_rfc3339(std::string_view text, EventTime& out) {
-  // The usual stamp, `YYYY-MM-DDTHH:MM:SS.fffffffffZ` with 7-9 digits (Go trims trailing zeros)
-  // in the same second as the previous one, is read here without a call, so with no registers
-  // to save; the general path takes the rest.
-  const char* p = text.data();
-  const size_t len = text.size();
-  if (len >= 28 && len <= 30 && p[19] == '.' && p[len - 1] == 'Z' && cached_second(p)) {
-    const size_t digits = len - 21;
-    uint32_t v = 0;
-    const int n = leading_digits8(p + 20, v);
-    if (static_cast<size_t>(n) == std::min<size_t>(digits, 8) && (digits < 9 || digit(p[28]))) {
-      out.sec = prefix_cache.seconds;
-      out.nsec = digits == 9 ? v * 10 + static_cast<uint32_t>(p[28] - '0') : v * kFractionScale[n];
-      out.integer = false;
-      return true;
-    }
-  }
-  return parse_rfc3339_general(text, out);
 }
 
 TimeParser::TimeParser(std::string format, Type type, bool utc, std::string timezone)

@@ -6,12 +6,10 @@
 #include <string_view>
 
 #include "core/event.h"
+#include "format/time_rfc3339.h"  // parse_rfc3339
 
 namespace sluice {
 
-// RFC 3339 / ISO 8601 with 0-9 fraction digits and Z or ±hh:mm / ±hhmm: the CRI and docker
-// json-file time stamps. Fast path, no allocation.
-bool parse_rfc3339(std::string_view text, EventTime& out);
 
 // Ruby strptime-style formats as Fluentd's time_format uses them: %Y %m %d %H %M %S %N %L %3N
 // %6N %9N %z %:z %Z %T %F %b %B %e %j %s %y %p %I %a %A %%, literal characters.
