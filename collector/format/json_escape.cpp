@@ -249,7 +249,8 @@ __attribute__((target("avx2,popcnt"))) static char* escape_avx2(char* w, const u
     const EscapeMasks m = escape_masks32(v);
     if (m.all() == 0)
       w += 32;
-    else if (m.controls == 0 && static_cast<unsigned>(__builtin_popcount(m.quotes)) >= kMinSpreadQuotes)
+    else if (m.controls == 0 &&
+             static_cast<unsigned>(__builtin_popcount(m.quotes)) >= kMinSpreadQuotes)
       w = spread_quotes32(w, v, m.quotes);
     else
       w = fix_up_block32(w, p, m, 32, seqs);

@@ -10,7 +10,6 @@
 
 namespace sluice {
 
-
 // Ruby strptime-style formats as Fluentd's time_format uses them: %Y %m %d %H %M %S %N %L %3N
 // %6N %9N %z %:z %Z %T %F %b %B %e %j %s %y %p %I %a %A %%, literal characters.
 // Without a zone in the text, times are `localtime` unless `utc` or an explicit `timezone`

@@ -44,7 +44,8 @@ inline int leading_digits8(const char* p, uint32_t& value) {
   if constexpr (std::endian::native != std::endian::little) w = __builtin_bswap64(w);
   const uint64_t x = w ^ 0x3030303030303030ull;  // digit bytes become 0-9, no other byte does
   // High bit of a byte set when it is 10 or more (no carries between bytes).
-  const uint64_t over9 = (((x & 0x7f7f7f7f7f7f7f7full) + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
+  const uint64_t over9 =
+      (((x & 0x7f7f7f7f7f7f7f7full) + 0x7676767676767676ull) | x) & 0x8080808080808080ull;
   const int n = over9 ? std::countr_zero(over9) >> 3 : 8;
   if (n == 0) return 0;
   // Left-align the n digits (zeros before them) and combine pairs, quads, then the two halves.
@@ -76,7 +77,8 @@ inline bool parse_rfc3339(std::string_view text, EventTime& out) {
     if (static_cast<size_t>(n) == (digits < 8 ? digits : 8) &&
         (digits < 9 || (p[28] >= '0' && p[28] <= '9'))) {
       out.sec = rfc3339::second_cache.seconds;
-      out.nsec = digits == 9 ? v * 10 + static_cast<uint32_t>(p[28] - '0') : v * rfc3339::kFractionScale[n];
+      out.nsec = digits == 9 ? v * 10 + static_cast<uint32_t>(p[28] - '0')
+                             : v * rfc3339::kFractionScale[n];
       out.integer = false;
       return true;
     }
