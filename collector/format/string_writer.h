@@ -39,6 +39,11 @@ class StringWriter {
   }
   void put(char c) { *room(1) = c, ++w_; }
 
+  // Where the next byte goes and where the room ends, for a loop that keeps both in locals
+  // between rooms (the members are reloaded after every byte store, which could alias them).
+  char* position() const { return w_; }
+  char* limit() const { return end_; }
+
   size_t size() const { return static_cast<size_t>(w_ - s_.data()); }
   // Drops what was written past `size` (a record that turned out unsendable).
   void truncate(size_t size) { w_ = s_.data() + size; }

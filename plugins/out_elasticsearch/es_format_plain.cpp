@@ -117,7 +117,19 @@ bool BulkFormatter::match_plain(const Batch& batch, const Record& record) {
 inline void BulkFormatter::write_plain(StringWriter& out, const json::JsonShape& shape,
                                        const Batch& batch, const Record& record,
                                        std::string_view action) {
-  out.put(action);
+  // The write position and the room's end in locals: the writer's members would be loaded again
+  // after every byte store.
+  char* w = out.room(action.size());
+  char* end = out.limit();
+  auto room = [&](size_t need) {
+    if (static_cast<size_t>(end - w) < need) {
+      out.advance(w);
+      w = out.room(need);
+      end = out.limit();
+    }
+  };
+  std::memcpy(w, action.data(), action.size());
+  w += action.size();
   const Field* f = batch.begin(record);
   const uint32_t n = record.field_count;
   // Held in a register: the document's byte stores could alias the vector's own pointers.
@@ -126,18 +138,21 @@ inline void BulkFormatter::write_plain(StringWriter& out, const json::JsonShape&
     const json::JsonShape::Prefix& p = prefixes[i];
     const Value& v = f[i].value;
     if (v.kind == ValueKind::String && v.text.size() <= json::kEscapeStep) {
-      char* w = out.room(json::prefix_room(p) + json::max_escaped_size(v.text.size()));
-      out.advance(json::write_quoted(json::write_prefix(w, p), v.text));
+      room(json::prefix_room(p) + json::max_escaped_size(v.text.size()));
+      w = json::write_quoted(json::write_prefix(w, p), v.text);
     } else {
-      out.advance(json::write_prefix(out.room(json::prefix_room(p)), p));
+      room(json::prefix_room(p));
+      out.advance(json::write_prefix(w, p));
       json::write_value(out, v);
+      w = out.position();
+      end = out.limit();
     }
   }
   // The rest in one room: common fields, @timestamp, the tag member and the end of the line.
   constexpr std::string_view kTimestampKey = "\"@timestamp\":\"";
   std::string_view common = common_text_, tag = tag_member_;
-  char* w = out.room(1 + common.size() + 1 + kTimestampKey.size() +
-                     timestamp_room(config_.time_precision) + tag.size() + 3);
+  room(1 + common.size() + 1 + kTimestampKey.size() + timestamp_room(config_.time_precision) +
+       tag.size() + 3);
   bool first = n == 0;
   if (first) *w++ = '{';
   auto put = [&](std::string_view member) {  // member starts with its comma
