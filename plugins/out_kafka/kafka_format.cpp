@@ -136,9 +136,10 @@ void RecordMapper::map(const Batch& batch, const Record& record, std::string& ou
   meta.pkey.reset();
   meta.partition.reset();
   meta.headers.clear();
+  // Headers: the static ones first (those from the record follow them on the general path).
+  for (auto& [k, v] : config_.headers) meta.headers.emplace_back(k, std::string_view(v));
   if (plain_json_ && takes_nothing_from(batch, record)) {
     // What the general path below gives such a record, without copying its members first.
-    for (auto& [k, v] : config_.headers) meta.headers.emplace_back(k, std::string_view(v));
     apply_defaults(meta);
     StringWriter w(out);
     json::write_record_open(w, batch, record);
@@ -192,8 +193,7 @@ void RecordMapper::map(const Batch& batch, const Record& record, std::string& ou
     }
   }
 
-  // Headers (static, then from the record, before any field is excluded).
-  for (auto& [k, v] : config_.headers) meta.headers.emplace_back(k, std::string_view(v));
+  // Headers from the record, after the static ones, before any field is excluded.
   for (auto& [k, path] : config_.headers_from_record) {
     std::optional<std::string_view> v;
     lookup_path(path, next_scratch(), v);
