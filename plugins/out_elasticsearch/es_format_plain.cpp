@@ -52,6 +52,11 @@ void BulkFormatter::begin_plain_batch(const Batch& batch) {
   }
 }
 
+// The same view (pointer and size), not merely equal bytes: what one shape per batch relies on.
+static bool same_key_view(const Field& a, const Field& b) {
+  return a.key.data() == b.key.data() && a.key.size() == b.key.size();
+}
+
 // Whether each field in [from, end) has the key view of the field n places before it. Without a
 // branch per field: the usual batch passes, and its fields are a few hundred per batch.
 static bool keys_repeat(const Field* from, const Field* end, uint32_t n) {
@@ -66,7 +71,7 @@ static bool keys_repeat(const Field* from, const Field* end, uint32_t n) {
   return _mm_movemask_epi8(_mm_cmpeq_epi8(differ, _mm_setzero_si128())) == 0xffff;
 #else
   for (const Field* f = from; f < end; ++f)
-    if (f->key.data() != (f - n)->key.data() || f->key.size() != (f - n)->key.size()) return false;
+    if (!same_key_view(*f, *(f - n))) return false;
   return true;
 #endif
 }
@@ -97,7 +102,7 @@ bool BulkFormatter::same_key_views(const Batch& batch) {
     if (r.field_count != n) return false;
     const Field* f = batch.begin(r);
     for (uint32_t i = 0; i < n; ++i)
-      if (f[i].key.data() != keys[i].key.data() || f[i].key.size() != keys[i].key.size()) return false;
+      if (!same_key_view(f[i], keys[i])) return false;
   }
   return true;
 }
