@@ -263,12 +263,7 @@ bool parse_prefix(const char* p, int64_t& local_seconds) {
     return false;
   int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
   local_seconds = days * 86400 + h * 3600 + mi * 60 + s;
-  rfc3339::SecondCache& cache = rfc3339::second_cache;
-  std::memcpy(&cache.a, p, 8);
-  std::memcpy(&cache.b, p + 8, 8);
-  std::memcpy(&cache.c, p + 15, 4);
-  cache.seconds = local_seconds;
-  cache.valid = true;
+  rfc3339::remember_second(p, local_seconds);
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "core/event.h"
+#include "format/time_calendar.h"
 
 namespace sluice {
 
@@ -34,6 +35,16 @@ inline bool cached_second(const char* p) {
   std::memcpy(&c, p + 15, 4);
   const SecondCache& cache = second_cache;
   return ((a ^ cache.a) | (b ^ cache.b) | (c ^ cache.c)) == 0 && cache.valid;
+}
+
+// Caches the 19 bytes at p, a validated `YYYY-MM-DDTHH:MM:SS`, with its local seconds.
+inline void remember_second(const char* p, int64_t local_seconds) {
+  SecondCache& cache = second_cache;
+  std::memcpy(&cache.a, p, 8);
+  std::memcpy(&cache.b, p + 8, 8);
+  std::memcpy(&cache.c, p + 15, 4);
+  cache.seconds = local_seconds;
+  cache.valid = true;
 }
 
 // The number of leading decimal digits in the 8 bytes at p (0-8) and, when there are any, their
@@ -75,7 +86,7 @@ inline bool parse_rfc3339(std::string_view text, EventTime& out) {
     uint32_t v = 0;
     const int n = rfc3339::leading_digits8(p + 20, v);
     if (static_cast<size_t>(n) == (digits < 8 ? digits : 8) &&
-        (digits < 9 || (p[28] >= '0' && p[28] <= '9'))) {
+        (digits < 9 || calendar::digit(p[28]))) {
       out.sec = rfc3339::second_cache.seconds;
       out.nsec = digits == 9 ? v * 10 + static_cast<uint32_t>(p[28] - '0')
                              : v * rfc3339::kFractionScale[n];
