@@ -119,16 +119,41 @@ __attribute__((target("avx2"))) static inline bool load32_within_page(const unsi
   return true;
 }
 
+// The compare operands, read from memory by the instructions that use them: built in registers
+// (a broadcast each) they cost ~16 instructions per string, as many as two plain blocks.
+struct alignas(32) EscapeConstants {
+  unsigned char control_max[32], quote[32], backslash[32];
+  constexpr EscapeConstants() : control_max{}, quote{}, backslash{} {
+    for (int i = 0; i < 32; ++i) {
+      control_max[i] = 0x1f;
+      quote[i] = '"';
+      backslash[i] = '\\';
+    }
+  }
+};
+constexpr EscapeConstants kEscapeConstants;
+
+// The table through a pointer the compiler cannot see through (the empty asm): knowing the
+// contents, it would broadcast them into registers again in every string's prologue and tail.
+static inline const EscapeConstants& escape_constants() {
+  const EscapeConstants* at = &kEscapeConstants;
+  asm("" : "+r"(at));
+  return *at;
+}
+__attribute__((target("avx2"))) static inline __m256i constant32(const unsigned char (&c)[32]) {
+  return _mm256_load_si256(reinterpret_cast<const __m256i*>(c));
+}
+
 // Bit i set when byte i of v is a C0 control (controls) or `"` / `\\` (quotes).
 struct EscapeMasks {
   unsigned controls, quotes;
   unsigned all() const { return controls | quotes; }
 };
 __attribute__((target("avx2"))) static inline EscapeMasks escape_masks32(__m256i v) {
-  const __m256i control_max = _mm256_set1_epi8(0x1f);
+  const __m256i control_max = constant32(escape_constants().control_max);
   const __m256i controls = _mm256_cmpeq_epi8(_mm256_max_epu8(v, control_max), control_max);
-  const __m256i quotes = _mm256_or_si256(_mm256_cmpeq_epi8(v, _mm256_set1_epi8('"')),
-                                         _mm256_cmpeq_epi8(v, _mm256_set1_epi8('\\')));
+  const __m256i quotes = _mm256_or_si256(_mm256_cmpeq_epi8(v, constant32(escape_constants().quote)),
+                                         _mm256_cmpeq_epi8(v, constant32(escape_constants().backslash)));
   return {static_cast<unsigned>(_mm256_movemask_epi8(controls)),
           static_cast<unsigned>(_mm256_movemask_epi8(quotes))};
 }
@@ -200,7 +225,7 @@ __attribute__((target("avx2"))) static inline char* spread8(char* w, __m128i sou
 }
 
 __attribute__((target("avx2"))) static inline char* spread_quotes32(char* w, __m256i v, unsigned quotes) {
-  const __m128i backslashes = _mm_set1_epi8('\\');
+  const __m128i backslashes = _mm256_castsi256_si128(constant32(escape_constants().backslash));
   const __m128i lo = _mm256_castsi256_si128(v), hi = _mm256_extracti128_si256(v, 1);
   w = spread8(w, _mm_unpacklo_epi64(lo, backslashes), quotes & 0xff);
   w = spread8(w, _mm_unpackhi_epi64(lo, backslashes), quotes >> 8 & 0xff);
@@ -243,7 +268,7 @@ __attribute__((target("avx2"), always_inline)) static inline char* escape_tail32
 __attribute__((target("avx2,popcnt"))) static char* escape_avx2(char* w, const unsigned char* p,
                                                         const unsigned char* end,
                                                         const EscapeSeq* seqs) {
-  while (end - p >= 32) {
+  for (size_t blocks = static_cast<size_t>(end - p) / 32; blocks != 0; --blocks) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     _mm256_storeu_si256(reinterpret_cast<__m256i*>(w), v);
     const EscapeMasks m = escape_masks32(v);
@@ -322,24 +347,8 @@ static Escaper best_escaper() {
 static Escaper best_escaper() { return Escaper::Sse2; }
 #endif
 
-static Escaper g_escaper = best_escaper();
-
-Escaper escaper() { return g_escaper; }
-
-bool use_escaper(Escaper e) {
-  if (e > best_escaper()) return false;
-  g_escaper = e;
-  return true;
-}
-
-char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  const auto* end = p + bytes.size();
-  const EscapeSeq* seqs = hex == HexCase::Lower ? kLowerSeqs.t : kUpperSeqs.t;
-#if defined(SLUICE_JSON_AVX2)
-  if (g_escaper == Escaper::Avx512) return escape_avx512(w, p, end, seqs);
-  if (g_escaper == Escaper::Avx2) return escape_avx2(w, p, end, seqs);
-#endif
+static char* escape_sse2(char* w, const unsigned char* p, const unsigned char* end,
+                         const EscapeSeq* seqs) {
 #if defined(__SSE2__)
   // 16 bytes per step with SSE2 (part of x86-64): each block is stored as is; for each byte in it
   // that needs escaping, the writer backs up to it, writes its escape and stores the 16 bytes that
@@ -397,6 +406,38 @@ char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
   }
 #endif
   return escape_bytes(w, p, end, seqs);
+}
+
+using EscapeFunction = char* (*)(char*, const unsigned char*, const unsigned char*, const EscapeSeq*);
+
+static EscapeFunction escape_function(Escaper e) {
+#if defined(SLUICE_JSON_AVX2)
+  if (e == Escaper::Avx512) return escape_avx512;
+  if (e == Escaper::Avx2) return escape_avx2;
+#endif
+  return escape_sse2;
+}
+
+// The escaper is chosen once and called through a pointer: cheaper than testing the choice for
+// every string. Constant-initialised to SSE2 so that a string escaped during another file's static
+// initialisation does not call through a null pointer.
+static Escaper g_escaper = Escaper::Sse2;
+static EscapeFunction g_escape = escape_sse2;
+
+Escaper escaper() { return g_escaper; }
+
+bool use_escaper(Escaper e) {
+  if (e > best_escaper()) return false;
+  g_escaper = e;
+  g_escape = escape_function(e);
+  return true;
+}
+
+[[maybe_unused]] static const bool g_best_escaper_chosen = use_escaper(best_escaper());
+
+char* write_escaped_body(char* w, std::string_view bytes, HexCase hex) {
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  return g_escape(w, p, p + bytes.size(), hex == HexCase::Lower ? kLowerSeqs.t : kUpperSeqs.t);
 }
 
 }  // namespace sluice::json
