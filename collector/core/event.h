@@ -34,6 +34,10 @@ enum class ValueKind : uint8_t { Null, Bool, Int, Float, String, Json };
 struct Value {
   ValueKind kind = ValueKind::Null;
   bool boolean = false;
+  // String: its parser checked that no byte needs JSON escaping (no `"`, `\` or control), so
+  // JSON writers copy it. Only set where the check came free with the parse (a CRI line's stream,
+  // tag and validated time stamp); false promises nothing.
+  bool plain = false;
   int64_t integer = 0;
   double real = 0;
   std::string_view text;
@@ -62,6 +66,11 @@ struct Value {
     Value v;
     v.kind = ValueKind::String;
     v.text = s;
+    return v;
+  }
+  static Value of_string(std::string_view s, bool plain) {
+    Value v = of_string(s);
+    v.plain = plain;
     return v;
   }
   static Value of_json(std::string_view json, std::string_view msgpack = {}) {

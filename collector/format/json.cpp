@@ -119,7 +119,10 @@ void write_value(StringWriter& out, const Value& v, HexCase hex) {
       out.advance(write_double(out.room(kMaxDoubleSize), v.real));
       break;
     case ValueKind::String:
-      write_string(out, v.text, hex);
+      if (v.plain && v.text.size() <= kEscapeStep)
+        out.advance(write_quoted(out.room(max_escaped_size(v.text.size())), v, hex));
+      else
+        write_string(out, v.text, hex);
       break;
     case ValueKind::Json:
       out.put(v.text.empty() ? std::string_view("null") : v.text);
@@ -137,7 +140,7 @@ void write_member(StringWriter& out, bool& first, std::string_view key, const Va
     w = write_quoted(w, key, hex);
     *w++ = ':';
     if (string) {
-      out.advance(write_quoted(w, v.text, hex));
+      out.advance(write_quoted(w, v, hex));
       return;
     }
     out.advance(w);

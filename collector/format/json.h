@@ -35,6 +35,14 @@ inline char* write_quoted(char* w, std::string_view bytes, HexCase hex = HexCase
   *w++ = '"';
   return w;
 }
+// A String value's `"text"`, at most kEscapeStep bytes: copied when a parser found it plain.
+inline char* write_quoted(char* w, const Value& v, HexCase hex = HexCase::Lower) {
+  if (!v.plain) return write_quoted(w, v.text, hex);
+  *w++ = '"';
+  w = detail::copy_plain(w, v.text);
+  *w++ = '"';
+  return w;
+}
 void append_value(std::string& out, const Value& v, HexCase hex = HexCase::Lower);
 // The same through a StringWriter (one size update per record instead of one per piece).
 void write_string(StringWriter& out, std::string_view bytes, HexCase hex = HexCase::Lower);

@@ -72,5 +72,28 @@ inline char* write_escaped_body_short(char* w, std::string_view bytes, HexCase h
   return write_escaped_body(w, bytes, hex);
 }
 
+// Bytes with nothing to escape (Value::plain), copied: short ones as one or two 16-byte blocks
+// within the room's slack, as write_escaped_body_short stores them, without the check.
+inline char* copy_plain(char* w, std::string_view bytes) {
+  const size_t n = bytes.size();
+#if defined(__SSE2__)
+  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  __m128i v;
+  if (n - 1 < 15 && load_within_page(p, v)) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
+    return w + n;
+  }
+  if (n - 16 <= 16) {
+    const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i tail = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), head);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(w + n - 16), tail);
+    return w + n;
+  }
+#endif
+  if (n != 0) __builtin_memcpy(w, bytes.data(), n);
+  return w + n;
+}
+
 }  // namespace detail
 }  // namespace sluice::json

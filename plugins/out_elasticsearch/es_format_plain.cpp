@@ -144,7 +144,7 @@ inline void BulkFormatter::write_plain(StringWriter& out, const json::JsonShape&
     const Value& v = f[i].value;
     if (v.kind == ValueKind::String && v.text.size() <= json::kEscapeStep) {
       room(json::prefix_room(p) + json::max_escaped_size(v.text.size()));
-      w = json::write_quoted(json::write_prefix(w, p), v.text);
+      w = json::write_quoted(json::write_prefix(w, p), v);
     } else {
       room(json::prefix_room(p));
       out.advance(json::write_prefix(w, p));

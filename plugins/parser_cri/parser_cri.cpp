@@ -26,6 +26,7 @@ struct Pending {
 
 struct CriLine {
   std::string_view time, stream, tag, message;
+  bool plain_stream = false;  // stdout or stderr, seen in place
 };
 
 // Little-endian 8-byte load (the bytes in reading order from the low end).
@@ -93,8 +94,9 @@ bool split_cri(std::string_view s, CriLine& out) {
   // The stream is nearly always stdout or stderr and the tag one letter (F or P): checked in
   // place, with the general search for anything else.
   const char* sp2;
-  if (end - q >= 8 && ((load8(q) & 0x00ffffffffffffffull) == word7("stdout ") ||
-                       (load8(q) & 0x00ffffffffffffffull) == word7("stderr ")))
+  out.plain_stream = end - q >= 8 && ((load8(q) & 0x00ffffffffffffffull) == word7("stdout ") ||
+                                      (load8(q) & 0x00ffffffffffffffull) == word7("stderr "));
+  if (out.plain_stream)
     sp2 = q + 6;
   else
     sp2 = static_cast<const char*>(std::memchr(q, ' ', static_cast<size_t>(end - q)));
@@ -121,7 +123,8 @@ class CriParser final : public Parser {
         opts_(plugin.options()),
         stream_name_(stream_name),
         nested_(plugin.sub_parser() != nullptr),
-        time_key_(opts_.time.keep ? std::string_view(opts_.time.key) : std::string_view()) {}
+        time_key_(opts_.time.keep ? std::string_view(opts_.time.key) : std::string_view()),
+        plain_time_(opts_.time.rfc3339_fast) {}
 
   void parse(std::span<const Line> lines, Batch& out) override {
     for (const Line& line : lines) parse_line(line, out);
@@ -160,7 +163,7 @@ class CriParser final : public Parser {
       merge(out, line, c, t);
       return;
     }
-    emit(out, t, line.offset, c.stream, c.tag, c.message, c.time, false);
+    emit(out, t, line.offset, c.stream, c.plain_stream, c.tag, c.message, c.time, false);
   }
 
   static bool is_partial(std::string_view tag) {
@@ -179,8 +182,9 @@ class CriParser final : public Parser {
   }
 
   // merge_cri_partial: a P line is held with its stream's earlier ones; an F line ends what its
-  // stream holds.
-  [[gnu::noinline]] void merge(Batch& out, const Line& line, const CriLine& c, EventTime t) {
+  // stream holds. c by value: a reference would keep every line's split in memory for this rare
+  // call.
+  [[gnu::noinline]] void merge(Batch& out, const Line& line, CriLine c, EventTime t) {
     if (is_partial(c.tag)) {
       Pending* p = find(c.stream);
       if (!p) p = &add(c.stream);
@@ -208,25 +212,28 @@ class CriParser final : public Parser {
       p->active = false;
       --held_;
       p->message.clear();
-      emit(out, t, off, c.stream, c.tag, msg, first_time, false);
+      emit(out, t, off, c.stream, c.plain_stream, c.tag, msg, first_time, false);
       return;
     }
-    emit(out, t, line.offset, c.stream, c.tag, c.message, c.time, false);
+    emit(out, t, line.offset, c.stream, c.plain_stream, c.tag, c.message, c.time, false);
   }
 
+  // plain_stream: the stream is stdout or stderr. A one-letter F or P tag and a time stamp the
+  // RFC 3339 parser accepted hold nothing to escape either (Value::plain).
   [[gnu::always_inline]] void emit(Batch& out, EventTime t, uint64_t offset, std::string_view stream,
-                                   std::string_view tag, std::string_view message, std::string_view time_text,
-                                   bool truncated) {
+                                   bool plain_stream, std::string_view tag, std::string_view message,
+                                   std::string_view time_text, bool truncated) {
     if (nested_) {
       emit_nested(out, offset, stream, tag, message, truncated);
       return;
     }
     using namespace std::literals;
     out.begin_record(t, offset);
-    out.add_field("stream"sv, Value::of_string(stream));
-    out.add_field("logtag"sv, Value::of_string(tag));
+    const bool plain_tag = tag.size() == 1 && (tag[0] == 'F' || tag[0] == 'P');
+    out.add_field("stream"sv, Value::of_string(stream, plain_stream));
+    out.add_field("logtag"sv, Value::of_string(tag, plain_tag));
     out.add_field("message"sv, Value::of_string(message));
-    if (!time_key_.empty()) out.add_field(time_key_, Value::of_string(time_text));
+    if (!time_key_.empty()) out.add_field(time_key_, Value::of_string(time_text, plain_time_));
     if (truncated) out.add_field("_partial_truncated"sv, Value::of_bool(true));
   }
 
@@ -254,7 +261,8 @@ class CriParser final : public Parser {
     p.active = false;
     --held_;
     p.message.clear();
-    emit(out, p.last_time, p.first_offset, stream, tag_text, msg, time_text, truncated);
+    const bool plain_stream = stream == "stdout" || stream == "stderr";
+    emit(out, p.last_time, p.first_offset, stream, plain_stream, tag_text, msg, time_text, truncated);
   }
 
   Pending* find(std::string_view stream) {
@@ -285,6 +293,7 @@ class CriParser final : public Parser {
   std::string stream_name_;
   const bool nested_;                // a nested <parse>
   const std::string_view time_key_;  // empty: the time string is not kept
+  const bool plain_time_;            // a time stamp parsed is plain (parse_rfc3339 checked it)
   std::vector<Pending> pending_;     // usually stdout and stderr
   size_t held_ = 0;                  // active entries of pending_
   std::vector<std::pair<std::string, std::unique_ptr<Parser>>> subs_;

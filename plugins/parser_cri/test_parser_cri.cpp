@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "../parser_none/parser_test_util.h"
+#include "format/json.h"
 #include "format/time.h"
 #include "support/fixtures.h"
 
@@ -54,6 +55,51 @@ TEST(ParserCri, UncommonStreamsTagsAndShortLines) {
   EXPECT_NE(h.str(4, "_parse_error").find("invalid CRI line"), std::string::npos);
   EXPECT_NE(h.str(5, "_parse_error").find("invalid time format"), std::string::npos);
   EXPECT_EQ(h.errors(), 4u);
+}
+
+// Value::plain lets JSON writers copy a string unchecked, so it may be set only where the parser
+// saw every byte: the stream when it is stdout or stderr, an F or P tag, a time stamp the RFC 3339
+// parser accepted. Anything else, including a quote where the stream or tag stands, is escaped.
+TEST(ParserCri, MarksPlainOnlyWhatItChecked) {
+  ParserHarness h("cri", {{"merge_cri_partial", "false"}});
+  h.feed({"2024-05-01T12:00:00.123456789Z stdout F {\"a\":1}", "2024-05-01T12:00:00+02:00 stderr P m",
+          "2024-05-01T12:00:00.1Z std\"x F m", "2024-05-01T12:00:00.1Z stdout \" m",
+          "2024-05-01T12:00:00.1Z stdout F:\\ m"});
+  ASSERT_EQ(h.size(), 5u);
+  auto plain = [&](size_t i, const char* key) { return h.find(i, key)->plain; };
+  for (size_t i : {0u, 1u}) {
+    EXPECT_TRUE(plain(i, "stream")) << i;
+    EXPECT_TRUE(plain(i, "logtag")) << i;
+    EXPECT_TRUE(plain(i, "time")) << i;
+    EXPECT_FALSE(plain(i, "message")) << i;
+  }
+  EXPECT_FALSE(plain(2, "stream"));
+  EXPECT_FALSE(plain(3, "logtag"));
+  EXPECT_FALSE(plain(4, "logtag"));
+  std::string doc;
+  json::append_record(doc, h.batch, h.rec(2));
+  EXPECT_EQ(doc, R"({"stream":"std\"x","logtag":"F","message":"m","time":"2024-05-01T12:00:00.1Z"})");
+  doc.clear();
+  json::append_record(doc, h.batch, h.rec(3));
+  EXPECT_EQ(doc, R"({"stream":"stdout","logtag":"\"","message":"m","time":"2024-05-01T12:00:00.1Z"})");
+  doc.clear();
+  json::append_record(doc, h.batch, h.rec(0));
+  EXPECT_EQ(doc,
+            R"({"stream":"stdout","logtag":"F","message":"{\"a\":1}","time":"2024-05-01T12:00:00.123456789Z"})");
+}
+
+// A time stamp another time_format accepted is not known plain; a held partial line's stream is
+// checked when it is emitted.
+TEST(ParserCri, PlainTimeOnlyFromTheRfc3339Parser) {
+  ParserHarness other("cri", {{"time_format", "%Y-%m-%dT%H:%M:%S"}});
+  ASSERT_EQ(other.feed1("2024-05-01T12:00:00 stdout F m"), 1u);
+  EXPECT_FALSE(other.find(0, "time")->plain);
+  ParserHarness held("cri");
+  held.feed({"2024-05-01T12:00:00.1Z stderr P part"});
+  held.flush();
+  ASSERT_EQ(held.size(), 1u);
+  EXPECT_TRUE(held.find(0, "stream")->plain);
+  EXPECT_TRUE(held.find(0, "logtag")->plain);
 }
 
 TEST(ParserCri, KeepTimeKeyFalse) {

@@ -94,8 +94,8 @@ inline void check_bulk_paths(const Batch& batch) {
 }
 
 // Formats a batch as the outputs do (JSON both hex cases, msgpack record and entry, bulk lines)
-// and checks that what msgpack produced is well formed and that Json values hold convertible
-// JSON.
+// and checks that what msgpack produced is well formed, that Json values hold convertible JSON
+// and that strings marked plain hold nothing to escape.
 inline void format_batch(const Batch& batch) {
   check_bulk_paths(batch);
   std::string out;
@@ -110,6 +110,9 @@ inline void format_batch(const Batch& batch) {
     msgpack::append_entry(out, batch, r);
     SLUICE_FUZZ_CHECK(valid_msgpack(out));
     for (const Field* f = batch.begin(r); f != batch.end(r); ++f) {
+      if (f->value.plain) {  // JSON writers copy it unchecked: nothing in it may need escaping
+        for (unsigned char c : f->value.text) SLUICE_FUZZ_CHECK(c >= 0x20 && c != '"' && c != '\\');
+      }
       if (f->value.kind != ValueKind::Json) continue;
       out.clear();
       SLUICE_FUZZ_CHECK(msgpack::append_json(out, f->value.text, 1 << 20));  // valid JSON text

@@ -251,14 +251,23 @@ TEST(Json, EscapingMatchesReferenceAtEveryShortLength) {
 // Strings whose bytes to escape are all quotes and backslashes take the AVX2 escaper's shortcut;
 // strings that end just before an unreadable page take its byte-at-a-time fallbacks. Both must
 // match the reference, and nothing may read the unreadable page.
+// A writable page followed by one that faults: strings placed to end at `end` catch any read
+// past them.
+struct PageBeforeAGuard {
+  const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  char* mem = static_cast<char*>(
+      mmap(nullptr, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  char* end = mem != MAP_FAILED && mprotect(mem + page, page, PROT_NONE) == 0 ? mem + page : nullptr;
+  ~PageBeforeAGuard() {
+    if (mem != MAP_FAILED) munmap(mem, 2 * page);
+  }
+};
+
 TEST(Json, EscapingMatchesReferenceForQuotesAndAtPageEnds) {
   with_each_escaper([&] {
-    const long page = sysconf(_SC_PAGESIZE);
-    char* mem = static_cast<char*>(
-        mmap(nullptr, size_t(2 * page), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
-    ASSERT_NE(mem, MAP_FAILED);
-    ASSERT_EQ(mprotect(mem + page, size_t(page), PROT_NONE), 0);
-    char* const page_end = mem + page;
+    const PageBeforeAGuard guarded;
+    ASSERT_NE(guarded.end, nullptr);
+    char* const page_end = guarded.end;
     uint32_t seed = 4242;
     auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
     const char quotes[] = {'"', '\\'};
@@ -283,8 +292,35 @@ TEST(Json, EscapingMatchesReferenceForQuotesAndAtPageEnds) {
         }
       }
     }
-    munmap(mem, size_t(2 * page));
   });
+}
+
+// A value a parser marked plain is copied, not checked: the same JSON as the escaper's for any
+// length, also when the string ends at a page end (the copy's 16-byte loads must not cross it),
+// through every writer that takes a Value.
+TEST(Json, PlainValuesAreWrittenAsTheEscaperWouldAtEveryLengthAndPageEnd) {
+  const PageBeforeAGuard guarded;
+  ASSERT_NE(guarded.end, nullptr);
+  char* const page_end = guarded.end;
+  for (size_t len = 0; len <= 100; ++len) {
+    for (size_t gap : {0, 1, 15, 16, 17}) {
+      std::string s;
+      for (size_t i = 0; i < len; ++i) s += char('0' + i % 43);  // digits, letters, :;<=>?@
+      char* at = page_end - gap - len;
+      std::memcpy(at, s.data(), len);
+      const Value plain = Value::of_string(std::string_view(at, len), true);
+      std::string expected = "\"" + s + "\"";
+      std::string value;
+      json::append_value(value, plain);
+      EXPECT_EQ(value, expected) << "length " << len << " gap " << gap;
+      std::string member;
+      bool first = true;
+      StringWriter w(member);
+      json::write_member(w, first, "k", plain);
+      w.finish();
+      EXPECT_EQ(member, "\"k\":" + expected) << "length " << len << " gap " << gap;
+    }
+  }
 }
 
 // Blocks dense in quotes are spread 8 bytes at a time from a table of the 256 ways 8 bytes can
