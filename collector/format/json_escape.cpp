@@ -160,11 +160,12 @@ __attribute__((target("avx2"))) static inline EscapeMasks escape_masks32(__m256i
 
 // Escapes the bytes marked in mask of the block at p, stored at w, `size` bytes of which are in
 // the string; returns where the block's output ends. kInPage: the 64 bytes from p lie in one
-// page, so every reload can be made without checking.
+// page, so every reload can be made without checking. Out of line: blocks with controls or at a
+// page's end are rare, and inline its registers made every string save and restore more.
 template <bool kInPage>
-__attribute__((target("avx2"))) static inline char* fix_up32(char* w, const unsigned char* p,
-                                                            unsigned mask, unsigned size,
-                                                            const EscapeSeq* seqs) {
+__attribute__((target("avx2"), noinline)) static char* fix_up32(char* w, const unsigned char* p,
+                                                               unsigned mask, unsigned size,
+                                                               const EscapeSeq* seqs) {
   unsigned start = 0;
   do {
     w = escape_first(w, p, mask, start, seqs);
