@@ -248,9 +248,6 @@ TEST(Json, EscapingMatchesReferenceAtEveryShortLength) {
   });
 }
 
-// Strings whose bytes to escape are all quotes and backslashes take the AVX2 escaper's shortcut;
-// strings that end just before an unreadable page take its byte-at-a-time fallbacks. Both must
-// match the reference, and nothing may read the unreadable page.
 // A writable page followed by one that faults: strings placed to end at `end` catch any read
 // past them.
 struct PageBeforeAGuard {
@@ -263,6 +260,9 @@ struct PageBeforeAGuard {
   }
 };
 
+// Strings whose bytes to escape are all quotes and backslashes take the AVX2 escaper's shortcut;
+// strings that end just before an unreadable page take its byte-at-a-time fallbacks. Both must
+// match the reference, and nothing may read the unreadable page.
 TEST(Json, EscapingMatchesReferenceForQuotesAndAtPageEnds) {
   with_each_escaper([&] {
     const PageBeforeAGuard guarded;
