@@ -36,7 +36,8 @@ struct Value {
   bool boolean = false;
   // String: its parser checked that no byte needs JSON escaping (no `"`, `\` or control), so
   // JSON writers copy it. Only set where the check came free with the parse (a CRI line's stream,
-  // tag and validated time stamp); false promises nothing.
+  // tag and validated time stamp); false promises nothing. Code that changes the `text` of an
+  // existing value clears it.
   bool plain = false;
   int64_t integer = 0;
   double real = 0;

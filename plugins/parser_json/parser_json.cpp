@@ -462,6 +462,7 @@ class JsonParser final : public Parser {
     if (complete) {
       if (p && p->active) {
         log->value.text = out.arena.concat(p->log, text);
+        log->value.plain = false;  // the held part was not checked with this line
         r.offset = p->first_offset;
         p->active = false;
         p->log.clear();
