@@ -119,7 +119,7 @@ void write_value(StringWriter& out, const Value& v, HexCase hex) {
       out.advance(write_double(out.room(kMaxDoubleSize), v.real));
       break;
     case ValueKind::String:
-      if (v.plain && v.text.size() <= kEscapeStep)
+      if (v.text.size() <= kEscapeStep)
         out.advance(write_quoted(out.room(max_escaped_size(v.text.size())), v, hex));
       else
         write_string(out, v.text, hex);

@@ -47,52 +47,44 @@ __attribute__((no_sanitize("address"))) inline bool load_within_page(const unsig
 }
 #endif
 
-// Short strings with nothing to escape (most keys and many values, time stamps): 1-15 bytes are
-// one masked block; 16-32 bytes two blocks, the first and the last 16, which overlap and never
-// read outside the string.
-inline char* write_escaped_body_short(char* w, std::string_view bytes, HexCase hex) {
-#if defined(__SSE2__)
+// Short strings (most keys and many values, time stamps): 1-15 bytes are one block read within
+// its page; 16-32 bytes two blocks, the first and the last 16, which overlap and never read
+// outside the string. kChecked: the blocks are checked for bytes to escape, and a string with any
+// goes to write_escaped_body; unchecked (Value::plain: its parser checked them) they are copied.
+template <bool kChecked>
+inline char* write_short(char* w, std::string_view bytes, HexCase hex) {
   const size_t n = bytes.size();
+#if defined(__SSE2__)
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   __m128i v;
   // n - 1 < 15: 1 to 15 bytes (an empty view may have a null data()).
   if (n - 1 < 15 && load_within_page(p, v)) {
     _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
-    if ((escape_mask(v) & ((1u << n) - 1)) == 0) return w + n;
+    if (!kChecked || (escape_mask(v) & ((1u << n) - 1)) == 0) return w + n;
   } else if (n - 16 <= 16) {
     const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
     const __m128i tail = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16));
-    if ((escape_mask(head) | escape_mask(tail)) == 0) {
+    if (!kChecked || (escape_mask(head) | escape_mask(tail)) == 0) {
       _mm_storeu_si128(reinterpret_cast<__m128i*>(w), head);
       _mm_storeu_si128(reinterpret_cast<__m128i*>(w + n - 16), tail);
       return w + n;
     }
   }
 #endif
-  return write_escaped_body(w, bytes, hex);
+  if constexpr (kChecked) {
+    return write_escaped_body(w, bytes, hex);
+  } else {
+    if (n != 0) __builtin_memcpy(w, bytes.data(), n);
+    return w + n;
+  }
 }
 
-// Bytes with nothing to escape (Value::plain), copied: short ones as one or two 16-byte blocks
-// within the room's slack, as write_escaped_body_short stores them, without the check.
+inline char* write_escaped_body_short(char* w, std::string_view bytes, HexCase hex) {
+  return write_short<true>(w, bytes, hex);
+}
+// Bytes with nothing to escape (Value::plain), copied.
 inline char* copy_plain(char* w, std::string_view bytes) {
-  const size_t n = bytes.size();
-#if defined(__SSE2__)
-  const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
-  __m128i v;
-  if (n - 1 < 15 && load_within_page(p, v)) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), v);
-    return w + n;
-  }
-  if (n - 16 <= 16) {
-    const __m128i head = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i tail = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + n - 16));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(w), head);
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(w + n - 16), tail);
-    return w + n;
-  }
-#endif
-  if (n != 0) __builtin_memcpy(w, bytes.data(), n);
-  return w + n;
+  return write_short<false>(w, bytes, HexCase::Lower);
 }
 
 }  // namespace detail

@@ -1,6 +1,6 @@
 // parse_rfc3339's common case, inline in its callers (the CRI parser reads a stamp per line): a
 // call cost ~10 instructions of its own and made the caller save its parsed line around it. The
-// rest is parse_rfc3339_general, out of line.
+// rest is rfc3339::parse_general, out of line.
 #pragma once
 
 #include <bit>
