@@ -164,7 +164,7 @@ class ScenarioTest(SluiceTestCase):
               file=sys.stderr)
         self.assertEqual(dups, 0)
         self.assertLess(lost, 5000)
-        # Whatever was lost is one contiguous run: the window, nothing else.
+        # Whatever was lost is one contiguous run (the unread lines and the window), nothing else.
         if lost:
             missing = sorted(set(range(20000)) - set(counts))
             self.assertEqual(missing[-1] - missing[0] + 1, len(missing))
