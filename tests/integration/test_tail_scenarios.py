@@ -160,8 +160,8 @@ class ScenarioTest(SluiceTestCase):
         # tailer had not read yet when the truncate came (a loaded machine or a sanitizer build
         # lags by a few hundred milliseconds). It is reported; the bound is far below the ~8,000
         # lines of the copy and the ~12,000 written after it.
-        print("copytruncate: %d lost in the copy/truncate window, %d repeated" % (lost, dups),
-              file=sys.stderr)
+        print("copytruncate: %d lost (unread at the truncate or in the copy window), %d repeated"
+              % (lost, dups), file=sys.stderr)
         self.assertEqual(dups, 0)
         self.assertLess(lost, 5000)
         # Whatever was lost is one contiguous run (the unread lines and the window), nothing else.
