@@ -1,61 +1,85 @@
 // Which worker follows which file, shared by the workers' copies of one <source>: a file goes to
-// the worker with the fewest files when it is first seen, and stays there. (A hash of the path
-// spreads a handful of files unevenly: 8 files split 3/5 caps two workers at 1.6x.)
+// the worker with the fewest files when it is first seen. (A hash of the path spreads a handful
+// of files unevenly: 8 files split 3/5 caps two workers at 1.6x.) It stays there unless a worker
+// has nothing to read while another has a backlog in two or more files: then the busy worker
+// hands one of them over (give/take), so that a core that runs slower, or files that grow
+// unevenly, do not leave the other worker idle.
 #pragma once
 
+#include <uv.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 namespace sluice {
 
+// A file on its way from one worker to another. The descriptor travels with it, so a rotation
+// meanwhile cannot lose the old file; `offset` is where the giver's outputs acknowledged it to.
+struct FileHandoff {
+  std::string path;
+  int fd = -1;
+  uint64_t dev = 0, ino = 0;
+  uint64_t offset = 0;
+  uint64_t ticket = 0;  // set by give(); the receiver confirms it once its position file has it
+};
+
 class ShardTable {
  public:
   // The table of the source `source_id` (its @id or generated id, the same in every worker).
   static ShardTable& of(const std::string& source_id, int workers);
 
-  // The owner of `path`, assigning it to `preferred` (or else the least loaded worker) when new.
-  int owner(const std::string& path, int preferred = -1) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = owners_.find(path);
-    if (it != owners_.end()) return it->second;
-    int w = preferred;
-    if (w < 0 || w >= static_cast<int>(load_.size())) {
-      w = 0;
-      for (int i = 1; i < static_cast<int>(load_.size()); ++i)
-        if (load_[i] < load_[w]) w = i;
-    }
-    owners_.emplace(path, w);
-    ++load_[w];
-    return w;
-  }
-
+  // The owner of `path`, assigning it to `preferred` (or else the least loaded worker) when new;
+  // kInTransit while it moves between workers.
+  int owner(const std::string& path, int preferred = -1);
+  static constexpr int kInTransit = -2;
   // The file is gone for good: a new file at its path may go to any worker.
-  void release(const std::string& path) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    auto it = owners_.find(path);
-    if (it == owners_.end()) return;
-    --load_[it->second];
-    owners_.erase(it);
-  }
+  void release(const std::string& path);
+
+  // A running worker that can receive files, with `ready` files to read; `wake` is signalled
+  // when one arrives.
+  void join(int worker, uv_async_t* wake, size_t ready);
+  // The worker stops: it receives no more files. Returns those sent but not taken (the caller
+  // closes their descriptors; their givers' position files still hold them).
+  std::vector<FileHandoff> leave(int worker);
+  // How many of the worker's files have more to read (cheap: called on every turn of its loop).
+  // A worker with none is idle: it can receive a file.
+  void publish_ready(int worker, size_t files) { members_[worker].ready.store(files, std::memory_order_relaxed); }
+  bool someone_idle(int except) const;
+  // Sends `h` to an idle worker; returns that worker, or -1 when none is idle any more.
+  int give(int from, FileHandoff& h);
+  // The files sent to `worker`, now its own.
+  std::vector<FileHandoff> take(int worker);
+  // The receiver's position file holds the file; the giver may drop its entry.
+  void confirm(uint64_t ticket);
+  bool take_confirmation(uint64_t ticket);
+  // Whether `worker` should not count as finished yet: a file is on its way to it, or another
+  // worker may still give it one.
+  bool may_receive(int worker) const;
 
  private:
-  explicit ShardTable(int workers) : load_(static_cast<size_t>(workers), 0) {}
-  std::mutex mutex_;
+  struct Member {
+    uv_async_t* wake = nullptr;
+    std::atomic<size_t> ready{0};
+    std::vector<FileHandoff> inbox;
+  };
+  explicit ShardTable(int workers)
+      : load_(static_cast<size_t>(workers), 0), members_(new Member[static_cast<size_t>(workers)]),
+        workers_(workers) {}
+  bool others_have_backlog(int worker) const;
+
+  mutable std::mutex mutex_;
   std::unordered_map<std::string, int> owners_;
   std::vector<size_t> load_;
+  std::unique_ptr<Member[]> members_;
+  int workers_;
+  uint64_t next_ticket_ = 0;
+  std::set<uint64_t> confirmed_;
 };
-
-inline ShardTable& ShardTable::of(const std::string& source_id, int workers) {
-  static std::mutex mutex;
-  // Process-wide and never destroyed; held through a pointer, so that leak checkers still see
-  // its tables as reachable at exit.
-  static auto* tables = new std::unordered_map<std::string, ShardTable*>;
-  std::lock_guard<std::mutex> lock(mutex);
-  ShardTable*& t = (*tables)[source_id];
-  if (!t) t = new ShardTable(workers);
-  return *t;
-}
 
 }  // namespace sluice

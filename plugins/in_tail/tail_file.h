@@ -79,6 +79,19 @@ class TailFile {
   bool detached = false;
   uint64_t detached_at_ms = 0;
   bool queued = false;  // on the owner's ready list
+  // Chosen to move to another worker: not read further until its outputs have acknowledged it.
+  bool leaving = false;
+  // Whether another worker can go on from committed() with a fresh parser: nothing held back,
+  // not inside an overlong line, no truncated content remembered for a copy to match.
+  bool movable() const {
+    return !detached && fd_ >= 0 && !holding() && !skipping_long_line_ && !fp_stale_;
+  }
+  // Gives the open descriptor away (to the worker the file moves to).
+  int release_fd() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
   uv_fs_event_t* watcher = nullptr;
 
  private:

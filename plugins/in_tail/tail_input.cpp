@@ -42,7 +42,8 @@ TailInput::TailInput(PluginContext& ctx, const Params& params)
       records_(ctx.counter("sluice_input_records_total")),
       bytes_(ctx.counter("sluice_input_bytes_total")),
       truncated_lines_(ctx.counter("sluice_input_truncated_lines_total")),
-      rotations_(ctx.counter("sluice_input_rotations_total")) {
+      rotations_(ctx.counter("sluice_input_rotations_total")),
+      files_moved_(ctx.counter("sluice_input_files_moved_total")) {
   config_.paths = split_commas(params.str("path"));
   if (config_.paths.empty()) throw ConfigException(params.pos("path"), "'path' is empty");
   for (auto& p : params.list("exclude_path")) config_.exclude_paths.push_back(p);
@@ -86,20 +87,19 @@ TailInput::TailInput(PluginContext& ctx, const Params& params)
                            : config_.pos_file + ".worker" + std::to_string(ctx.worker_id));
   // Workers are built one after another before any of them runs: the files this worker's
   // position file knows stay with it, before discovery hands out the others.
-  if (positions_ && ctx.workers > 1) {
+  if (ctx.workers > 1) shards_ = &ShardTable::of(ctx.id, ctx.workers);
+  if (positions_ && shards_) {
     PositionFile own(positions_->path());
     std::string ignored;
     if (own.load(ignored))
-      for (auto& [path, entry] : own.entries())
-        ShardTable::of(ctx.id, ctx.workers).owner(path, ctx.worker_id);
+      for (auto& [path, entry] : own.entries()) shards_->owner(path, ctx.worker_id);
   }
 }
 
-TailInput::~TailInput() = default;
+TailInput::~TailInput() { stop_handoffs(); }
 
 bool TailInput::owns(const std::string& path) const {
-  if (ctx_.workers <= 1) return true;
-  return ShardTable::of(ctx_.id, ctx_.workers).owner(path) == ctx_.worker_id;
+  return !shards_ || shards_->owner(path) == ctx_.worker_id;
 }
 
 std::string TailInput::tag_for(const std::string& path) const {
@@ -153,15 +153,19 @@ void TailInput::start() {
   watch_directories();
   discover();
   discovered_ = true;
+  start_handoffs();
   save_positions();
 }
 
 void TailInput::on_pos_timer(uv_timer_t* h) { static_cast<TailInput*>(h->data)->save_positions(); }
 
-void TailInput::save_positions() {
-  if (!positions_) return;
+bool TailInput::save_positions() {
+  if (!positions_) return true;
+  drop_handed_over_entries();
   std::string error;
-  if (!positions_->save(error)) log::warn_once("pos:" + positions_->path(), error);
+  if (positions_->save(error)) return true;
+  log::warn_once("pos:" + positions_->path(), error);
+  return false;
 }
 
 void TailInput::stop() {
@@ -169,6 +173,7 @@ void TailInput::stop() {
   for (auto& [p, f] : files_) f->flush_parser();
   for (auto& f : detached_) f->flush_parser();
   stopped_ = true;
+  stop_handoffs();
   ready_.clear();
   close_uv_handle(idle_);
   close_uv_handle(refresh_timer_);
@@ -197,7 +202,7 @@ void TailInput::finish() {
 
 bool TailInput::at_eof() const {
   if (!discovered_) return false;
-  if (!ready_.empty()) return false;
+  if (!ready_.empty() || may_receive_file()) return false;
   for (auto& [p, f] : files_)
     if (!f->at_eof()) return false;
   for (auto& f : detached_)

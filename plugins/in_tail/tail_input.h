@@ -39,6 +39,8 @@ struct TailConfig {
   bool fingerprint_identity = false;  // file_identity fingerprint
 };
 
+class ShardTable;
+
 class TailInput : public Input {
  public:
   TailInput(PluginContext& ctx, const Params& params);
@@ -103,8 +105,19 @@ class TailInput : public Input {
   // For a new file that is a copy of one already followed (same first bytes): where the copy's
   // unread data starts; false when it is not a copy.
   bool copy_offset(int fd, uint64_t size, uint64_t& offset, std::string& original);
-  void save_positions();
+  bool save_positions();
   void close_file(std::unique_ptr<TailFile> file);
+
+  // Moving files between workers (tail_handoff.cpp).
+  void start_handoffs();
+  void stop_handoffs();
+  bool may_receive_file() const;
+  void balance();
+  void offer_file();
+  void hand_over_when_delivered();
+  void cancel_leaving();
+  void adopt_files();
+  void drop_handed_over_entries();
 
   static void on_idle(uv_idle_t* h);
   void watch_directories();
@@ -137,10 +150,20 @@ class TailInput : public Input {
   uv_timer_t* discover_soon_ = nullptr;  // coalesces bursts of directory events
   std::vector<uv_fs_event_t*> dir_watchers_;
 
+  ShardTable* shards_ = nullptr;    // with several workers: which worker follows which file
+  TailFile* leaving_ = nullptr;     // the file being handed to another worker
+  uint64_t last_offer_ms_ = 0;
+  // Files handed over, by path, with the ticket the receiver confirms: this worker's position
+  // entry stays until then, so a crash in between reads again rather than loses.
+  std::map<std::string, uint64_t> handed_over_;
+  uv_async_t* inbox_ = nullptr;     // signalled when a file is handed to this worker
+  uv_timer_t* hand_over_soon_ = nullptr;  // out of the acknowledgement callback
+
   Counter& records_;
   Counter& bytes_;
   Counter& truncated_lines_;
   Counter& rotations_;
+  Counter& files_moved_;
   ReadScratch scratch_;
 };
 

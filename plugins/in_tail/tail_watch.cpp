@@ -189,7 +189,7 @@ void TailInput::on_fs_event(uv_fs_event_t* h, const char*, int events, int) {
 }
 
 void TailInput::schedule(TailFile* file) {
-  if (stopped_ || file->queued) return;
+  if (stopped_ || file->queued || file->leaving) return;
   if (file->closed() && !file->reopen()) {
     // Renamed or deleted while it had no descriptor.
     if (!file->detached) check_path(file);
@@ -236,6 +236,7 @@ void TailInput::drain() {
     if (ctx_.flow->blocked()) break;
   }
   if (ready_.empty() || ctx_.flow->blocked()) uv_idle_stop(idle_);
+  balance();
 }
 
 void TailInput::drain_now(TailFile* file) {
@@ -291,6 +292,7 @@ void TailInput::on_watch_timer(uv_timer_t* h) {
   self->flush_idle_parsers();
   self->close_detached();
   self->close_idle_descriptors();
+  self->balance();
 }
 
 size_t TailInput::open_descriptors() const {
@@ -338,6 +340,7 @@ void TailInput::check_path(TailFile* f) {
     if (f->check_truncated() || f->has_unread_bytes()) schedule(f);
     return;
   }
+  if (f == leaving_) cancel_leaving();
   log::info(std::string(gone ? "detected deletion of " : "detected rotation of ") + f->path() +
             "; reading it to the end, then waiting " + std::to_string(config_.rotate_wait) +
             " seconds");
@@ -389,7 +392,7 @@ void TailInput::close_detached() {
 void TailInput::hand_position_to_successor(const std::string& path) {
   if (predecessor(path)) return;
   auto cur = files_.find(path);
-  if (cur == files_.end() && ctx_.workers > 1) ShardTable::of(ctx_.id, ctx_.workers).release(path);
+  if (cur == files_.end() && shards_) shards_->release(path);
   if (!positions_) return;
   if (cur == files_.end()) {
     positions_->remove(path);
@@ -399,12 +402,18 @@ void TailInput::hand_position_to_successor(const std::string& path) {
 }
 
 void TailInput::close_file(std::unique_ptr<TailFile> file) {
+  if (file.get() == leaving_) leaving_ = nullptr;
   close_uv_handle(file->watcher);
   auto it = std::find(ready_.begin(), ready_.end(), file.get());
   if (it != ready_.end()) ready_.erase(it);
 }
 
 void TailInput::on_commit(TailFile* file, uint64_t offset) {
+  // Not from inside the file's own acknowledgement: handing over destroys it.
+  if (file == leaving_ && hand_over_soon_ && file->delivered())
+    uv_timer_start(hand_over_soon_, [](uv_timer_t* t) {
+      if (t->data) static_cast<TailInput*>(t->data)->hand_over_when_delivered();
+    }, 0, 0);
   if (!positions_) return;
   TailFile* first = predecessor(file->path());
   // The oldest undelivered file of a path owns its position entry.

@@ -70,6 +70,60 @@ class WorkersTest(SluiceTestCase):
         self.assertEqual(set(counts), want)
         self.assertEqual(max(counts.values()), 1, "a record was read twice")
 
+    def test_an_idle_worker_takes_over_a_file_from_a_busy_one(self):
+        os.makedirs(self.path("logs"))
+        lines = 60000
+        pad = "x" * 80
+        big = [self.path("logs", "big%d.log" % b) for b in range(2)]
+        tiny = self.path("logs", "tiny.log")
+        for b, name in enumerate(big):
+            with open(name, "w") as out:
+                out.write("".join("f%d seq %d %s\n" % (b, i, pad) for i in range(lines)))
+        with open(tiny, "w") as out:
+            out.write("f2 seq 0 %s\n" % pad)
+        # Position files from an earlier run give worker 0 both big files and worker 1 the tiny
+        # one: worker 1 is idle at once while worker 0 has a backlog in two files.
+        def entry(name):
+            return "%s\t%016x\t%016x\n" % (name, 0, os.stat(name).st_ino)
+        self.write("tail.pos", entry(big[0]) + entry(big[1]))
+        self.write("tail.pos.worker1", entry(tiny))
+
+        def run(workers):
+            p = self.start(["-c", self.conf(workers)])
+            sizes = {n: os.path.getsize(n) for n in big + [tiny]}
+
+            def done():
+                pos = read_pos(self.path("tail.pos"))
+                pos.update(read_pos(self.path("tail.pos.worker1")))
+                return all(pos.get(n) == s for n, s in sizes.items())
+            p.wait_until(done, 60, "every file acknowledged to its end")
+            self.assertEqual(p.stop(), 0)
+            return p, [SEQ.match(r[2]["message"].rsplit(" ", 1)[0]).groups() for r in p.records()]
+
+        p, got = run(2)
+        moved = re.findall(r"moving (\S+) to worker 1 at offset (\d+)", p.stderr())
+        self.assertEqual(len(moved), 1, p.stderr()[-3000:])
+        path, offset = moved[0][0], int(moved[0][1])
+        self.assertIn(path, big)
+        self.assertGreater(offset, 0, "moved before worker 0 read any of it")
+        self.assertLess(offset, os.path.getsize(path), "moved after it was read to its end")
+        self.assertIn("following %s from offset %d, handed over by another worker" % (path, offset),
+                      p.stderr())
+        # The receiver's position file holds the moved file now, the giver's no longer does.
+        w0, w1 = read_pos(self.path("tail.pos")), read_pos(self.path("tail.pos.worker1"))
+        self.assertEqual(set(w1), {tiny, path})
+        self.assertEqual(set(w0), set(big) - {path})
+
+        # Lines appended since are read once, by the worker that has the file now.
+        for b, name in enumerate(big):
+            with open(name, "a") as out:
+                out.write("".join("f%d seq %d %s\n" % (b, i, pad) for i in range(lines, lines + 10)))
+        got += run(2)[1]
+        counts = collections.Counter(got)
+        want = {(str(b), str(i)) for b in range(2) for i in range(lines + 10)} | {("2", "0")}
+        self.assertEqual(set(counts), want)
+        self.assertEqual(max(counts.values()), 1, "a record was read twice")
+
 
 if __name__ == "__main__":
     main()

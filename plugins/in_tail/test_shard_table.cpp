@@ -1,0 +1,96 @@
+#include <gtest/gtest.h>
+#include <uv.h>
+
+#include "shard_table.h"
+
+namespace sluice {
+namespace {
+
+// One loop with one wake handle per worker; counts the wakes each worker got.
+struct Workers {
+  uv_loop_t loop;
+  uv_async_t wake[2];
+  int woken[2] = {0, 0};
+  Workers() {
+    uv_loop_init(&loop);
+    for (int w = 0; w < 2; ++w) {
+      wake[w].data = &woken[w];
+      uv_async_init(&loop, &wake[w], [](uv_async_t* h) { ++*static_cast<int*>(h->data); });
+    }
+  }
+  ~Workers() {
+    for (auto& h : wake) uv_close(reinterpret_cast<uv_handle_t*>(&h), nullptr);
+    uv_run(&loop, UV_RUN_DEFAULT);
+    uv_loop_close(&loop);
+  }
+  void run() { uv_run(&loop, UV_RUN_NOWAIT); }
+};
+
+FileHandoff handoff(const std::string& path) { return FileHandoff{path, 42, 1, 2, 300, 0}; }
+
+TEST(ShardTable, NewFilesGoToTheLeastLoadedWorker) {
+  ShardTable& t = ShardTable::of("spread", 2);
+  EXPECT_EQ(t.owner("/a"), 0);
+  EXPECT_EQ(t.owner("/b"), 1);
+  EXPECT_EQ(t.owner("/c", 1), 1);
+  EXPECT_EQ(t.owner("/d"), 0);
+  EXPECT_EQ(t.owner("/a"), 0);
+}
+
+TEST(ShardTable, AFileGoesOnlyToAnIdleWorkerThatJoined) {
+  Workers ws;
+  ShardTable& t = ShardTable::of("idle", 2);
+  t.owner("/big", 0);
+  FileHandoff h = handoff("/big");
+  EXPECT_EQ(t.give(0, h), -1) << "worker 1 has not joined";
+  t.join(0, &ws.wake[0], 2);
+  t.join(1, &ws.wake[1], 1);
+  EXPECT_FALSE(t.someone_idle(0));
+  EXPECT_EQ(t.give(0, h), -1) << "worker 1 has a file to read";
+  EXPECT_FALSE(t.may_receive(1));
+  t.publish_ready(1, 0);
+  EXPECT_TRUE(t.someone_idle(0));
+  EXPECT_FALSE(t.someone_idle(1)) << "worker 0 is busy";
+  EXPECT_TRUE(t.may_receive(1)) << "idle while worker 0 has a backlog in two files";
+  EXPECT_FALSE(t.may_receive(0));
+  EXPECT_EQ(t.give(0, h), 1);
+  EXPECT_EQ(t.owner("/big"), ShardTable::kInTransit) << "neither worker may open it meanwhile";
+  EXPECT_FALSE(t.someone_idle(0)) << "not sent a second file before it took the first";
+  ws.run();
+  EXPECT_EQ(ws.woken[1], 1);
+
+  std::vector<FileHandoff> got = t.take(1);
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0].path, "/big");
+  EXPECT_EQ(got[0].fd, 42);
+  EXPECT_EQ(got[0].offset, 300u);
+  EXPECT_EQ(t.owner("/big"), 1);
+  EXPECT_TRUE(t.take(1).empty());
+
+  EXPECT_FALSE(t.take_confirmation(h.ticket));
+  t.confirm(h.ticket);
+  EXPECT_TRUE(t.take_confirmation(h.ticket));
+  EXPECT_FALSE(t.take_confirmation(h.ticket)) << "taken once";
+  t.leave(0);
+  t.leave(1);
+}
+
+TEST(ShardTable, AWorkerThatStopsGetsNoFileAndHandsBackWhatItDidNotTake) {
+  Workers ws;
+  ShardTable& t = ShardTable::of("stop", 2);
+  t.join(0, &ws.wake[0], 3);
+  t.join(1, &ws.wake[1], 0);
+  FileHandoff h = handoff("/x");
+  t.owner("/x", 0);
+  ASSERT_EQ(t.give(0, h), 1);
+  std::vector<FileHandoff> left = t.leave(1);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].fd, 42) << "the caller closes it";
+  EXPECT_FALSE(t.may_receive(1));
+  FileHandoff again = handoff("/y");
+  EXPECT_EQ(t.give(0, again), -1);
+  t.leave(0);
+}
+
+}  // namespace
+}  // namespace sluice
