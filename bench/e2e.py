@@ -28,6 +28,11 @@ corpus's record count.
 
 SLUICE_WRAP="perf record -e cpu-clock -g -o /tmp/es.perf --" prefixes the sluice command (profiling).
 
+--uneven-cores (with --workers 2) runs sluice's main thread, worker 0, on CPU 0 and its other
+threads, worker 1 among them, on CPU 1, where a busy loop competes with them for the whole run: one
+worker's core runs at about half speed, as when other pods of a node load one core. It measures
+how much of a slower core's share the other worker takes over.
+
 Usage:
   bench/e2e.py [--format cri|docker] [--size-mb 1024] [--files 8] [--runs 3] [--workers 1]
                [--pipelines null,es,kafka,file,forward] [--sluice build-bench/sluice] [--json OUT]
@@ -43,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -373,11 +379,48 @@ def pos_done(run, sizes):
     return all(seen.get(p) == s for p, s in sizes.items())
 
 
-def run_process(cmd, done, timeout, cwd=None, env=None, log_path=None):
+class UnevenCores:
+    """A busy loop on CPU 1 for as long as it is entered; pins a process's threads: its main thread
+    (sluice's worker 0) to CPU 0, the others to CPU 1."""
+
+    def __enter__(self):
+        self.hog = subprocess.Popen(["taskset", "-c", "1", "sh", "-c", "while :; do :; done"])
+        return self
+
+    def __exit__(self, *exc):
+        self.hog.kill()
+        self.hog.wait()
+
+    def wrap(self, cmd):
+        return ["taskset", "-c", "0"] + cmd
+
+    @staticmethod
+    def pin(pid):
+        # Threads start while the config is built and after: move each new one for a while, on a
+        # thread of our own so that the run's clock is not held up.
+        def mover():
+            pinned = set()
+            deadline = time.monotonic() + 1
+            while time.monotonic() < deadline:
+                try:
+                    tids = {int(t) for t in os.listdir("/proc/%d/task" % pid)} - {pid} - pinned
+                except OSError:
+                    return
+                for t in tids:
+                    subprocess.run(["taskset", "-p", "-c", "1", str(t)], stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+                pinned |= tids
+                time.sleep(0.002)
+        threading.Thread(target=mover, daemon=True).start()
+
+
+def run_process(cmd, done, timeout, cwd=None, env=None, log_path=None, on_start=None):
     """Starts cmd, polls done() (or the process's own exit), then stops it and returns figures."""
     out = open(log_path, "wb") if log_path else subprocess.DEVNULL
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
+    if on_start:
+        on_start(p.pid)
     t_end = None
     exited = None
     while True:
@@ -464,6 +507,8 @@ def main():
     ap.add_argument("--corpus", help="corpus dir (default /tmp/sluice-corpus/<format>)")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--uneven-cores", action="store_true",
+                    help="worker 0 on CPU 0, worker 1 on CPU 1 shared with a busy loop (see above)")
     ap.add_argument("--pipelines", default="null,es,kafka,file")
     ap.add_argument("--sluice", default=os.path.join(REPO, "build-bench", "sluice"))
     ap.add_argument("--kafka-broker", default=None, help="kafka_mock_broker (default: next to --sluice)")
@@ -477,6 +522,8 @@ def main():
     ap.add_argument("--json", help="write all figures here")
     ap.add_argument("--keep", action="store_true", help="keep the run directories")
     args = ap.parse_args()
+    if args.uneven_cores and (args.workers > 2 or (os.cpu_count() or 1) < 2):
+        ap.error("--uneven-cores: at most 2 workers, on at least 2 CPUs")
     if args.compare and not args.compare_config:
         ap.error("--compare needs --compare-config")
     args.sluice = os.path.abspath(args.sluice)
@@ -501,7 +548,7 @@ def main():
     wc = wc_reference(files, max(3, args.runs))
     wc_sum = summarize("wc -l", [dict(r, maxrss_mib=0) for r in wc], total, lines)
     results = {"machine": machine, "corpus": {"dir": corpus, "bytes": total, "records": records, "lines": lines},
-               "wc": wc_sum, "workers": args.workers, "pipelines": []}
+               "wc": wc_sum, "workers": args.workers, "uneven_cores": args.uneven_cores, "pipelines": []}
 
     root = tempfile.mkdtemp(prefix="sluice-e2e-")
     need = {p: files for p in pipelines}
@@ -518,9 +565,14 @@ def main():
                 with open(conf, "w") as f:
                     f.write(sluice_config(name, args, run, glob_path, helpers))
                 wrap = os.environ.get("SLUICE_WRAP", "").split()  # e.g. "perf record -o F --"
-                r = run_process(wrap + [args.sluice, "-c", conf, "--log-level", "warn"],
-                                lambda: pos_done(run, sizes), args.timeout,
-                                log_path=os.path.join(run, "sluice.log"))
+                cmd = wrap + [args.sluice, "-c", conf, "--log-level", "warn"]
+                if args.uneven_cores:
+                    with UnevenCores() as cores:
+                        r = run_process(cores.wrap(cmd), lambda: pos_done(run, sizes), args.timeout,
+                                        log_path=os.path.join(run, "sluice.log"), on_start=cores.pin)
+                else:
+                    r = run_process(cmd, lambda: pos_done(run, sizes), args.timeout,
+                                    log_path=os.path.join(run, "sluice.log"))
                 rows.append(r)
                 log("  %-6s run %d: wall %.2fs cpu %.2fs (user %.2f sys %.2f) rss %.1f MiB%s" %
                     (name, i + 1, r["wall_s"], r["cpu_s"], r["user_s"], r["sys_s"], r["maxrss_mib"],
@@ -589,8 +641,9 @@ def print_table(res):
     print("machine: %d CPUs, %s; load average before %.2f, after %.2f" %
           (m["nproc"], m["cpu"], m["load_before"][0], m["load_after"][0]))
     c = res["corpus"]
-    print("corpus: %s, %.1f MiB, %d lines, %d records; workers %d; medians" %
-          (c["dir"], c["bytes"] / MIB, c["lines"], c["records"], res["workers"]))
+    print("corpus: %s, %.1f MiB, %d lines, %d records; workers %d%s; medians" %
+          (c["dir"], c["bytes"] / MIB, c["lines"], c["records"], res["workers"],
+           ", uneven cores" if res.get("uneven_cores") else ""))
     hdr = "%-28s %8s %8s %9s %10s %12s %9s %8s" % ("pipeline", "wall s", "cpu s", "MiB/s", "MiB/cpu-s",
                                                       "records/s", "RSS MiB", "% of wc")
     print(hdr)

@@ -67,21 +67,29 @@ bool ShardTable::someone_idle(int except) const {
   return false;
 }
 
-int ShardTable::give(int from, FileHandoff& h) {
+int ShardTable::reserve_idle(int from, size_t files) {
   std::lock_guard<std::mutex> lock(mutex_);
   for (int w = 0; w < workers_; ++w) {
     Member& m = members_[w];
     if (w == from || !m.wake || m.ready.load(std::memory_order_relaxed) != 0) continue;
-    m.ready = 1;  // until it says otherwise: not idle, so it is not sent a second file at once
-    h.ticket = ++next_ticket_;
-    owners_[h.path] = kInTransit;
-    --load_[from];
-    ++load_[w];
-    m.inbox.push_back(h);
-    uv_async_send(m.wake);
+    m.ready = files;  // until it says otherwise: not idle, so no other worker sends it files too
     return w;
   }
   return -1;
+}
+
+bool ShardTable::give(int to, FileHandoff& h) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Member& m = members_[to];
+  if (!m.wake) return false;
+  auto it = owners_.find(h.path);
+  if (it != owners_.end() && it->second >= 0) --load_[it->second];
+  ++load_[to];
+  owners_[h.path] = kInTransit;
+  h.ticket = ++next_ticket_;
+  m.inbox.push_back(h);
+  uv_async_send(m.wake);
+  return true;
 }
 
 std::vector<FileHandoff> ShardTable::take(int worker) {

@@ -51,8 +51,10 @@ class ShardTable {
   // A worker with none is idle: it can receive a file.
   void publish_ready(int worker, size_t files) { members_[worker].ready.store(files, std::memory_order_relaxed); }
   bool someone_idle(int except) const;
-  // Sends `h` to an idle worker; returns that worker, or -1 when none is idle any more.
-  int give(int from, FileHandoff& h);
+  // An idle worker to send `files` files to (it counts as busy from now on), or -1.
+  int reserve_idle(int from, size_t files);
+  // Sends `h` to worker `to`; false when it has stopped.
+  bool give(int to, FileHandoff& h);
   // The files sent to `worker`, now its own.
   std::vector<FileHandoff> take(int worker);
   // The receiver's position file holds the file; the giver may drop its entry.

@@ -36,8 +36,8 @@ void TailInput::start_handoffs() {
 
 void TailInput::stop_handoffs() {
   if (!inbox_) return;
-  if (leaving_) leaving_->leaving = false;
-  leaving_ = nullptr;
+  for (TailFile* f : leaving_) f->leaving = false;
+  leaving_.clear();
   // Files sent but not taken: their givers' position entries still hold them for the next run.
   for (auto& h : shards_->leave(ctx_.worker_id)) ::close(h.fd);
   close_uv_handle(inbox_);
@@ -51,66 +51,71 @@ bool TailInput::may_receive_file() const {
 void TailInput::balance() {
   if (!inbox_ || stopped_) return;
   shards_->publish_ready(ctx_.worker_id, ready_.size());
-  if (leaving_ || ready_.size() < 2) return;
+  if (!leaving_.empty() || ready_.size() < 2) return;
   uint64_t now_ms = uv_now(ctx_.loop);
   if (now_ms - last_offer_ms_ < kOfferEveryMs || !shards_->someone_idle(ctx_.worker_id)) return;
   last_offer_ms_ = now_ms;
-  offer_file();
+  offer_files();
 }
 
-// The ready file with the most left to read, if it can move; this worker keeps the others.
-void TailInput::offer_file() {
-  TailFile* best = nullptr;
-  uint64_t best_unread = 0;
+// Half of the ready files, those with the most left to read among the ones that can move, go to
+// one idle worker; this worker keeps the others.
+void TailInput::offer_files() {
+  std::vector<std::pair<uint64_t, TailFile*>> movable;
   for (TailFile* f : ready_) {
     struct stat st;
     if (!f->movable() || fstat(f->fd(), &st) != 0) continue;
     auto size = static_cast<uint64_t>(st.st_size);
     uint64_t unread = size > f->committed() ? size - f->committed() : 0;
-    if (unread >= kMinMoveBytes && unread > best_unread) {
-      best = f;
-      best_unread = unread;
+    if (unread >= kMinMoveBytes) movable.emplace_back(unread, f);
+  }
+  size_t n = std::min(movable.size(), ready_.size() / 2);
+  if (n == 0) return;
+  leaving_to_ = shards_->reserve_idle(ctx_.worker_id, n);
+  if (leaving_to_ < 0) return;
+  std::partial_sort(movable.begin(), movable.begin() + static_cast<std::ptrdiff_t>(n), movable.end(),
+                    [](auto& a, auto& b) { return a.first > b.first; });
+  for (size_t i = 0; i < n; ++i) {
+    TailFile* f = movable[i].second;
+    ready_.erase(std::find(ready_.begin(), ready_.end(), f));
+    f->queued = false;
+    f->leaving = true;
+    leaving_.push_back(f);
+  }
+  hand_over_delivered();
+}
+
+// Hands over the leaving files whose outputs have acknowledged all that was read from them (the
+// others call again from on_commit).
+void TailInput::hand_over_delivered() {
+  for (TailFile* f : std::vector<TailFile*>(leaving_)) {
+    if (!f->delivered()) continue;
+    FileHandoff h{f->path(), f->fd(), f->identity().dev, f->identity().ino, f->committed(), 0};
+    if (stopped_ || !f->movable() || !shards_->give(leaving_to_, h)) {
+      cancel_leaving(f);
+      continue;
     }
+    // The descriptor is the receiver's now.
+    f->release_fd();
+    bump(files_moved_);
+    log::info("moving " + h.path + " to worker " + std::to_string(leaving_to_) + " at offset " +
+              std::to_string(h.offset));
+    if (positions_) handed_over_[h.path] = h.ticket;
+    auto it = files_.find(h.path);
+    std::unique_ptr<TailFile> gone = std::move(it->second);
+    files_.erase(it);
+    close_file(std::move(gone));
   }
-  if (!best) return;
-  ready_.erase(std::find(ready_.begin(), ready_.end(), best));
-  best->queued = false;
-  best->leaving = true;
-  leaving_ = best;
-  hand_over_when_delivered();
 }
 
-void TailInput::hand_over_when_delivered() {
-  TailFile* f = leaving_;
-  if (!f || !f->delivered()) return;  // on_commit calls again
-  if (stopped_ || !f->movable()) {
-    cancel_leaving();
-    return;
-  }
-  FileHandoff h{f->path(), f->fd(), f->identity().dev, f->identity().ino, f->committed(), 0};
-  int to = shards_->give(ctx_.worker_id, h);
-  if (to < 0) {
-    cancel_leaving();
-    return;
-  }
-  // The descriptor is the receiver's now.
-  f->release_fd();
-  leaving_ = nullptr;
-  bump(files_moved_);
-  log::info("moving " + h.path + " to worker " + std::to_string(to) + " at offset " +
-            std::to_string(h.offset));
-  if (positions_) handed_over_[h.path] = h.ticket;
-  auto it = files_.find(h.path);
-  std::unique_ptr<TailFile> gone = std::move(it->second);
-  files_.erase(it);
-  close_file(std::move(gone));
-}
-
-void TailInput::cancel_leaving() {
-  TailFile* f = leaving_;
-  if (!f) return;
-  leaving_ = nullptr;
+void TailInput::forget_leaving(TailFile* f) {
+  if (!f->leaving) return;
   f->leaving = false;
+  leaving_.erase(std::find(leaving_.begin(), leaving_.end(), f));
+}
+
+void TailInput::cancel_leaving(TailFile* f) {
+  forget_leaving(f);
   schedule(f);
 }
 

@@ -113,9 +113,10 @@ class TailInput : public Input {
   void stop_handoffs();
   bool may_receive_file() const;
   void balance();
-  void offer_file();
-  void hand_over_when_delivered();
-  void cancel_leaving();
+  void offer_files();
+  void hand_over_delivered();
+  void forget_leaving(TailFile* f);
+  void cancel_leaving(TailFile* f);
   void adopt_files();
   void drop_handed_over_entries();
 
@@ -151,7 +152,8 @@ class TailInput : public Input {
   std::vector<uv_fs_event_t*> dir_watchers_;
 
   ShardTable* shards_ = nullptr;    // with several workers: which worker follows which file
-  TailFile* leaving_ = nullptr;     // the file being handed to another worker
+  std::vector<TailFile*> leaving_;  // files being handed to worker leaving_to_
+  int leaving_to_ = -1;
   uint64_t last_offer_ms_ = 0;
   // Files handed over, by path, with the ticket the receiver confirms: this worker's position
   // entry stays until then, so a crash in between reads again rather than loses.

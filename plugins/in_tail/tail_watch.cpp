@@ -340,7 +340,7 @@ void TailInput::check_path(TailFile* f) {
     if (f->check_truncated() || f->has_unread_bytes()) schedule(f);
     return;
   }
-  if (f == leaving_) cancel_leaving();
+  if (f->leaving) cancel_leaving(f);
   log::info(std::string(gone ? "detected deletion of " : "detected rotation of ") + f->path() +
             "; reading it to the end, then waiting " + std::to_string(config_.rotate_wait) +
             " seconds");
@@ -402,7 +402,7 @@ void TailInput::hand_position_to_successor(const std::string& path) {
 }
 
 void TailInput::close_file(std::unique_ptr<TailFile> file) {
-  if (file.get() == leaving_) leaving_ = nullptr;
+  forget_leaving(file.get());
   close_uv_handle(file->watcher);
   auto it = std::find(ready_.begin(), ready_.end(), file.get());
   if (it != ready_.end()) ready_.erase(it);
@@ -410,9 +410,9 @@ void TailInput::close_file(std::unique_ptr<TailFile> file) {
 
 void TailInput::on_commit(TailFile* file, uint64_t offset) {
   // Not from inside the file's own acknowledgement: handing over destroys it.
-  if (file == leaving_ && hand_over_soon_ && file->delivered())
+  if (file->leaving && hand_over_soon_ && file->delivered())
     uv_timer_start(hand_over_soon_, [](uv_timer_t* t) {
-      if (t->data) static_cast<TailInput*>(t->data)->hand_over_when_delivered();
+      if (t->data) static_cast<TailInput*>(t->data)->hand_over_delivered();
     }, 0, 0);
   if (!positions_) return;
   TailFile* first = predecessor(file->path());

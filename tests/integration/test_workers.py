@@ -1,6 +1,8 @@
 """<system> workers N: files are spread evenly over the workers, each record is read once, and
 positions survive a change in the number of workers."""
 import collections
+import glob
+import json
 import os
 import re
 
@@ -20,7 +22,17 @@ def read_pos(path):
 
 
 class WorkersTest(SluiceTestCase):
-    def conf(self, workers):
+    STDOUT = "@type stdout"
+    # Acknowledged only when a chunk is written, every 0.3 s: a file that moves waits for that.
+    FILE = """@type file
+  path %s/out/records
+  append true
+  <buffer>
+    flush_mode interval
+    flush_interval 0.3s
+  </buffer>"""
+
+    def conf(self, workers, output=STDOUT):
         return self.config("""
 <system>
   workers %d
@@ -37,9 +49,9 @@ class WorkersTest(SluiceTestCase):
   </parse>
 </source>
 <match **>
-  @type stdout
+  %s
 </match>
-""" % (workers, self.dir, self.dir), name="w%d.conf" % workers)
+""" % (workers, self.dir, self.dir, output), name="w%d.conf" % workers)
 
     def append(self, start, count):
         for f in range(8):
@@ -71,6 +83,18 @@ class WorkersTest(SluiceTestCase):
         self.assertEqual(max(counts.values()), 1, "a record was read twice")
 
     def test_an_idle_worker_takes_over_a_file_from_a_busy_one(self):
+        self.check_takeover(self.STDOUT, lambda p: [r[2]["message"] for r in p.records()])
+
+    def test_a_file_moves_only_once_its_outputs_acknowledged_it(self):
+        def written(p):
+            out = []
+            for name in sorted(glob.glob(self.path("out", "*"))):
+                with open(name) as f:
+                    out += [json.loads(line.split("\t", 2)[2])["message"] for line in f]
+            return out
+        self.check_takeover(self.FILE % self.dir, written)
+
+    def check_takeover(self, output, messages):
         os.makedirs(self.path("logs"))
         lines = 60000
         pad = "x" * 80
@@ -89,7 +113,8 @@ class WorkersTest(SluiceTestCase):
         self.write("tail.pos.worker1", entry(tiny))
 
         def run(workers):
-            p = self.start(["-c", self.conf(workers)])
+            seen = len(messages(None)) if output != self.STDOUT else 0
+            p = self.start(["-c", self.conf(workers, output)])
             sizes = {n: os.path.getsize(n) for n in big + [tiny]}
 
             def done():
@@ -98,7 +123,7 @@ class WorkersTest(SluiceTestCase):
                 return all(pos.get(n) == s for n, s in sizes.items())
             p.wait_until(done, 60, "every file acknowledged to its end")
             self.assertEqual(p.stop(), 0)
-            return p, [SEQ.match(r[2]["message"].rsplit(" ", 1)[0]).groups() for r in p.records()]
+            return p, [SEQ.match(m.rsplit(" ", 1)[0]).groups() for m in messages(p)[seen:]]
 
         p, got = run(2)
         moved = re.findall(r"moving (\S+) to worker 1 at offset (\d+)", p.stderr())
