@@ -59,12 +59,13 @@ void TailInput::balance() {
 }
 
 // Half of the ready files, those with the most left to read among the ones that can move, go to
-// one idle worker; this worker keeps the others.
+// one idle worker; this worker keeps the others. A file whose rotated predecessor is still being
+// read here stays: the predecessor holds the path's position entry until it closes.
 void TailInput::offer_files() {
   std::vector<std::pair<uint64_t, TailFile*>> movable;
   for (TailFile* f : ready_) {
     struct stat st;
-    if (!f->movable() || fstat(f->fd(), &st) != 0) continue;
+    if (!f->movable() || predecessor(f->path()) || fstat(f->fd(), &st) != 0) continue;
     auto size = static_cast<uint64_t>(st.st_size);
     uint64_t unread = size > f->committed() ? size - f->committed() : 0;
     if (unread >= kMinMoveBytes) movable.emplace_back(unread, f);
