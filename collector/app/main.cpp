@@ -48,13 +48,13 @@ int run(int argc, char** argv) {
     std::cout << "sluice " SLUICE_VERSION "\n";
     return 0;
   }
+  log::Level cli_level = log::Level::Info;
   if (!options.log_level.empty()) {
-    log::Level level;
-    if (!log::parse_level(options.log_level, level)) {
+    if (!log::parse_level(options.log_level, cli_level)) {
       std::cerr << "sluice: unknown log level '" << options.log_level << "'\n";
       return 2;
     }
-    log::set_level(level);
+    log::set_level(cli_level);
   }
 
   Registry registry;
@@ -91,6 +91,8 @@ int run(int argc, char** argv) {
       errors.insert(errors.end(), build_errors.begin(), build_errors.end());
     }
   }
+  // The command line wins over <system> log_level, as in Fluentd.
+  if (!options.log_level.empty()) log::set_level(cli_level);
   if (!errors.empty()) {
     for (auto& e : errors) std::cerr << e.to_string() << "\n";
     std::cerr << "sluice: " << errors.size() << " configuration error"

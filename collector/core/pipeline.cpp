@@ -166,8 +166,9 @@ std::vector<ConfigError> Pipeline::build(const ConfigSection& root, bool dry_run
     if (s.name == "system") {
       PluginSpec spec = system_spec();
       for (auto& e : validate_params(s, spec)) errors.push_back(e);
+      // Only when given: a <system> without log_level leaves the level as it is.
       log::Level level;
-      if (log::parse_level(s.get("log_level", "info"), level)) log::set_level(level);
+      if (s.param("log_level") && log::parse_level(s.get("log_level"), level)) log::set_level(level);
       without_source = s.get("without_source") == "true";
     } else if (s.name == "worker") {
       errors.push_back({s.pos, "<worker> sections are not supported yet"});

@@ -122,6 +122,37 @@ class CliTest(SluiceTestCase):
                                        r"unknown parameter|needs @type", "%s: %s" % (conf, line))
             self.assertNotIn("syntax", err.lower(), conf)
 
+    def test_log_level_from_the_command_line_wins_over_system(self):
+        def conf(system):
+            return self.config("""<system>
+%s
+</system>
+<source>
+  @type tail
+  path %s/*.log
+  tag t
+  <parse>
+    @type none
+  </parse>
+</source>
+<match **>
+  @type null
+</match>
+""" % (system, self.dir), name="level.conf")
+
+        def info_lines(args, system):
+            p = self.start(["-c", conf(system)] + args, ready=False)
+            # Running (at warn nothing says so): threads are started only once SIGTERM is handled.
+            p.wait_until(lambda: len(os.listdir("/proc/%d/task" % p.pid)) >= 2, 10, "threads")
+            self.assertEqual(p.stop(), 0)
+            return [l for l in p.stderr().splitlines() if "[info]" in l]
+
+        # <system> without log_level leaves the command line's level alone (it used to reset it).
+        self.assertEqual(info_lines(["--log-level", "warn"], "  workers 2"), [])
+        self.assertEqual(info_lines(["--log-level", "warn"], "  log_level debug"), [])
+        self.assertNotEqual(info_lines([], "  workers 2"), [])
+        self.assertEqual(info_lines([], "  log_level warn"), [])
+
 
 if __name__ == "__main__":
     main()
