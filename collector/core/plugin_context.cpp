@@ -28,6 +28,9 @@ std::unique_ptr<ParserPlugin> PluginContext::make_parser(const ConfigSection* pa
   SourcePos pos = parse ? parse->pos : (this->section ? this->section->pos : SourcePos{});
   const ParserFactory* factory = registry->parser(type);
   const PluginSpec* spec = registry->spec("parser", type);
+  if (type.empty())
+    throw ConfigException(pos, parse ? "<parse> needs @type (e.g. @type cri)"
+                                     : "a <parse> section is required (e.g. <parse> @type cri </parse>)");
   if (!factory || !spec) throw ConfigException(pos, "unknown parser type '" + type + "'");
   if (errors && parse)
     for (auto& e : validate_params(section, *spec)) errors->push_back(e);

@@ -72,6 +72,16 @@ class CliTest(SluiceTestCase):
         self.assertIn(conf + ":7: unknown output plugin 'elasticsaerch'", err)
         self.assertIn(conf + ":10: unknown filter plugin 'no_such_filter'", err)
 
+    def test_a_missing_parse_section_or_type_is_named(self):
+        # (what the <source> ends with, the line the error names, the error)
+        for body, line, message in (("", 1, "a <parse> section is required"),
+                                    ("  <parse>\n  </parse>\n", 5, "<parse> needs @type")):
+            conf = self.config("<source>\n  @type tail\n  path /var/log/*.log\n  tag x\n%s</source>\n"
+                               "<match **>\n  @type null\n</match>\n" % body)
+            r = run(["--dry-run", "-c", conf])
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("%s:%d: %s" % (conf, line, message), r.stderr.decode())
+
     def test_unclosed_section_and_missing_include(self):
         conf = self.config("<match **>\n  @type stdout\n")
         r = run(["--dry-run", "-c", conf])
