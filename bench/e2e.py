@@ -28,7 +28,7 @@ corpus's record count.
 
 SLUICE_WRAP="perf record -e cpu-clock -g -o /tmp/es.perf --" prefixes the sluice command (profiling).
 
---uneven-cores (with --workers 2) runs sluice's main thread, worker 0, on CPU 0 and its other
+--uneven-cores (--workers 1 or 2; one worker is the reference) runs sluice's main thread, worker 0, on CPU 0 and its other
 threads, worker 1 among them, on CPU 1, where a busy loop competes with them for the whole run: one
 worker's core runs at about half speed, as when other pods of a node load one core. It measures
 how much of a slower core's share the other worker takes over.

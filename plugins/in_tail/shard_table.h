@@ -2,8 +2,8 @@
 // the worker with the fewest files when it is first seen. (A hash of the path spreads a handful
 // of files unevenly: 8 files split 3/5 caps two workers at 1.6x.) It stays there unless a worker
 // has nothing to read while another has a backlog in two or more files: then the busy worker
-// hands one of them over (give/take), so that a core that runs slower, or files that grow
-// unevenly, do not leave the other worker idle.
+// hands up to half of them over (reserve_idle, give, take), so that a core that runs slower, or
+// files that grow unevenly, do not leave the other worker idle.
 #pragma once
 
 #include <uv.h>

@@ -1,5 +1,6 @@
-"""<system> workers N: files are spread evenly over the workers, each record is read once, and
-positions survive a change in the number of workers."""
+"""<system> workers N: files are spread evenly over the workers, each record is read once,
+positions survive a change in the number of workers, and an idle worker takes files over from a
+busy one."""
 import collections
 import glob
 import json
