@@ -12,7 +12,8 @@ PluginSpec system_spec() {
       {"log_level", ParamType::Enum, "info", "Minimum level of the collector's own log.",
        {"trace", "debug", "info", "warn", "error", "fatal"}},
       {"workers", ParamType::Integer, "1",
-       "Worker threads (1-64), each with its own loop and outputs; files are sharded by path."},
+       "Worker threads (1-64), each with its own loop and outputs; a tail shares its files "
+       "among them. <worker N> / <worker N-M> sections hold directives for some workers only."},
       {"root_dir", ParamType::String, "", "Directory for file buffers and state.", {}, false},
       {"suppress_repeated_stacktrace", ParamType::Bool, "true", "Accepted; ignored.", {}, true,
        false, false, true},
@@ -69,6 +70,16 @@ PluginContext Pipeline::context_for(const ConfigSection& s, const std::string& k
   ctx.workers = workers_;
   std::string type = s.get("@type");
   std::string prefix = (kind == "input" ? "in_" : kind == "filter" ? "filter_" : "out_") + type;
+  auto scoped = scopes_.find(&s);
+  if (scoped != scopes_.end()) {
+    // A source in <worker N-M> runs on those workers only: to it they are workers 0 to M-N (a
+    // tail there shares its files among them alone; a forward input listens on worker N). Its
+    // generated id names the range, so that sources of different ranges never share one.
+    const WorkerScope& w = scoped->second;
+    ctx.worker_id = worker_id_ - w.first;
+    ctx.workers = w.size();
+    prefix += "_w" + std::to_string(w.first) + (w.size() > 1 ? "-" + std::to_string(w.last) : "");
+  }
   int n = id_counts_[prefix]++;
   ctx.id = s.get("@id", prefix + "_" + std::to_string(n));
   ctx.label_emitter = [this](const std::string& label) -> Emitter* {
@@ -150,11 +161,13 @@ void Pipeline::build_source(const ConfigSection& s, std::vector<ConfigError>& er
 }
 
 std::vector<ConfigError> Pipeline::build(const ConfigSection& root, bool dry_run) {
-  config_ = root;
   dry_run_ = dry_run;
   std::vector<ConfigError> errors;
-  static const std::set<std::string> directives = {"source", "match", "filter", "label",
-                                                   "system", "worker"};
+  WorkerConfig own = config_for_worker(root, worker_id_, workers_, errors);
+  config_ = std::move(own.root);
+  for (auto& [index, scope] : own.scoped)
+    if (config_.children[index].name == "source") scopes_[&config_.children[index]] = scope;
+  static const std::set<std::string> directives = {"source", "match", "filter", "label", "system"};
   for (auto& p : config_.params)
     errors.push_back({p.pos, "parameter '" + p.key + "' outside of any directive"});
   bool without_source = false;
@@ -170,8 +183,6 @@ std::vector<ConfigError> Pipeline::build(const ConfigSection& root, bool dry_run
       log::Level level;
       if (s.param("log_level") && log::parse_level(s.get("log_level"), level)) log::set_level(level);
       without_source = s.get("without_source") == "true";
-    } else if (s.name == "worker") {
-      errors.push_back({s.pos, "<worker> sections are not supported yet"});
     } else if (s.name == "label") {
       if (s.arg.empty() || s.arg[0] != '@')
         errors.push_back({s.pos, "label name must start with '@': '" + s.arg + "'"});

@@ -15,6 +15,7 @@
 #include "core/metrics.h"
 #include "core/plugin.h"
 #include "core/registry.h"
+#include "core/worker_sections.h"
 #include "router/router.h"
 
 namespace sluice {
@@ -58,6 +59,8 @@ class Pipeline {
   std::vector<std::unique_ptr<Filter>> filters_;
   std::vector<std::unique_ptr<Output>> outputs_;
   std::map<std::string, int> id_counts_;
+  // Sources from <worker> sections, with the workers they run on.
+  std::map<const ConfigSection*, WorkerScope> scopes_;
 };
 
 // The `<system>` directive's declaration (log_level, workers, ...).

@@ -82,6 +82,35 @@ class CliTest(SluiceTestCase):
             self.assertEqual(r.returncode, 1)
             self.assertIn("%s:%d: %s" % (conf, line, message), r.stderr.decode())
 
+    def test_worker_sections_are_checked(self):
+        conf = self.config("""<system>
+  workers 2
+</system>
+<worker>
+</worker>
+<worker 2>
+</worker>
+<worker 1-0>
+</worker>
+<worker 0>
+  <system>
+  </system>
+</worker>
+<worker 0-1>
+  <match **>
+    @type null
+  </match>
+</worker>
+""")
+        r = run(["--dry-run", "-c", conf])
+        self.assertEqual(r.returncode, 1)
+        err = r.stderr.decode()
+        self.assertIn(conf + ":4: missing worker id on <worker> directive", err)
+        self.assertIn(conf + ":6: <worker 2>: worker ids go from 0 to 1 (<system> workers 2)", err)
+        self.assertIn(conf + ":8: <worker 1-0>: the first worker id is greater than the last", err)
+        self.assertIn(conf + ":11: <worker> section cannot have <system> directive", err)
+        self.assertIn(conf + ":14: worker 0 is named by two <worker> sections", err)
+
     def test_unclosed_section_and_missing_include(self):
         conf = self.config("<match **>\n  @type stdout\n")
         r = run(["--dry-run", "-c", conf])

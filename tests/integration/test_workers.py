@@ -150,6 +150,63 @@ class WorkersTest(SluiceTestCase):
         self.assertEqual(set(counts), want)
         self.assertEqual(max(counts.values()), 1, "a record was read twice")
 
+    def test_worker_sections_run_their_directives_on_those_workers_only(self):
+        for d, n in (("a", 2), ("b", 4)):
+            os.makedirs(self.path(d))
+            for f in range(n):
+                with open(self.path(d, "%s%d.log" % (d, f)), "w") as out:
+                    out.write("".join("f%d seq %d\n" % (f, i) for i in range(50)))
+        conf = self.config("""
+<system>
+  workers 3
+</system>
+<worker 0>
+  <source>
+    @type tail
+    path %(dir)s/a/*.log
+    tag a.*
+    pos_file %(dir)s/a.pos
+    read_from_head true
+    pos_write_interval 0.1
+    <parse>
+      @type none
+    </parse>
+  </source>
+</worker>
+<worker 1-2>
+  <source>
+    @type tail
+    path %(dir)s/b/*.log
+    tag b.*
+    pos_file %(dir)s/b.pos
+    read_from_head true
+    pos_write_interval 0.1
+    <parse>
+      @type none
+    </parse>
+  </source>
+</worker>
+<match **>
+  @type stdout
+</match>
+""" % {"dir": self.dir}, name="sections.conf")
+        p = self.start(["-c", conf])
+        p.wait_until(lambda: len(p.records()) >= 300, 20, "300 records")
+        self.assertEqual(p.stop(), 0)
+        got = collections.Counter((r[1].split(".")[0], r[1].rsplit(".", 2)[-2], r[2]["message"])
+                                  for r in p.records())
+        want = {(d, "%s%d" % (d, f), "f%d seq %d" % (f, i))
+                for d, n in (("a", 2), ("b", 4)) for f in range(n) for i in range(50)}
+        self.assertEqual(set(got), want)
+        self.assertEqual(max(got.values()), 1, "a record was read twice")
+        # <worker 0>'s tail follows every file of its glob itself, in the pos_file as given; the
+        # two workers of <worker 1-2> share theirs, in b.pos and b.pos.worker1.
+        self.assertEqual(len(read_pos(self.path("a.pos"))), 2)
+        self.assertEqual(glob.glob(self.path("a.pos.worker*")), [])
+        b0, b1 = read_pos(self.path("b.pos")), read_pos(self.path("b.pos.worker1"))
+        self.assertEqual((len(b0), len(b1)), (2, 2))
+        self.assertEqual(glob.glob(self.path("b.pos.worker2")), [])
+
 
 if __name__ == "__main__":
     main()
