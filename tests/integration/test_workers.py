@@ -156,40 +156,32 @@ class WorkersTest(SluiceTestCase):
             for f in range(n):
                 with open(self.path(d, "%s%d.log" % (d, f)), "w") as out:
                     out.write("".join("f%d seq %d\n" % (f, i) for i in range(50)))
+        def tail(d):
+            return """  <source>
+    @type tail
+    path %s/%s/*.log
+    tag %s.*
+    pos_file %s/%s.pos
+    read_from_head true
+    pos_write_interval 0.1
+    <parse>
+      @type none
+    </parse>
+  </source>""" % (self.dir, d, d, self.dir, d)
         conf = self.config("""
 <system>
   workers 3
 </system>
 <worker 0>
-  <source>
-    @type tail
-    path %(dir)s/a/*.log
-    tag a.*
-    pos_file %(dir)s/a.pos
-    read_from_head true
-    pos_write_interval 0.1
-    <parse>
-      @type none
-    </parse>
-  </source>
+%s
 </worker>
 <worker 1-2>
-  <source>
-    @type tail
-    path %(dir)s/b/*.log
-    tag b.*
-    pos_file %(dir)s/b.pos
-    read_from_head true
-    pos_write_interval 0.1
-    <parse>
-      @type none
-    </parse>
-  </source>
+%s
 </worker>
 <match **>
   @type stdout
 </match>
-""" % {"dir": self.dir}, name="sections.conf")
+""" % (tail("a"), tail("b")), name="sections.conf")
         p = self.start(["-c", conf])
         p.wait_until(lambda: len(p.records()) >= 300, 20, "300 records")
         self.assertEqual(p.stop(), 0)
