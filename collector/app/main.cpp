@@ -8,6 +8,7 @@
 
 #include "app/cli.h"
 #include "config/config.h"
+#include "config/ruby_eval.h"
 #include "core/log.h"
 #include "core/pipeline.h"
 #include "core/registry.h"
@@ -65,19 +66,20 @@ int run(int argc, char** argv) {
     return 0;
   }
 
-  ParseConfigResult parsed;
-  if (options.mode == CliOptions::Mode::Tail) {
-    std::string text;
-    if (!tail_config(options, text, error)) {
-      std::cerr << "sluice: " << error << "\n";
-      return 2;
-    }
-    parsed = parse_config_text(text, "<sluice tail>", ".");
-  } else if (options.config_path.empty()) {
-    parsed = parse_config_text(default_config(), "<embedded default>", ".");
-  } else {
-    parsed = parse_config_file(options.config_path);
+  std::string tail_text;
+  if (options.mode == CliOptions::Mode::Tail && !tail_config(options, tail_text, error)) {
+    std::cerr << "sluice: " << error << "\n";
+    return 2;
   }
+  // Read once per worker: "#{worker_id}" gives each its own id, as in Fluentd's worker processes.
+  auto read_config = [&](int worker_id) {
+    ruby::set_worker_id(worker_id);
+    if (options.mode == CliOptions::Mode::Tail) return parse_config_text(tail_text, "<sluice tail>", ".");
+    if (options.config_path.empty())
+      return parse_config_text(default_config(), "<embedded default>", ".");
+    return parse_config_file(options.config_path);
+  };
+  ParseConfigResult parsed = read_config(0);
 
   Metrics metrics;
   bool dry_run = options.mode == CliOptions::Mode::DryRun;
@@ -86,6 +88,11 @@ int run(int argc, char** argv) {
   std::vector<ConfigError> errors = parsed.errors;
   if (errors.empty()) {
     for (int id = 0; id < workers && errors.empty(); ++id) {
+      if (id > 0) {
+        parsed = read_config(id);
+        errors.insert(errors.end(), parsed.errors.begin(), parsed.errors.end());
+        if (!errors.empty()) break;
+      }
       pool.push_back(std::make_unique<Worker>(id, workers, registry, metrics));
       auto build_errors = pool.back()->build(parsed.root, dry_run);
       errors.insert(errors.end(), build_errors.begin(), build_errors.end());

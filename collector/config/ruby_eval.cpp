@@ -23,6 +23,9 @@ struct UseNilSignal {};
 struct UseDefaultSignal {};
 
 // ---- evaluation ----
+// Set before the configuration is read, never while it is (see set_worker_id).
+int g_worker_id = -1;
+
 std::string hostname() {
   char buf[256] = {};
   if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
@@ -62,6 +65,7 @@ class Evaluator {
       case Node::Builtin:
         if (n.name == "hostname") return Value::str(hostname());
         if (n.name == "worker_id") {
+          if (g_worker_id >= 0) return Value::str(std::to_string(g_worker_id));
           const char* w = getenv("SERVERENGINE_WORKER_ID");
           return Value::str(w ? w : "0");
         }
@@ -184,6 +188,8 @@ class Evaluator {
 };
 
 }  // namespace
+
+void set_worker_id(int id) { g_worker_id = id; }
 
 EvalResult eval_embedded(std::string_view code) {
   EvalResult r;

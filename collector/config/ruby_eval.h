@@ -28,6 +28,10 @@ struct EvalResult {
 // Evaluates the code of one `#{...}` (without the braces).
 EvalResult eval_embedded(std::string_view code);
 
+// What `worker_id` gives from now on: each worker reads the configuration with its own id, as
+// each Fluentd worker process does. Until set, SERVERENGINE_WORKER_ID or 0.
+void set_worker_id(int id);
+
 // Given `text` and the index just after a `#{`, returns the index of the matching `}`
 // (skipping nested braces and Ruby string literals), or npos when the code is not closed
 // within kMaxCode bytes.

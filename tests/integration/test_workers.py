@@ -199,6 +199,28 @@ class WorkersTest(SluiceTestCase):
         self.assertEqual((len(b0), len(b1)), (2, 2))
         self.assertEqual(glob.glob(self.path("b.pos.worker2")), [])
 
+    def test_each_worker_reads_worker_id_as_its_own(self):
+        os.makedirs(self.path("logs"))
+        self.append(0, 20)
+        output = """@type file
+  path "%s/out/w#{worker_id}"
+  append true
+  <buffer>
+    flush_mode immediate
+  </buffer>""" % self.dir
+
+        def written():
+            out = {}
+            for name in glob.glob(self.path("out", "*")):
+                with open(name) as f:
+                    out[os.path.basename(name).split(".")[0]] = len(f.readlines())
+            return out
+        p = self.start(["-c", self.conf(2, output)])
+        p.wait_until(lambda: sum(written().values()) >= 160, 20, "160 lines written")
+        self.assertEqual(p.stop(), 0)
+        # 8 files, 4 per worker: each worker wrote its 80 lines to its own file.
+        self.assertEqual(written(), {"w0": 80, "w1": 80})
+
 
 if __name__ == "__main__":
     main()

@@ -89,6 +89,10 @@ TEST_F(RubyEval, ExpressionsAndBuiltins) {
   EXPECT_EQ(eval_ok("Socket.gethostname"), host);
   EXPECT_EQ(eval_ok("'pre-' + hostname"), std::string("pre-") + host);
   EXPECT_EQ(eval_ok("worker_id"), "0");
+  ruby::set_worker_id(3);
+  EXPECT_EQ(eval_ok("'tail.' + worker_id + '.pos'"), "tail.3.pos");
+  ruby::set_worker_id(0);
+  EXPECT_EQ(eval_ok("worker_id"), "0");
   EXPECT_EQ(eval_ok("a = 'x'; b = a + 'y'; (b + a)"), "xyx");
   EXPECT_EQ(eval_ok("nil ? 'a' : 'b'"), "b");
   EXPECT_EQ(eval_ok("ENV['SLUICE_T_SET'] == 'value' ? 'eq' : 'ne'"), "eq");
