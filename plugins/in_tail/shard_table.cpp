@@ -36,6 +36,15 @@ void ShardTable::release(const std::string& path) {
   owners_.erase(it);
 }
 
+bool ShardTable::same_pos_file(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (!pos_file_seen_) {
+    pos_file_seen_ = true;
+    pos_file_ = path;
+  }
+  return path == pos_file_;
+}
+
 void ShardTable::join(int worker, uv_async_t* wake, size_t ready) {
   std::lock_guard<std::mutex> lock(mutex_);
   members_[worker].ready = ready;

@@ -40,6 +40,9 @@ class ShardTable {
   static constexpr int kInTransit = -2;
   // The file is gone for good: a new file at its path may go to any worker.
   void release(const std::string& path);
+  // Whether every worker's copy of the source names the same pos_file (the first one given is
+  // kept): the workers' files are found from it (pos_file, pos_file.worker1, ...).
+  bool same_pos_file(const std::string& path);
 
   // A running worker that can receive files, with `ready` files to read; `wake` is signalled
   // when one arrives.
@@ -81,6 +84,8 @@ class ShardTable {
   std::unique_ptr<Member[]> members_;
   int workers_;
   uint64_t next_ticket_ = 0;
+  std::string pos_file_;
+  bool pos_file_seen_ = false;
   std::set<uint64_t> confirmed_;
 };
 

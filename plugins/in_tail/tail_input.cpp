@@ -88,6 +88,11 @@ TailInput::TailInput(PluginContext& ctx, const Params& params)
   // Workers are built one after another before any of them runs: the files this worker's
   // position file knows stay with it, before discovery hands out the others.
   if (ctx.workers > 1) shards_ = &ShardTable::of(ctx.id, ctx.workers);
+  if (shards_ && !shards_->same_pos_file(config_.pos_file))
+    throw ConfigException(params.pos("pos_file"),
+                          "pos_file differs between workers (\"#{worker_id}\" in it?): with several "
+                          "workers a tail keeps one file per worker itself (pos_file, "
+                          "pos_file.worker1, ...), found from the one path given");
   if (positions_ && shards_) {
     PositionFile own(positions_->path());
     std::string ignored;

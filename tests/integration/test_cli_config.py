@@ -111,6 +111,24 @@ class CliTest(SluiceTestCase):
         self.assertIn(conf + ":11: <worker> section cannot have <system> directive", err)
         self.assertIn(conf + ":14: worker 0 is named by two <worker> sections", err)
 
+    def test_a_tail_pos_file_that_differs_between_workers_is_an_error(self):
+        conf = self.config("""<system>
+  workers 2
+</system>
+<source>
+  @type tail
+  path /var/log/*.log
+  tag x
+  pos_file "/var/log/tail.#{worker_id}.pos"
+  <parse>
+    @type none
+  </parse>
+</source>
+""")
+        r = run(["--dry-run", "-c", conf])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(conf + ":8: pos_file differs between workers", r.stderr.decode())
+
     def test_unclosed_section_and_missing_include(self):
         conf = self.config("<match **>\n  @type stdout\n")
         r = run(["--dry-run", "-c", conf])
