@@ -583,7 +583,9 @@ ParseConfigResult parse_config_file(const std::string& path) {
   ParseConfigResult result;
   std::string text, err;
   if (!read_file(path, text, err)) {
-    result.errors.push_back({{}, "cannot read configuration file " + path + ": " + err});
+    ConfigError e;
+    e.message = "cannot read configuration file " + path + ": " + err;
+    result.errors.push_back(std::move(e));
     return result;
   }
   Context ctx;
