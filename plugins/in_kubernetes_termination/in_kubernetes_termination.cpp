@@ -78,6 +78,7 @@ class KubernetesTerminationInput : public Input {
         emitter_(ctx.emitter),
         id_(ctx.id),
         dry_run_(ctx.dry_run),
+        other_worker_(ctx.worker_id != 0),
         records_(ctx.counter("sluice_kubernetes_termination_records_total")),
         refreshes_(ctx.counter("sluice_kubernetes_termination_refreshes_total")),
         errors_(ctx.counter("sluice_kubernetes_termination_refresh_errors_total")) {
@@ -124,7 +125,9 @@ class KubernetesTerminationInput : public Input {
   ~KubernetesTerminationInput() override { stop(); }
 
   void start() override {
-    if (dry_run_) return;
+    // One reader per node: with several workers each would ship every termination, and all would
+    // write the one state_file.
+    if (dry_run_ || other_worker_) return;
     if (source_) {
       source_->start([this](k8s::FetchResult r) {
         if (r.ok) on_pods(r.pods);
@@ -301,6 +304,7 @@ class KubernetesTerminationInput : public Input {
   Emitter* emitter_;
   std::string id_;
   bool dry_run_;
+  bool other_worker_;
   Counter& records_;
   Counter& refreshes_;
   Counter& errors_;

@@ -24,9 +24,12 @@ def expected_terminations(items):
 
 
 class TerminationTest(SluiceTestCase):
-    def conf(self, kubelet, pods_dir=None):
+    def conf(self, kubelet, pods_dir=None, workers=1):
         self.token_file = self.write("token", TOKEN)
         return self.config("""
+<system>
+  workers %d
+</system>
 <source>
   @type kubernetes_termination
   kubelet_url %s
@@ -39,7 +42,7 @@ class TerminationTest(SluiceTestCase):
 <match kubernetes.termination>
   @type stdout
 </match>
-""" % (kubelet.url, kubelet.ca, self.token_file, pods_dir or self.path("pods"), self.dir))
+""" % (workers, kubelet.url, kubelet.ca, self.token_file, pods_dir or self.path("pods"), self.dir))
 
     def test_terminations_once_across_restart(self):
         items = pods_of(NRI)
@@ -98,6 +101,16 @@ class TerminationTest(SluiceTestCase):
         self.assertEqual(recs[0][2]["container_id"], "ab" * 32)
         self.assertEqual(len(recs[0][2]["message"]), 4096)
         s2.stop()
+
+    def test_with_two_workers_each_termination_is_shipped_once(self):
+        want = expected_terminations(pods_of(NRI))
+        kubelet = KubeletServer(self, NRI)
+        s = self.start(["-c", self.conf(kubelet, workers=2)])
+        s.wait_records(len(want))
+        time.sleep(1.5)  # more refreshes, on both workers' loops
+        ids = [r["container_id"] for _, _, r in s.records()]
+        self.assertEqual(sorted(ids), sorted(want))
+        self.assertEqual(s.stop(), 0)
 
     def test_sidecar_path_mode(self):
         term = self.path("shared/termination-log")
