@@ -403,7 +403,7 @@ void Buffer::finish_chunk(Chunk* c, bool delivered) {
   if (!delivered) bump(*m_gave_up_records_, c->records);
   if (c->on_disk) {
     auto* req = new uv_fs_t;
-    uv_fs_unlink(loop_, req, chunk_path(c->id).c_str(), [](uv_fs_t* r) {
+    uv_fs_unlink(loop_, req, file_of(*c).c_str(), [](uv_fs_t* r) {
       uv_fs_req_cleanup(r);
       delete r;
     });

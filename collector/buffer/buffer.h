@@ -46,6 +46,9 @@ struct Config {
 
   Type type = Type::Memory;
   std::string path;  // file buffer directory
+  // Directories whose chunk files this buffer resumes too, where they lie: left by a run with
+  // another number of workers.
+  std::vector<std::string> adopt_dirs;
   bool key_tag = false;
   bool key_time = false;
   double timekey = 0;
@@ -81,6 +84,8 @@ struct Config {
     std::vector<std::string> chunk_keys;  // used when <buffer> has no argument
     bool timekey_use_utc = false;
     std::string root_dir;  // default parent of file buffer paths and dead letters
+    int worker_id = 0;     // with several workers each has its own file buffer directory
+    int workers = 1;
   };
   // Reads a `<buffer>` section (null: none given). Throws ConfigException.
   static Config parse(const ConfigSection* section, const Defaults& defaults,
@@ -107,6 +112,7 @@ struct Chunk {
   bool resident = true;   // payload in memory
   bool on_disk = false;   // a chunk file exists
   bool rewrite = false;   // payload changed while persisting: write again
+  std::string file;       // its chunk file when not the buffer's own (adopted); else derived from id
 };
 
 enum class SendStatus { Success, Retry, Partial, Drop };
@@ -244,6 +250,7 @@ class Buffer {
   Chunk* open_chunk(std::string_view tag, int64_t timekey, std::string_view variant);
   void enqueue(Chunk* c);
   void resume_from_disk();
+  void resume_chunks_in(const std::string& dir, bool own, std::vector<std::shared_ptr<Chunk>>& out);
   void queue_disk_work(Chunk* c, void (*job)(Work&), void (Buffer::*done)(Work&, bool ok));
   void persist(Chunk* c);
   void on_persisted(Work& w, bool ok);
@@ -273,6 +280,7 @@ class Buffer {
   void maybe_finish_close();
   void evict_if_needed(Chunk* c);
   std::string chunk_path(uint64_t id) const;
+  std::string file_of(const Chunk& c) const { return c.file.empty() ? chunk_path(c.id) : c.file; }
 
   uv_loop_t* loop_;
   Config config_;

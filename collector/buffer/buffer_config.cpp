@@ -15,6 +15,8 @@ constexpr auto& P = spec::with_default;
 constexpr auto& Opt = spec::optional;
 constexpr auto& E = spec::choice;
 constexpr auto& Ign = spec::ignored;
+// <system> workers allows 1 to 64.
+constexpr int kMaxWorkers = 64;
 
 PluginSpec make_spec(bool file) {
   PluginSpec s;
@@ -181,6 +183,15 @@ Config Config::parse(const ConfigSection* section, const Defaults& defaults,
     }
     while (path.size() > 1 && path.back() == '/') path.pop_back();
     c.path = path;
+    // Several workers: each its own directory, as Fluentd's buf_file does (their chunk ids would
+    // collide in one). Worker 0 takes over what a run with another number of workers left: in
+    // the directory itself, and in those of workers this run does not have.
+    if (defaults.workers > 1) c.path = path + "/worker" + std::to_string(defaults.worker_id);
+    if (defaults.worker_id == 0) {
+      if (defaults.workers > 1) c.adopt_dirs.push_back(path);
+      for (int w = std::max(1, defaults.workers); w < kMaxWorkers; ++w)
+        c.adopt_dirs.push_back(path + "/worker" + std::to_string(w));
+    }
   }
   return c;
 }

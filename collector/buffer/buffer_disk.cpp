@@ -31,27 +31,24 @@ std::string Buffer::chunk_path(uint64_t id) const {
   return config_.path + "/" + name;
 }
 
-// Chunk files left by an earlier run: queued again, in id order, payloads read when sent.
-void Buffer::resume_from_disk() {
-  std::string error;
-  if (!mkdirs(config_.path, error)) throw std::runtime_error("file buffer: " + error);
-  std::vector<std::pair<uint64_t, std::string>> found;
-  if (DIR* d = ::opendir(config_.path.c_str())) {
+// The chunk files in `dir`, decoded (payloads are read when sent). Files of an interrupted
+// write are removed (their records were never released); corrupt ones renamed aside.
+void Buffer::resume_chunks_in(const std::string& dir, bool own, std::vector<std::shared_ptr<Chunk>>& out) {
+  std::vector<std::string> found;
+  if (DIR* d = ::opendir(dir.c_str())) {
     while (dirent* e = ::readdir(d)) {
       std::string name = e->d_name;
       if (name.rfind(kChunkPrefix, 0) != 0) continue;
-      std::string full = config_.path + "/" + name;
+      std::string full = dir + "/" + name;
       if (name.size() > 4 && name.compare(name.size() - 4, 4, ".tmp") == 0) {
-        ::unlink(full.c_str());  // an interrupted write: its records were never released
+        ::unlink(full.c_str());
         continue;
       }
-      found.emplace_back(0, full);
+      found.push_back(full);
     }
     ::closedir(d);
   }
-  uint64_t resumed_records = 0;
-  std::vector<std::shared_ptr<Chunk>> chunks;
-  for (auto& [id, path] : found) {
+  for (auto& path : found) {
     std::string head, err;
     if (!read_file(path, head, 4096, err)) {
       log::error("file buffer: " + err);
@@ -63,20 +60,43 @@ void Buffer::resume_from_disk() {
       ::rename(path.c_str(), (path + ".corrupt").c_str());
       continue;
     }
-    if (chunk_path(c->id) != path) {
+    char name[64];
+    snprintf(name, sizeof name, "/%s%016llx%s", kChunkPrefix, (unsigned long long)c->id, kChunkSuffix);
+    if (path != dir + name) {
       log::warn("file buffer: " + path + " does not match its chunk id; skipped");
       continue;
     }
+    if (!own) c->file = path;  // its id is given anew: another directory's ids may repeat ours
     c->state = Chunk::State::Queued;
     c->resident = false;
     c->on_disk = true;
     c->created_at = now();
+    out.push_back(c);
+  }
+}
+
+// Chunk files left by an earlier run: queued again, in id order, then those of directories
+// other workers' runs left.
+void Buffer::resume_from_disk() {
+  std::string error;
+  if (!mkdirs(config_.path, error)) throw std::runtime_error("file buffer: " + error);
+  std::vector<std::shared_ptr<Chunk>> chunks, adopted;
+  resume_chunks_in(config_.path, true, chunks);
+  std::sort(chunks.begin(), chunks.end(), [](auto& a, auto& b) { return a->id < b->id; });
+  for (auto& c : chunks) next_id_ = std::max(next_id_, c->id + 1);
+  for (auto& dir : config_.adopt_dirs) {
+    size_t before = adopted.size();
+    resume_chunks_in(dir, false, adopted);
+    if (adopted.size() > before)
+      log::info("file buffer " + config_.path + ": taking over " + std::to_string(adopted.size() - before) +
+                " chunks from " + dir);
+  }
+  for (auto& c : adopted) {
+    c->id = next_id_++;
     chunks.push_back(c);
   }
-  std::sort(chunks.begin(), chunks.end(),
-            [](auto& a, auto& b) { return a->id < b->id; });
+  uint64_t resumed_records = 0;
   for (auto& c : chunks) {
-    next_id_ = std::max(next_id_, c->id + 1);
     total_bytes_ += c->bytes;
     resumed_records += c->records;
     queue_.push_back(c.get());
@@ -88,7 +108,7 @@ void Buffer::resume_from_disk() {
 }
 
 void Buffer::queue_disk_work(Chunk* c, void (*job)(Work&), void (Buffer::*done)(Work&, bool)) {
-  auto* w = new Work{{}, this, alive_, all_.at(c->id), chunk_path(c->id), job, done};
+  auto* w = new Work{{}, this, alive_, all_.at(c->id), file_of(*c), job, done};
   w->req.data = w;
   ++pending_io_;
   uv_queue_work(

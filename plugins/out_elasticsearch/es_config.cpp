@@ -250,6 +250,8 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
   const ConfigSection* bsec = section.child("buffer");
   if (bsec && ctx.errors) ctx.check_section(*bsec, "buffer", "memory");
   buffer::Config::Defaults bd;
+  bd.worker_id = ctx.worker_id;
+  bd.workers = ctx.workers;
   bd.type = "memory";
   bd.chunk_keys = {"tag"};  // the plugin's config_set_default
   bd.timekey_use_utc = true;

@@ -128,6 +128,8 @@ std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
   const ConfigSection* bsec = sec.child("buffer");
   if (bsec && ctx.errors) ctx.check_section(*bsec, "buffer", "memory");
   buffer::Config::Defaults bd;
+  bd.worker_id = ctx.worker_id;
+  bd.workers = ctx.workers;
   bd.type = "memory";
   bd.chunk_keys = {"tag"};
   buffer::Config bc = buffer::Config::parse(bsec, bd, ctx.id);

@@ -473,6 +473,65 @@ TEST(Buffer, FileChunksReleaseClaimsOnDiskAndAreResumedAfterRestart) {
   EXPECT_TRUE(chunk_files(c.path).empty());
 }
 
+TEST(BufferConfig, EachWorkerHasItsOwnFileBufferDirectory) {
+  auto r = parse_config_text("<buffer>\n@type file\npath /b\n</buffer>\n", "t.conf", ".");
+  Config::Defaults d;
+  d.workers = 2;
+  Config w0 = Config::parse(&r.root.children[0], d, "id");
+  d.worker_id = 1;
+  Config w1 = Config::parse(&r.root.children[0], d, "id");
+  EXPECT_EQ(w0.path, "/b/worker0");
+  EXPECT_EQ(w1.path, "/b/worker1");
+  // Worker 0 takes over what a single worker left, and what workers 2 and up left.
+  ASSERT_EQ(w0.adopt_dirs.size(), 63u);
+  EXPECT_EQ(w0.adopt_dirs[0], "/b");
+  EXPECT_EQ(w0.adopt_dirs[1], "/b/worker2");
+  EXPECT_TRUE(w1.adopt_dirs.empty());
+  Config alone = Config::parse(&r.root.children[0], {}, "id");
+  EXPECT_EQ(alone.path, "/b");
+  ASSERT_EQ(alone.adopt_dirs.size(), 63u);
+  EXPECT_EQ(alone.adopt_dirs[0], "/b/worker1");
+}
+
+// A run with two workers after runs with one and with three: worker 0 delivers the chunks they
+// left, whose ids repeat its own, from where they lie, and removes their files once delivered.
+TEST(Buffer, ChunksLeftByRunsWithOtherWorkerCountsAreTakenOver) {
+  sluice::testing::TempDir dir;
+  Config c = memory();
+  c.type = Config::Type::File;
+  c.key_tag = true;
+  c.flush_at_shutdown = false;
+  DeliveryTracker tracker;
+  auto leave_chunk = [&](const std::string& path, const std::string& text) {
+    Config left = c;
+    left.path = path;
+    Harness h(left);
+    h.buffer->start();
+    Claim* claim = tracker.open(1);
+    h.add("t", 0, text, claim);
+    claim->release();
+    h.buffer->flush_all();
+    h.run_until([&] { return chunk_files(path).size() == 1; });
+    ASSERT_EQ(chunk_files(path).size(), 1u);
+  };
+  leave_chunk(dir.file("buf"), "one worker\n");
+  leave_chunk(dir.file("buf/worker2"), "third worker\n");
+  leave_chunk(dir.file("buf/worker0"), "own\n");
+  c.path = dir.file("buf/worker0");
+  c.adopt_dirs = {dir.file("buf"), dir.file("buf/worker2")};
+  Harness h(c);
+  h.auto_ok = true;
+  h.buffer->start();
+  h.run_until([&] { return h.sent_payloads.size() == 3; });
+  std::sort(h.sent_payloads.begin(), h.sent_payloads.end());
+  EXPECT_EQ(h.sent_payloads, (std::vector<std::string>{"one worker\n", "own\n", "third worker\n"}));
+  h.run_until([&] { return chunk_files(dir.file("buf")).empty() && chunk_files(dir.file("buf/worker2")).empty() &&
+                           chunk_files(c.path).empty(); });
+  EXPECT_TRUE(chunk_files(dir.file("buf")).empty());
+  EXPECT_TRUE(chunk_files(dir.file("buf/worker2")).empty());
+  EXPECT_TRUE(chunk_files(c.path).empty());
+}
+
 TEST(Buffer, CloseFlushesMemoryChunks) {
   Config c = memory();
   c.flush_interval = 3600;
