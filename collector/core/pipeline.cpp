@@ -78,7 +78,8 @@ PluginContext Pipeline::context_for(const ConfigSection& s, const std::string& k
     const WorkerScope& w = scoped->second;
     ctx.worker_id = worker_id_ - w.first;
     ctx.workers = w.size();
-    prefix += "_w" + std::to_string(w.first) + (w.size() > 1 ? "-" + std::to_string(w.last) : "");
+    prefix.append("_w").append(std::to_string(w.first));
+    if (w.size() > 1) prefix.append("-").append(std::to_string(w.last));
   }
   int n = id_counts_[prefix]++;
   ctx.id = s.get("@id", prefix + "_" + std::to_string(n));
