@@ -1,7 +1,8 @@
-// Moving a file to another worker of the same <source> when that worker has nothing to read and
-// this one has a backlog in two or more files (see shard_table.h). The file stops being read,
-// waits until its outputs have acknowledged everything read from it, and goes, descriptor and
-// acknowledged offset, to the other worker, which reads on from there with a parser of its own.
+// Moving files to another worker of the same <source> when that worker has nothing to read and
+// this one has a backlog in two or more files: up to half of them go (see shard_table.h). Each
+// stops being read, waits until its outputs have acknowledged everything read from it, and goes,
+// descriptor and acknowledged offset, to the other worker, which reads on from there with a
+// parser of its own.
 #include <sys/stat.h>
 #include <unistd.h>
 
