@@ -109,9 +109,10 @@ std::vector<FileHandoff> ShardTable::take(int worker) {
   return out;
 }
 
-void ShardTable::confirm(uint64_t ticket) {
+void ShardTable::confirm(const FileHandoff& h) {
   std::lock_guard<std::mutex> lock(mutex_);
-  confirmed_.insert(ticket);
+  confirmed_.insert(h.ticket);
+  if (h.from >= 0 && h.from < workers_ && members_[h.from].wake) uv_async_send(members_[h.from].wake);
 }
 
 bool ShardTable::take_confirmation(uint64_t ticket) {

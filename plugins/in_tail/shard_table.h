@@ -27,6 +27,7 @@ struct FileHandoff {
   uint64_t dev = 0, ino = 0;
   uint64_t offset = 0;
   uint64_t ticket = 0;  // set by give(); the receiver confirms it once its position file has it
+  int from = -1;        // the giver, woken by the confirmation
 };
 
 class ShardTable {
@@ -60,8 +61,9 @@ class ShardTable {
   bool give(int to, FileHandoff& h);
   // The files sent to `worker`, now its own.
   std::vector<FileHandoff> take(int worker);
-  // The receiver's position file holds the file; the giver may drop its entry.
-  void confirm(uint64_t ticket);
+  // The receiver's position file holds the file: the giver is woken to drop its entry at once
+  // (until it does, a crash makes both read the file from their own offsets).
+  void confirm(const FileHandoff& h);
   bool take_confirmation(uint64_t ticket);
   // Whether `worker` should not count as finished yet: a file is on its way to it, or another
   // worker may still give it one.

@@ -26,8 +26,12 @@ constexpr uint64_t kOfferEveryMs = 100;
 void TailInput::start_handoffs() {
   if (!shards_) return;
   inbox_ = new_uv_handle<uv_async_t>(this);
+  // Woken when files arrive, and when a receiver confirms a file this worker handed over.
   uv_async_init(ctx_.loop, inbox_, [](uv_async_t* h) {
-    if (h->data) static_cast<TailInput*>(h->data)->adopt_files();
+    if (!h->data) return;
+    auto* self = static_cast<TailInput*>(h->data);
+    self->adopt_files();
+    if (!self->handed_over_.empty()) self->save_positions();
   });
   hand_over_soon_ = new_uv_handle<uv_timer_t>(this);
   uv_timer_init(ctx_.loop, hand_over_soon_);
@@ -92,7 +96,8 @@ void TailInput::offer_files() {
 void TailInput::hand_over_delivered() {
   for (TailFile* f : std::vector<TailFile*>(leaving_)) {
     if (!f->delivered()) continue;
-    FileHandoff h{f->path(), f->fd(), f->identity().dev, f->identity().ino, f->committed(), 0};
+    FileHandoff h{f->path(), f->fd(), f->identity().dev, f->identity().ino, f->committed(), 0,
+                  ctx_.worker_id};
     if (stopped_ || !f->movable() || !shards_->give(leaving_to_, h)) {
       cancel_leaving(f);
       continue;
@@ -122,7 +127,7 @@ void TailInput::cancel_leaving(TailFile* f) {
 }
 
 void TailInput::adopt_files() {
-  std::vector<uint64_t> tickets;
+  std::vector<FileHandoff> adopted;
   for (FileHandoff& h : shards_->take(ctx_.worker_id)) {
     if (stopped_ || files_.count(h.path)) {
       ::close(h.fd);  // unconfirmed: the giver's position entry stays
@@ -137,13 +142,13 @@ void TailInput::adopt_files() {
     if (positions_ && !predecessor(h.path)) positions_->update(h.path, h.offset, h.ino);
     log::info("following " + h.path + " from offset " + std::to_string(h.offset) +
               ", handed over by another worker");
-    tickets.push_back(h.ticket);
+    adopted.push_back(h);
     watch(f);
     schedule(f);
   }
   // The giver drops its entry only once this worker's position file holds the file.
-  if (tickets.empty() || !positions_ || !save_positions()) return;
-  for (uint64_t t : tickets) shards_->confirm(t);
+  if (adopted.empty() || !positions_ || !save_positions()) return;
+  for (auto& h : adopted) shards_->confirm(h);
 }
 
 void TailInput::drop_handed_over_entries() {

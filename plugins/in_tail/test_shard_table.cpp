@@ -75,7 +75,10 @@ TEST(ShardTable, FilesGoOnlyToAnIdleWorkerThatJoined) {
   EXPECT_EQ(t.owner("/new"), 0) << "loads moved with the files: worker 0 has none now";
 
   EXPECT_FALSE(t.take_confirmation(h.ticket));
-  t.confirm(h.ticket);
+  h.from = 0;
+  t.confirm(h);
+  ws.run();
+  EXPECT_EQ(ws.woken[0], 1) << "the giver is woken to drop its entry";
   EXPECT_TRUE(t.take_confirmation(h.ticket));
   EXPECT_FALSE(t.take_confirmation(h.ticket)) << "taken once";
   t.leave(0);

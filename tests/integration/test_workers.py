@@ -33,7 +33,7 @@ class WorkersTest(SluiceTestCase):
     flush_interval 0.3s
   </buffer>"""
 
-    def conf(self, workers, output=STDOUT):
+    def conf(self, workers, output=STDOUT, pos_write_interval=0.1):
         return self.config("""
 <system>
   workers %d
@@ -44,7 +44,7 @@ class WorkersTest(SluiceTestCase):
   tag w.*
   pos_file %s/tail.pos
   read_from_head true
-  pos_write_interval 0.1
+  pos_write_interval %s
   <parse>
     @type none
   </parse>
@@ -52,7 +52,7 @@ class WorkersTest(SluiceTestCase):
 <match **>
   %s
 </match>
-""" % (workers, self.dir, self.dir, output), name="w%d.conf" % workers)
+""" % (workers, self.dir, self.dir, pos_write_interval, output), name="w%d.conf" % workers)
 
     def append(self, start, count):
         for f in range(8):
@@ -95,9 +95,10 @@ class WorkersTest(SluiceTestCase):
             return out
         self.check_takeover(self.FILE % self.dir, written)
 
-    def check_takeover(self, output, messages):
+    def backlog(self, lines=60000):
+        """Two large files for worker 0 and a tiny one for worker 1, given to them by position
+        files from an earlier run: worker 1 is idle at once while worker 0 has a backlog in two."""
         os.makedirs(self.path("logs"))
-        lines = 60000
         pad = "x" * 80
         big = [self.path("logs", "big%d.log" % b) for b in range(2)]
         tiny = self.path("logs", "tiny.log")
@@ -106,12 +107,27 @@ class WorkersTest(SluiceTestCase):
                 out.write("".join("f%d seq %d %s\n" % (b, i, pad) for i in range(lines)))
         with open(tiny, "w") as out:
             out.write("f2 seq 0 %s\n" % pad)
-        # Position files from an earlier run give worker 0 both big files and worker 1 the tiny
-        # one: worker 1 is idle at once while worker 0 has a backlog in two files.
+
         def entry(name):
             return "%s\t%016x\t%016x\n" % (name, 0, os.stat(name).st_ino)
         self.write("tail.pos", entry(big[0]) + entry(big[1]))
         self.write("tail.pos.worker1", entry(tiny))
+        return big, tiny, pad
+
+    def test_the_giver_drops_its_entry_as_soon_as_the_receiver_has_one(self):
+        big, tiny, _ = self.backlog()
+        # Positions are written every minute only: the giver's entry goes because the
+        # receiver's confirmation wakes it, not because its timer came round.
+        p = self.start(["-c", self.conf(2, pos_write_interval=60)])
+        p.wait_until(lambda: "moving " in p.stderr(), 20, "a file to move")
+        moved = re.search(r"moving (\S+) to worker 1", p.stderr()).group(1)
+        p.wait_until(lambda: moved not in read_pos(self.path("tail.pos")), 5, "the giver's entry to go")
+        self.assertIn(moved, read_pos(self.path("tail.pos.worker1")))
+        self.assertEqual(p.stop(), 0)
+
+    def check_takeover(self, output, messages):
+        big, tiny, pad = self.backlog()
+        lines = 60000
 
         def run(workers):
             seen = len(messages(None)) if output != self.STDOUT else 0
