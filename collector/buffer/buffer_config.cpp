@@ -186,11 +186,11 @@ Config Config::parse(const ConfigSection* section, const Defaults& defaults,
     // Several workers: each its own directory, as Fluentd's buf_file does (their chunk ids would
     // collide in one). Worker 0 takes over what a run with another number of workers left: in
     // the directory itself, and in those of workers this run does not have.
-    if (defaults.workers > 1) c.path = path + "/worker" + std::to_string(defaults.worker_id);
+    auto worker_dir = [&](int w) { return path + "/worker" + std::to_string(w); };
+    if (defaults.workers > 1) c.path = worker_dir(defaults.worker_id);
     if (defaults.worker_id == 0) {
       if (defaults.workers > 1) c.adopt_dirs.push_back(path);
-      for (int w = std::max(1, defaults.workers); w < kMaxWorkers; ++w)
-        c.adopt_dirs.push_back(path + "/worker" + std::to_string(w));
+      for (int w = std::max(1, defaults.workers); w < kMaxWorkers; ++w) c.adopt_dirs.push_back(worker_dir(w));
     }
   }
   return c;

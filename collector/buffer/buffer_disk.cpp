@@ -25,11 +25,14 @@ struct Buffer::Work {
   std::string loaded;
 };
 
-std::string Buffer::chunk_path(uint64_t id) const {
+// The file name of chunk `id` in the directory `dir`.
+static std::string chunk_file(const std::string& dir, uint64_t id) {
   char name[64];
-  snprintf(name, sizeof name, "%s%016llx%s", kChunkPrefix, (unsigned long long)id, kChunkSuffix);
-  return config_.path + "/" + name;
+  snprintf(name, sizeof name, "/%s%016llx%s", kChunkPrefix, (unsigned long long)id, kChunkSuffix);
+  return dir + name;
 }
+
+std::string Buffer::chunk_path(uint64_t id) const { return chunk_file(config_.path, id); }
 
 // The chunk files in `dir`, decoded (payloads are read when sent). Files of an interrupted
 // write are removed (their records were never released); corrupt ones renamed aside.
@@ -60,9 +63,7 @@ void Buffer::resume_chunks_in(const std::string& dir, bool own, std::vector<std:
       ::rename(path.c_str(), (path + ".corrupt").c_str());
       continue;
     }
-    char name[64];
-    snprintf(name, sizeof name, "/%s%016llx%s", kChunkPrefix, (unsigned long long)c->id, kChunkSuffix);
-    if (path != dir + name) {
+    if (path != chunk_file(dir, c->id)) {
       log::warn("file buffer: " + path + " does not match its chunk id; skipped");
       continue;
     }

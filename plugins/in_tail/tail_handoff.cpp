@@ -133,18 +133,10 @@ void TailInput::adopt_files() {
       ::close(h.fd);  // unconfirmed: the giver's position entry stays
       continue;
     }
-    auto file = std::make_unique<TailFile>(*this, h.path, h.fd, FileIdentity{h.dev, h.ino}, h.offset,
-                                           parser_->open_stream(h.path));
-    TailFile* f = file.get();
-    files_[h.path] = std::move(file);
-    uint64_t ignored_fp;
-    if (config_.fingerprint_identity) f->fingerprint(ignored_fp);
-    if (positions_ && !predecessor(h.path)) positions_->update(h.path, h.offset, h.ino);
     log::info("following " + h.path + " from offset " + std::to_string(h.offset) +
               ", handed over by another worker");
+    follow(h.path, h.fd, FileIdentity{h.dev, h.ino}, h.offset, parser_->open_stream(h.path));
     adopted.push_back(h);
-    watch(f);
-    schedule(f);
   }
   // The giver drops its entry only once this worker's position file holds the file.
   if (adopted.empty() || !positions_ || !save_positions()) return;

@@ -93,6 +93,9 @@ class TailInput : public Input {
   std::vector<std::string> expand_paths() const;
   bool excluded(const std::string& path) const;
   void open_file(const std::string& path, bool at_startup, std::unique_ptr<Parser> inherited);
+  // Starts following an open file from `offset` (from open_file, or handed over by another worker).
+  void follow(const std::string& path, int fd, FileIdentity id, uint64_t offset,
+              std::unique_ptr<Parser> parser);
   void recover_rotated(const std::string& path, const PositionEntry& entry);
   TailFile* predecessor(const std::string& path) const;
   void hand_position_to_successor(const std::string& path);

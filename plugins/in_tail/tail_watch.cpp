@@ -98,7 +98,11 @@ void TailInput::open_file(const std::string& path, bool at_startup,
                 std::to_string(offset) + ", where the original was read to");
   }
   log::info("following tail of " + path);
-  std::unique_ptr<Parser> parser = inherited ? std::move(inherited) : parser_->open_stream(path);
+  follow(path, fd, id, offset, inherited ? std::move(inherited) : parser_->open_stream(path));
+}
+
+void TailInput::follow(const std::string& path, int fd, FileIdentity id, uint64_t offset,
+                       std::unique_ptr<Parser> parser) {
   auto file = std::make_unique<TailFile>(*this, path, fd, id, offset, std::move(parser));
   TailFile* f = file.get();
   files_[path] = std::move(file);
