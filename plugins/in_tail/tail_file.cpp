@@ -26,6 +26,7 @@ TailFile::TailFile(TailInput& owner, std::string path, int fd, FileIdentity id, 
       tracker_(offset),
       file_offset_(offset) {
   block_size_ = owner.config().read_block_size;
+  held_elsewhere_ = holding();  // a parser handed on from the rotated file
   tracker_.on_commit = [this](uint64_t committed) {
     owner_.on_commit(this, committed);
   };
@@ -58,6 +59,7 @@ void TailFile::restart_from_zero() {
   carry_.clear();
   file_offset_ = 0;
   skipping_long_line_ = false;
+  held_elsewhere_ = holding();
   tracker_.reset(0);
   owner_.on_commit(this, 0);
 }
@@ -230,6 +232,7 @@ void TailFile::emit_lines(const char* base, size_t consumed_end) {
     batch.common_fields.push_back({owner_.config().path_key, Value::of_string(path_)});
   if (!lines.empty()) parser_->parse(lines, batch);
   uint64_t end_offset = file_offset_ + consumed_end;
+  if (held_elsewhere_ && !holding()) held_elsewhere_ = false;
   Claim* claim = tracker_.open(std::min(end_offset, parser_->held_from()));
   batch.claim = claim;
   owner_.count_records(batch.records.size(), consumed_end);
@@ -240,6 +243,7 @@ void TailFile::emit_lines(const char* base, size_t consumed_end) {
 void TailFile::flush_parser() {
   Batch& batch_ = start_batch();
   parser_->flush(batch_);
+  held_elsewhere_ = false;
   if (batch_.records.empty()) return;
   Claim* claim = tracker_.open(file_offset_);
   batch_.claim = claim;

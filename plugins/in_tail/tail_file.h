@@ -81,10 +81,12 @@ class TailFile {
   bool queued = false;  // on the owner's ready list
   // Chosen to move to another worker: not read further until its outputs have acknowledged it.
   bool leaving = false;
-  // Whether another worker can go on from committed() with a fresh parser: nothing held back,
-  // not inside an overlong line, no truncated content remembered for a copy to match.
+  // Whether another worker can go on from committed() with a fresh parser, reading again the lines
+  // this one holds back: not rotated away, no held lines from other content (a rotated
+  // predecessor, the content before a truncation), not inside an overlong line, no truncated
+  // content remembered for a copy to match.
   bool movable() const {
-    return !detached && fd_ >= 0 && !holding() && !skipping_long_line_ && !fp_stale_;
+    return !detached && fd_ >= 0 && !held_elsewhere_ && !skipping_long_line_ && !fp_stale_;
   }
   // Gives the open descriptor away (to the worker the file moves to).
   int release_fd() {
@@ -118,6 +120,9 @@ class TailFile {
   uint64_t fp_ = 0;
   uint64_t fp_offset_ = 0;   // offset of carry_[0]
   bool skipping_long_line_ = false;
+  // The parser holds lines whose offsets are not this content's: begun in a rotated predecessor
+  // or before a truncation. Cleared once it holds nothing.
+  bool held_elsewhere_ = false;
   bool at_eof_ = false;
 };
 

@@ -2,7 +2,8 @@
 // this one has a backlog in two or more files: up to half of them go (see shard_table.h). Each
 // stops being read, waits until its outputs have acknowledged everything read from it, and goes,
 // descriptor and acknowledged offset, to the other worker, which reads on from there with a
-// parser of its own.
+// parser of its own. Lines the giver's parser held back (a CRI partial line, an open multiline
+// group) lie after that offset: the receiver reads them again, as after a restart.
 #include <sys/stat.h>
 #include <unistd.h>
 

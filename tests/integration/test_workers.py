@@ -33,7 +33,13 @@ class WorkersTest(SluiceTestCase):
     flush_interval 0.3s
   </buffer>"""
 
-    def conf(self, workers, output=STDOUT, pos_write_interval=0.1):
+    NONE = "@type none"
+    # Each record is a group of two lines: its "f<file> seq <n> ..." line and "  at <n>".
+    GROUPS = """@type multiline
+    format_firstline /^f\\d+ seq/
+    format1 /^(?<message>.*)/"""
+
+    def conf(self, workers, output=STDOUT, pos_write_interval=0.1, parse=NONE):
         return self.config("""
 <system>
   workers %d
@@ -45,14 +51,15 @@ class WorkersTest(SluiceTestCase):
   pos_file %s/tail.pos
   read_from_head true
   pos_write_interval %s
+  multiline_flush_interval 0.5
   <parse>
-    @type none
+    %s
   </parse>
 </source>
 <match **>
   %s
 </match>
-""" % (workers, self.dir, self.dir, pos_write_interval, output), name="w%d.conf" % workers)
+""" % (workers, self.dir, self.dir, pos_write_interval, parse, output), name="w%d.conf" % workers)
 
     def append(self, start, count):
         for f in range(8):
@@ -95,7 +102,24 @@ class WorkersTest(SluiceTestCase):
             return out
         self.check_takeover(self.FILE % self.dir, written)
 
-    def backlog(self, lines=60000):
+    def test_a_file_moves_while_its_parser_holds_a_group_open(self):
+        # Every block read ends inside an open group; the receiver reads that group again.
+        self.check_takeover(self.STDOUT, lambda p: [r[2]["message"] for r in p.records()],
+                            groups=True)
+
+    @staticmethod
+    def record_lines(f, start, end, pad, groups):
+        return "".join("f%d seq %d %s\n" % (f, i, pad) + ("  at %d\n" % i if groups else "")
+                       for i in range(start, end))
+
+    @staticmethod
+    def file_and_seq(message, groups):
+        first, _, rest = message.partition("\n")
+        f, seq = SEQ.match(first.rsplit(" ", 1)[0]).groups()
+        assert rest == ("  at %s" % seq if groups else ""), "record split or joined: %r" % message
+        return f, seq
+
+    def backlog(self, lines=60000, groups=False):
         """Two large files for worker 0 and a tiny one for worker 1, given to them by position
         files from an earlier run: worker 1 is idle at once while worker 0 has a backlog in two."""
         os.makedirs(self.path("logs"))
@@ -104,9 +128,9 @@ class WorkersTest(SluiceTestCase):
         tiny = self.path("logs", "tiny.log")
         for b, name in enumerate(big):
             with open(name, "w") as out:
-                out.write("".join("f%d seq %d %s\n" % (b, i, pad) for i in range(lines)))
+                out.write(self.record_lines(b, 0, lines, pad, groups))
         with open(tiny, "w") as out:
-            out.write("f2 seq 0 %s\n" % pad)
+            out.write(self.record_lines(2, 0, 1, pad, groups))
 
         def entry(name):
             return "%s\t%016x\t%016x\n" % (name, 0, os.stat(name).st_ino)
@@ -125,13 +149,14 @@ class WorkersTest(SluiceTestCase):
         self.assertIn(moved, read_pos(self.path("tail.pos.worker1")))
         self.assertEqual(p.stop(), 0)
 
-    def check_takeover(self, output, messages):
-        big, tiny, pad = self.backlog()
-        lines = 60000
+    def check_takeover(self, output, messages, groups=False):
+        lines = 60000 if not groups else 40000
+        big, tiny, pad = self.backlog(lines, groups)
+        parse = self.GROUPS if groups else self.NONE
 
         def run(workers):
             seen = len(messages(None)) if output != self.STDOUT else 0
-            p = self.start(["-c", self.conf(workers, output)])
+            p = self.start(["-c", self.conf(workers, output, parse=parse)])
             sizes = {n: os.path.getsize(n) for n in big + [tiny]}
 
             def done():
@@ -140,7 +165,7 @@ class WorkersTest(SluiceTestCase):
                 return all(pos.get(n) == s for n, s in sizes.items())
             p.wait_until(done, 60, "every file acknowledged to its end")
             self.assertEqual(p.stop(), 0)
-            return p, [SEQ.match(m.rsplit(" ", 1)[0]).groups() for m in messages(p)[seen:]]
+            return p, [self.file_and_seq(m, groups) for m in messages(p)[seen:]]
 
         p, got = run(2)
         moved = re.findall(r"moving (\S+) to worker 1 at offset (\d+)", p.stderr())
@@ -159,7 +184,7 @@ class WorkersTest(SluiceTestCase):
         # Lines appended since are read once, by the worker that has the file now.
         for b, name in enumerate(big):
             with open(name, "a") as out:
-                out.write("".join("f%d seq %d %s\n" % (b, i, pad) for i in range(lines, lines + 10)))
+                out.write(self.record_lines(b, lines, lines + 10, pad, groups))
         got += run(2)[1]
         counts = collections.Counter(got)
         want = {(str(b), str(i)) for b in range(2) for i in range(lines + 10)} | {("2", "0")}
