@@ -79,8 +79,7 @@ class ForwardInput : public Input {
         m_protocol_errors_(ctx.counter("sluice_forward_protocol_errors_total")),
         m_invalid_events_(ctx.counter("sluice_forward_invalid_events_total")) {
     decoder_.now = nullptr;
-    // Only worker 0 listens (one socket per port); other workers have nothing to do.
-    if (ctx.dry_run || ctx.worker_id != 0) return;
+    if (ctx.dry_run) return;
     listen(ctx);
   }
 
@@ -141,14 +140,17 @@ class ForwardInput : public Input {
     if (!ip_address(s_.bind, s_.port, addr))
       throw ConfigException(ctx.section->pos, "forward: bind '" + s_.bind + "' is not an IP address");
     std::string error;
-    server_ = listen_tcp(loop_, addr, 1024, this, [](uv_stream_t* s, int status) {
+    // Every worker accepts connections on the port, as Fluentd's do.
+    server_ = listen_tcp_shared(loop_, id_, ctx.worker_id, ctx.workers, addr, 1024, this,
+                                [](uv_stream_t* s, int status) {
       if (s->data && status == 0) static_cast<ForwardInput*>(s->data)->accept();
     }, error);
     if (!server_)
       throw ConfigException(ctx.section->pos, "forward: cannot listen on " + s_.bind + ":" +
                                                   std::to_string(s_.port) + ": " + error);
     int rc = 0;
-    if (s_.udp_heartbeat) {
+    // One heartbeat responder is enough (and a second could not bind the port).
+    if (s_.udp_heartbeat && ctx.worker_id == 0) {
       udp_ = new_uv_handle<uv_udp_t>(this);
       uv_udp_init(loop_, udp_);
       rc = uv_udp_bind(udp_, reinterpret_cast<sockaddr*>(&addr), 0);

@@ -1,6 +1,7 @@
 """The forward protocol with the real binary: a real Fluentd client (python3-fluent-logger) into
 in_forward; in_tail -> out_forward into a test receiver (python3-msgpack) that checks the frames
 and answers, delays or withholds acks, or closes mid-stream; garbage on the in_forward port."""
+import collections
 import os
 import random
 import socket
@@ -153,20 +154,26 @@ def read_pos(path):
 
 
 class ForwardInTest(harness.SluiceTestCase):
-    def start_in_forward(self, extra=""):
-        port = free_port()
-        conf = self.config("""
+    def forward_conf(self, port, extra="", workers=1, filters=""):
+        return self.config("""
+<system>
+  workers %d
+</system>
 <source>
   @type forward
   bind 127.0.0.1
   port %d
   %s
 </source>
+%s
 <match **>
   @type stdout
 </match>
-""" % (port, extra))
-        return self.start(["-c", conf]), port
+""" % (workers, port, extra, filters))
+
+    def start_in_forward(self, extra=""):
+        port = free_port()
+        return self.start(["-c", self.forward_conf(port, extra)]), port
 
     def test_fluent_logger_message_mode(self):
         s, port = self.start_in_forward()
@@ -197,6 +204,41 @@ class ForwardInTest(harness.SluiceTestCase):
         self.assertIn(b'app.plain: {"msg":"int time","list":[1,2,3],"f":1.5,"nested":{"a":{"b":null}}}',
                       s.stdout())
         self.assertEqual(s.stop(), 0)
+
+    def test_every_worker_accepts_connections(self):
+        port = free_port()
+        conf = self.forward_conf(port, workers=2, filters="""<filter **>
+  @type record_transformer
+  <record>
+    worker "#{worker_id}"
+  </record>
+</filter>""")
+        s = self.start(["-c", conf])
+        s.wait_until(lambda: "worker is now running worker=1" in s.stderr(), 20, "worker 1")
+        # The kernel spreads connections over the workers by their address and port: sixteen
+        # all on one worker would be a 1 in 32768 chance.
+        for c in range(16):
+            client = sender.FluentSender("app", host="127.0.0.1", port=port)
+            for i in range(5):
+                self.assertTrue(client.emit("c%d" % c, {"seq": i}))
+            client.close()
+        recs = s.wait_records(80)
+        got = collections.Counter((tag, r["seq"]) for _, tag, r in recs)
+        self.assertEqual(set(got), {("app.c%d" % c, i) for c in range(16) for i in range(5)})
+        self.assertEqual(max(got.values()), 1)
+        self.assertEqual({r["worker"] for _, _, r in recs}, {"0", "1"})
+        self.assertEqual(s.stop(), 0)
+
+    def test_a_port_another_process_holds_is_an_error_with_workers_too(self):
+        holder = socket.socket()
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        r = harness.run(["-c", self.forward_conf(port, workers=2)], timeout=10)
+        holder.close()
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("cannot listen on 127.0.0.1:%d" % port, harness.text(r.stderr))
 
     def test_ack_and_tag_prefix_and_source_address(self):
         s, port = self.start_in_forward("add_tag_prefix fwd\n  source_address_key src")
