@@ -92,6 +92,19 @@ int write_fully(int fd, const char* p, size_t n) {
   return 0;
 }
 
+// Whether the file at `path`, of `size` bytes, to which line-oriented `payload` is appended, ends
+// without its last line's newline. (Opened again for reading: the output's descriptor is
+// write-only.)
+bool ends_inside_line(const std::string& path, off_t size, std::string_view payload) {
+  if (size == 0 || payload.empty() || payload.back() != '\n') return false;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char last = '\n';
+  bool inside = ::pread(fd, &last, 1, size - 1) == 1 && last != '\n';
+  ::close(fd);
+  return inside;
+}
+
 struct Chunk {
   std::string key;
   std::string tag;  // when chunked by tag
@@ -378,7 +391,15 @@ class FileOutput : public Output {
     }
     struct stat st;
     off_t original = fstat(fd, &st) == 0 ? st.st_size : 0;
-    err = write_fully(fd, payload.data(), payload.size());
+    err = 0;
+    if (opts_.append && !opts_.gzip && ends_inside_line(actual, original, payload)) {
+      // A write cut short by a crash left part of a chunk (written again in full since): the
+      // first record goes on a line of its own instead of being glued to that part.
+      log::warn("file output " + id_ + ": " + actual + " ends inside a line (a write cut short, " +
+                "as by a crash); the next record starts a new line");
+      err = write_fully(fd, "\n", 1);
+    }
+    if (err == 0) err = write_fully(fd, payload.data(), payload.size());
     if (err == 0 && fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS) err = errno;
     if (err != 0) {
       // Leave no partial chunk behind: the whole chunk is written again at the next flush.

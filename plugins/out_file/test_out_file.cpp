@@ -118,6 +118,19 @@ TEST(OutFile, ExistingFilesAreNotOverwritten) {
             "2024-05-01T12:00:00+00:00\tt\t{\"a\":1}\n");
 }
 
+TEST(OutFile, AppendingAfterAPartLineStartsANewLine) {
+  // What a crash in the middle of writing a chunk leaves; the chunk is written again in full.
+  Env env;
+  { std::ofstream(env.dir + "/app.20240501.log") << "2024-05-01T12:00:00+00:00\tt\t{\"a\":1}\n2024-05-01T1"; }
+  auto out = env.make({{"path", env.dir + "/app", {}}, {"append", "true", {}}});
+  auto b = one("t", {k20240501, 0}, {{"a", Value::of_int(2)}});
+  out->write(b);
+  close_sync(*out);
+  EXPECT_EQ(slurp(env.dir + "/app.20240501.log"),
+            "2024-05-01T12:00:00+00:00\tt\t{\"a\":1}\n2024-05-01T1\n"
+            "2024-05-01T12:00:00+00:00\tt\t{\"a\":2}\n");
+}
+
 TEST(OutFile, AppendWithTagPlaceholderAndDate) {
   Env env;
   auto out = env.make({{"path", env.dir + "/${tag}/app.%Y%m%d", {}}, {"append", "true", {}}},
