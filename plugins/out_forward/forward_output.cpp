@@ -5,6 +5,7 @@
 // position may pass them) only when `{"ack": chunk}` comes back; otherwise when the write is done.
 // Failures try the next server at once, then the buffer retries with backoff.
 #include "forward_output.h"
+#include "forward_handshake.h"
 
 #include <netdb.h>
 
@@ -171,6 +172,7 @@ class ForwardOutput : public Output {
     uv_getaddrinfo_t gai;
     uv_connect_t connect;
     uv_write_t wreq;
+    uv_write_t ping_req;
     uv_tcp_t tcp;
     uv_timer_t timer;
     int refs = 0;
@@ -179,7 +181,10 @@ class ForwardOutput : public Output {
     bool connected = false;
     std::string resp;
     char rbuf[4096];
-    enum class Phase { Resolve, Connect, Write, Ack } phase = Phase::Resolve;
+    std::unique_ptr<ClientHandshake> handshake;
+    std::string ping;
+    bool helo_seen = false;
+    enum class Phase { Resolve, Connect, Handshake, Write, Ack } phase = Phase::Resolve;
   };
 
 
@@ -280,6 +285,7 @@ class ForwardOutput : public Output {
     a->gai.data = a;
     a->connect.data = a;
     a->wreq.data = a;
+    a->ping_req.data = a;
     a->tcp.data = a;
     a->timer.data = a;
     attempts_.insert(a);
@@ -309,6 +315,7 @@ class ForwardOutput : public Output {
       auto* a = static_cast<Attempt*>(t->data);
       const char* what = a->phase == Attempt::Phase::Resolve   ? "resolving the host"
                          : a->phase == Attempt::Phase::Connect ? "connecting (connect_timeout)"
+                         : a->phase == Attempt::Phase::Handshake ? "in the handshake (send_timeout)"
                          : a->phase == Attempt::Phase::Write   ? "writing (send_timeout)"
                                                                : "waiting for the ack (ack_response_timeout)";
       a->owner->fail(a, std::string("timed out ") + what, a->phase != Attempt::Phase::Ack);
@@ -345,6 +352,95 @@ class ForwardOutput : public Output {
       finish_attempt(a);
       return;
     }
+    if (s_.secure) {
+      start_handshake(a);
+      return;
+    }
+    send_chunk_data(a);
+  }
+
+  // <security>: HELO from the server, PING from us, PONG from the server; then the chunk.
+  void start_handshake(Attempt* a) {
+    a->phase = Attempt::Phase::Handshake;
+    arm(a, s_.send_timeout);
+    a->handshake = std::make_unique<ClientHandshake>(a->server->credentials);
+    read_responses(a);
+  }
+
+  // Reads what the server says into a->resp: the handshake's messages, then the ack.
+  void read_responses(Attempt* a) {
+    uv_read_start(reinterpret_cast<uv_stream_t*>(&a->tcp),
+                  [](uv_handle_t* h, size_t, uv_buf_t* b) {
+                    auto* a = static_cast<Attempt*>(h->data);
+                    *b = uv_buf_init(a->rbuf, sizeof a->rbuf);
+                  },
+                  [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
+                    auto* a = static_cast<Attempt*>(s->data);
+                    if (a->done) return;
+                    const bool handshake = a->phase == Attempt::Phase::Handshake;
+                    if (n < 0) {
+                      std::string why = n != UV_EOF ? std::string(handshake ? "reading the handshake: "
+                                                                            : "reading the ack: ") +
+                                                          uv_strerror(int(n))
+                                        : handshake ? "connection closed in the handshake"
+                                                    : "connection closed before the ack";
+                      a->owner->fail(a, why, handshake);
+                      return;
+                    }
+                    a->resp.append(b->base, size_t(n));
+                    if (handshake) a->owner->on_handshake_bytes(a);
+                    else a->owner->on_ack_bytes(a);
+                  });
+  }
+
+  // The length of the first complete message in a->resp; 0 while more is needed, or when it
+  // cannot be one (the attempt has then failed).
+  uint64_t response_length(Attempt* a, const char* what, bool connection_level) {
+    static const forward::Limits limits{64 << 10, 0, 8};
+    forward::FrameScanner scanner(limits);
+    uint64_t len = 0;
+    std::string err;
+    auto st = scanner.scan(a->resp, len, err);
+    if (st == forward::FrameScanner::Status::Complete) return len;
+    if (st == forward::FrameScanner::Status::Error)
+      fail(a, std::string("invalid ") + what + ": " + err, connection_level);
+    return 0;
+  }
+
+  void on_handshake_bytes(Attempt* a) {
+    while (!a->done && a->phase == Attempt::Phase::Handshake) {
+      uint64_t len = response_length(a, "handshake message", true);
+      if (len == 0) return;
+      std::string err;
+      std::string frame = a->resp.substr(0, size_t(len));
+      a->resp.erase(0, size_t(len));
+      if (!a->helo_seen) {
+        a->helo_seen = true;
+        if (!a->handshake->on_helo(frame, a->ping, err)) {
+          fail(a, err, true);
+          return;
+        }
+        uv_buf_t buf = uv_buf_init(a->ping.data(), unsigned(a->ping.size()));
+        int rc = uv_write(&a->ping_req, reinterpret_cast<uv_stream_t*>(&a->tcp), &buf, 1,
+                          [](uv_write_t* w, int status) {
+                            auto* a = static_cast<Attempt*>(w->data);
+                            if (!a->done && status != 0)
+                              a->owner->fail(a, std::string("writing PING: ") + uv_strerror(status), true);
+                          });
+        if (rc != 0) fail(a, std::string("writing PING: ") + uv_strerror(rc), true);
+        continue;
+      }
+      if (!a->handshake->on_pong(frame, err)) {
+        fail(a, err, true);
+        return;
+      }
+      uv_read_stop(reinterpret_cast<uv_stream_t*>(&a->tcp));
+      a->resp.clear();
+      send_chunk_data(a);
+    }
+  }
+
+  void send_chunk_data(Attempt* a) {
     Job& job = *a->job;
     a->phase = Attempt::Phase::Write;
     arm(a, s_.send_timeout);
@@ -378,36 +474,12 @@ class ForwardOutput : public Output {
     }
     a->phase = Attempt::Phase::Ack;
     arm(a, s_.ack_timeout);
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&a->tcp),
-                  [](uv_handle_t* h, size_t, uv_buf_t* b) {
-                    auto* a = static_cast<Attempt*>(h->data);
-                    *b = uv_buf_init(a->rbuf, sizeof a->rbuf);
-                  },
-                  [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
-                    auto* a = static_cast<Attempt*>(s->data);
-                    if (a->done) return;
-                    if (n < 0) {
-                      a->owner->fail(a, n == UV_EOF ? "connection closed before the ack"
-                                                    : std::string("reading the ack: ") + uv_strerror(int(n)),
-                                     false);
-                      return;
-                    }
-                    a->resp.append(b->base, size_t(n));
-                    a->owner->on_ack_bytes(a);
-                  });
+    read_responses(a);
   }
 
   void on_ack_bytes(Attempt* a) {
-    static const forward::Limits limits{64 << 10, 0, 8};
-    forward::FrameScanner scanner(limits);
-    uint64_t len = 0;
-    std::string err;
-    auto st = scanner.scan(a->resp, len, err);
-    if (st == forward::FrameScanner::Status::NeedMore) return;
-    if (st == forward::FrameScanner::Status::Error) {
-      fail(a, "invalid ack response: " + err, false);
-      return;
-    }
+    uint64_t len = response_length(a, "ack response", false);
+    if (len == 0) return;
     // Expect {"ack": "<chunk id>"}.
     std::string_view resp(a->resp.data(), size_t(len));
     std::string ack;

@@ -8,6 +8,7 @@
 
 #include "buffer/buffer.h"
 #include "core/plugin.h"
+#include "forward_handshake.h"
 
 namespace sluice::forward_out {
 
@@ -17,6 +18,7 @@ struct Server {
   int port = 24224;
   int weight = 60;
   bool standby = false;
+  Credentials credentials;  // used with <security>
   // Runtime.
   bool available = true;
   double down_until = 0;
@@ -39,6 +41,7 @@ struct Settings {
   double recover_wait = 10;
   bool gzip = false;
   bool time_as_integer = false;
+  bool secure = false;  // <security>: each connection starts with the handshake
 };
 
 std::unique_ptr<Output> make_forward_output(PluginContext& ctx, Settings s, buffer::Config bc);

@@ -19,7 +19,8 @@ constexpr auto& Ign = spec::ignored;
 PluginSpec forward_out_spec() {
   PluginSpec s{"output", "forward",
                "Sends chunks to Fluentd forward servers as Fluentd's out_forward does "
-               "(PackedForward, str32 entries, acks, gzip), with failover and <buffer> retries.",
+               "(PackedForward, str32 entries, acks, gzip, the <security> handshake), with "
+               "failover and <buffer> retries.",
                {},
                {"buffer", "server", "secondary", "security"}};
   ParamSpec hb = P("heartbeat_type", ParamType::Enum, "transport",
@@ -67,6 +68,27 @@ PluginSpec forward_out_spec() {
   return s;
 }
 
+// <security>: self_hostname and shared_key, both required, as in Fluentd's out_forward.
+forward_out::Credentials read_security(const ConfigSection& sec) {
+  forward_out::Credentials c;
+  bool has_key = false;
+  for (auto& prm : sec.params) {
+    if (prm.key == "self_hostname") {
+      c.self_hostname = prm.value;
+    } else if (prm.key == "shared_key") {
+      c.shared_key = prm.value;
+      has_key = true;
+    } else if (prm.key.rfind("@", 0) != 0) {
+      throw ConfigException(prm.pos, "forward: unknown <security> parameter '" + prm.key +
+                                         "' (self_hostname, shared_key)");
+    }
+  }
+  if (c.self_hostname.empty())
+    throw ConfigException(sec.pos, "forward: <security> needs self_hostname");
+  if (!has_key) throw ConfigException(sec.pos, "forward: <security> needs shared_key");
+  return c;
+}
+
 std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
   const ConfigSection& sec = p.section();
   if (p.str("transport") == "tls")
@@ -75,14 +97,18 @@ std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
   if (p.str("compress") == "zstd")
     throw ConfigException(p.pos("compress"), "forward: compress zstd is not supported by sluice yet (text or gzip)");
   Settings s;
+  forward_out::Credentials security;
+  if (const ConfigSection* ss = sec.child("security")) {
+    s.secure = true;
+    security = read_security(*ss);
+  }
   for (auto& child : sec.children) {
-    if (child.name == "security")
-      throw ConfigException(child.pos, "forward: <security> (shared_key handshake) is not supported by sluice yet");
     if (child.name == "secondary")
       throw ConfigException(child.pos, "forward: <secondary> is not supported by sluice yet "
                                        "(chunks are retried, and kept on disk with a file buffer)");
     if (child.name != "server") continue;
     Server sv;
+    sv.credentials = security;
     for (auto& prm : child.params) {
       const std::string& k = prm.key;
       if (k == "host") sv.host = prm.value;
@@ -99,7 +125,11 @@ std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
       } else if (k == "standby") {
         if (!parse_bool(prm.value, sv.standby)) throw ConfigException(prm.pos, "forward: <server> standby must be true or false");
       } else if (k == "shared_key" || k == "username" || k == "password") {
-        throw ConfigException(prm.pos, "forward: <server> " + k + " (the authentication handshake) is not supported by sluice yet");
+        if (!s.secure)
+          throw ConfigException(prm.pos, "forward: <server> " + k + " needs a <security> section "
+                                         "(self_hostname, shared_key)");
+        (k == "shared_key" ? sv.credentials.shared_key
+                           : k == "username" ? sv.credentials.username : sv.credentials.password) = prm.value;
       } else if (k.rfind("@", 0) == 0) {
       } else {
         throw ConfigException(prm.pos, "forward: unknown <server> parameter '" + k +

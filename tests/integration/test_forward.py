@@ -300,11 +300,14 @@ class ForwardInTest(harness.SluiceTestCase):
         self.assertEqual(s.stop(), 0)
 
 
-class ForwardOutTest(harness.SluiceTestCase):
-    def start_tail_to_forward(self, ports, lines, ack=True, extra="", ack_timeout="2s", chunk_records=40):
-        log = self.write("app.log", "".join("line %04d\n" % i for i in range(lines)))
-        servers = "".join("  <server>\n    host 127.0.0.1\n    port %d\n  </server>\n" % p for p in ports)
-        conf = self.config("""
+def start_tail_to_forward(test, ports, lines, ack=True, extra="", ack_timeout="2s", chunk_records=40,
+                          server_extra=""):
+    """Starts sluice tailing `lines` lines of app.log to forward servers on `ports`; returns the
+    process and the log's path. `extra` goes into <match>, `server_extra` into each <server>."""
+    log = test.write("app.log", "".join("line %04d\n" % i for i in range(lines)))
+    servers = "".join("  <server>\n    host 127.0.0.1\n    port %d\n%s\n  </server>\n" % (p, server_extra)
+                      for p in ports)
+    conf = test.config("""
 <source>
   @type tail
   path %s
@@ -333,9 +336,14 @@ class ForwardOutTest(harness.SluiceTestCase):
     retry_randomize false
   </buffer>
 </match>
-""" % (log, self.path("pos"), "true" if ack else "false", ack_timeout, extra, servers,
+""" % (log, test.path("pos"), "true" if ack else "false", ack_timeout, extra, servers,
        "    chunk_limit_records %d" % chunk_records if chunk_records else ""))
-        return self.start(["-c", conf]), log
+    return test.start(["-c", conf]), log
+
+
+class ForwardOutTest(harness.SluiceTestCase):
+    def start_tail_to_forward(self, ports, lines, **kw):
+        return start_tail_to_forward(self, ports, lines, **kw)
 
     def assert_exactly_once(self, recv, n, timeout=15):
         deadline = time.monotonic() + timeout

@@ -1,0 +1,138 @@
+#include "forward_handshake.h"
+
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include <initializer_list>
+#include <vector>
+
+#include "../in_forward/msgpack_reader.h"
+#include "format/msgpack.h"
+
+namespace sluice::forward_out {
+
+std::string sha512_hex(std::initializer_list<std::string_view> parts) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(ctx, EVP_sha512(), nullptr);
+  for (std::string_view p : parts) EVP_DigestUpdate(ctx, p.data(), p.size());
+  EVP_DigestFinal_ex(ctx, md, &len);
+  EVP_MD_CTX_free(ctx);
+  static const char hex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned int i = 0; i < len; ++i) {
+    out.push_back(hex[md[i] >> 4]);
+    out.push_back(hex[md[i] & 15]);
+  }
+  return out;
+}
+
+namespace {
+
+using forward::mp::Head;
+using forward::mp::Reader;
+
+// The items of a top-level msgpack array: strings (str or bin), booleans, maps kept whole.
+struct Item {
+  Head::Kind kind = Head::Never;
+  std::string_view text;  // str or bin payload; a map's whole encoding
+  bool flag = false;
+};
+
+bool read_array(std::string_view frame, std::vector<Item>& items) {
+  Reader r(frame, 8);
+  Head h;
+  if (!r.head(h) || h.kind != Head::Array || h.count > 8) return false;
+  r.pos += h.hdr;
+  for (uint64_t i = 0; i < h.count; ++i) {
+    Head e;
+    if (!r.head(e)) return false;
+    Item it;
+    it.kind = e.kind;
+    size_t start = r.pos;
+    if (e.kind == Head::Str || e.kind == Head::Bin) it.text = r.payload(e);
+    if (e.kind == Head::Bool) it.flag = e.small != 0;
+    if (!r.skip()) return false;
+    if (e.kind == Head::Map) it.text = frame.substr(start, r.pos - start);
+    items.push_back(it);
+  }
+  return r.pos == frame.size();
+}
+
+bool is_text(const Item& i) { return i.kind == Head::Str || i.kind == Head::Bin; }
+
+// The nonce and the user-authentication salt of a HELO's option map (str or bin).
+void read_options(std::string_view map, std::string& nonce, std::string& auth) {
+  Reader r(map, 8);
+  Head h;
+  if (!r.head(h) || h.kind != Head::Map) return;
+  r.pos += h.hdr;
+  for (uint64_t i = 0; i < h.count / 2; ++i) {
+    Head k;
+    if (!r.head(k)) return;
+    std::string_view key = k.kind == Head::Str ? r.payload(k) : std::string_view();
+    if (!r.skip()) return;
+    Head v;
+    if (!r.head(v)) return;
+    if ((v.kind == Head::Str || v.kind == Head::Bin) && (key == "nonce" || key == "auth"))
+      (key == "nonce" ? nonce : auth).assign(r.payload(v));
+    if (!r.skip()) return;
+  }
+}
+
+}  // namespace
+
+bool ClientHandshake::on_helo(std::string_view frame, std::string& ping, std::string& error) {
+  std::vector<Item> m;
+  if (!read_array(frame, m) || m.size() != 2 || !is_text(m[0]) || m[0].text != "HELO" ||
+      m[1].kind != Head::Map) {
+    error = "the server did not start with HELO (is it a forward input with <security>?)";
+    return false;
+  }
+  std::string auth;
+  read_options(m[1].text, nonce_, auth);
+  salt_.assign(16, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt_.data()), 16) != 1) {
+    error = "no random bytes for the handshake's salt";
+    return false;
+  }
+  ping.clear();
+  msgpack::append_array_header(ping, 6);
+  msgpack::append_str(ping, "PING");
+  msgpack::append_str(ping, c_.self_hostname);
+  msgpack::append_bin(ping, salt_);
+  msgpack::append_str(ping, sha512_hex({salt_, c_.self_hostname, nonce_, c_.shared_key}));
+  if (auth.empty()) {
+    msgpack::append_str(ping, "");
+    msgpack::append_str(ping, "");
+  } else {
+    msgpack::append_str(ping, c_.username);
+    msgpack::append_str(ping, sha512_hex({auth, c_.username, c_.password}));
+  }
+  return true;
+}
+
+bool ClientHandshake::on_pong(std::string_view frame, std::string& error) const {
+  std::vector<Item> m;
+  if (!read_array(frame, m) || m.size() != 5 || !is_text(m[0]) || m[0].text != "PONG" ||
+      m[1].kind != Head::Bool || !is_text(m[2]) || !is_text(m[3]) || !is_text(m[4])) {
+    error = "invalid PONG message";
+    return false;
+  }
+  if (!m[1].flag) {
+    error = "authentication failed: " + std::string(m[2].text.substr(0, 200));
+    return false;
+  }
+  if (m[3].text == c_.self_hostname) {
+    error = "the server has this output's self_hostname too: invalid configuration";
+    return false;
+  }
+  if (m[4].text != sha512_hex({salt_, m[3].text, nonce_, c_.shared_key})) {
+    error = "shared key mismatch: the server's PONG does not prove it knows the shared key";
+    return false;
+  }
+  return true;
+}
+
+}  // namespace sluice::forward_out

@@ -1,0 +1,170 @@
+"""out_forward's <security> handshake (shared_key, username/password) against a forward server
+that follows the protocol specification: HELO with a nonce (and a salt for user
+authentication), PING checked digest by digest, PONG proving the server knows the key."""
+import hashlib
+import os
+import time
+
+from test_forward import Receiver, free_port, msgpack, start_tail_to_forward
+
+import harness
+
+KEY = "s3cret-shared"
+
+
+def sha512_hex(*parts):
+    h = hashlib.sha512()
+    for p in parts:
+        h.update(p if isinstance(p, bytes) else p.encode())
+    return h.hexdigest()
+
+
+class SecureReceiver(Receiver):
+    """A Receiver that opens every connection with the handshake of Fluentd's in_forward.
+    `pong_key` lets it answer with another key than it checks with (a server that does not know
+    the key but claims to); `users` turns on user authentication."""
+
+    def __init__(self, shared_key, hostname="aggregator.test", users=None, pong_key=None):
+        self.shared_key = shared_key
+        self.hostname = hostname
+        self.users = users
+        self.pong_key = pong_key if pong_key is not None else shared_key
+        self.pings = []  # (client hostname, username) of the PINGs accepted
+        self.refused = []
+        super().__init__("ack")
+
+    def _serve(self, conn):
+        conn.settimeout(10)
+        nonce, auth = os.urandom(16), os.urandom(16) if self.users else b""
+        conn.sendall(msgpack.packb(["HELO", {"nonce": nonce, "auth": auth, "keepalive": True}],
+                                   use_bin_type=True))
+        unpacker = msgpack.Unpacker(raw=False)
+        ping = None
+        while ping is None:
+            try:
+                data = conn.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                conn.close()  # a transport heartbeat: connect and close
+                return
+            unpacker.feed(data)
+            for obj in unpacker:
+                ping = obj
+                break
+        ok, reason = self.check_ping(ping, nonce, auth)
+        if not ok:
+            with self.lock:
+                self.refused.append(reason)
+            conn.sendall(msgpack.packb(["PONG", False, reason, "", ""]))
+            conn.close()
+            return
+        salt = ping[2] if isinstance(ping[2], bytes) else ping[2].encode()
+        digest = sha512_hex(salt, self.hostname, nonce, self.pong_key)
+        conn.sendall(msgpack.packb(["PONG", True, "", self.hostname, digest]))
+        super()._serve(conn)
+
+    def check_ping(self, ping, nonce, auth):
+        if not isinstance(ping, list) or len(ping) != 6 or ping[0] != "PING":
+            return False, "invalid ping message"
+        _, hostname, salt, key_digest, username, password_digest = ping
+        salt = salt if isinstance(salt, bytes) else salt.encode()
+        if key_digest != sha512_hex(salt, hostname, nonce, self.shared_key):
+            return False, "shared_key mismatch"
+        if self.users is not None:
+            if username not in self.users or password_digest != sha512_hex(auth, username, self.users[username]):
+                return False, "username/password mismatch"
+        with self.lock:
+            self.pings.append((hostname, username))
+        return True, ""
+
+
+class ForwardSecurityTest(harness.SluiceTestCase):
+    def start_secure(self, port, security, server_extra=""):
+        return start_tail_to_forward(self, [port], 30, extra="  <security>\n%s\n  </security>" % security,
+                                     server_extra=server_extra)[0]
+
+    def delivered(self, recv, n, timeout=15):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(recv.delivered()) < n:
+            time.sleep(0.1)
+        return sorted(r["message"] for _, _, r in recv.delivered())
+
+    def test_shared_key_handshake_then_chunks(self):
+        recv = SecureReceiver(KEY)
+        try:
+            s = self.start_secure(recv.port, "    self_hostname node-a.test\n    shared_key %s" % KEY)
+            self.assertEqual(self.delivered(recv, 30), ["line %04d" % i for i in range(30)])
+            self.assertEqual(recv.errors, [])
+            self.assertEqual(recv.refused, [])
+            self.assertIn(("node-a.test", ""), recv.pings)
+            self.assertEqual(s.stop(), 0)
+        finally:
+            recv.stop()
+
+    def test_username_and_password_when_the_server_asks(self):
+        recv = SecureReceiver(KEY, users={"alice": "pa55word"})
+        try:
+            s = self.start_secure(recv.port, "    self_hostname node-a.test\n    shared_key %s" % KEY,
+                           "    username alice\n    password pa55word")
+            self.assertEqual(self.delivered(recv, 30), ["line %04d" % i for i in range(30)])
+            self.assertIn(("node-a.test", "alice"), recv.pings)
+            self.assertEqual(s.stop(), 0)
+            self.assertNotIn("pa55word", s.stderr())
+            self.assertNotIn(KEY, s.stderr())
+        finally:
+            recv.stop()
+
+    def test_a_wrong_key_is_refused_and_never_logged(self):
+        recv = SecureReceiver("the-servers-key")
+        try:
+            s = self.start_secure(recv.port, "    self_hostname node-a.test\n    shared_key %s" % KEY)
+            s.wait_until(lambda: "authentication failed: shared_key mismatch" in s.stderr(), 10,
+                         "the refusal in the log")
+            self.assertEqual(recv.frames, [])
+            self.assertNotIn(KEY, s.stderr())
+            s.kill()  # a clean stop would first retry the undeliverable chunks for a while
+        finally:
+            recv.stop()
+
+    def test_a_server_that_cannot_prove_the_key_gets_no_chunks(self):
+        # It accepts any PING but answers with another key: not the server we were told of.
+        recv = SecureReceiver(KEY, pong_key="guessed")
+        try:
+            s = self.start_secure(recv.port, "    self_hostname node-a.test\n    shared_key %s" % KEY)
+            s.wait_until(lambda: "shared key mismatch: the server's PONG" in s.stderr(), 10,
+                         "the client's refusal")
+            time.sleep(0.5)
+            self.assertEqual(recv.frames, [])
+            s.kill()
+        finally:
+            recv.stop()
+
+    def test_security_mistakes_are_configuration_errors(self):
+        for security, extra, want in (
+                ("    shared_key x", "", "<security> needs self_hostname"),
+                ("    self_hostname a", "", "<security> needs shared_key"),
+                ("    self_hostname a\n    shared_key x\n    shared_kye y", "", "unknown <security> parameter 'shared_kye'")):
+            conf = self.config("""
+<source>
+  @type forward
+  port %d
+</source>
+<match **>
+  @type forward
+  <security>
+%s
+  </security>
+  <server>
+    host 127.0.0.1
+%s
+  </server>
+</match>
+""" % (free_port(), security, extra), name="bad.conf")
+            r = harness.run(["-c", conf, "--dry-run"], timeout=10)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(want, harness.text(r.stderr))
+
+
+if __name__ == "__main__":
+    harness.main()
