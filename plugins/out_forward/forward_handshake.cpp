@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "../in_forward/msgpack_reader.h"
+#include "core/log.h"
 #include "format/msgpack.h"
 
 namespace sluice::forward_out {
@@ -121,7 +122,7 @@ bool ClientHandshake::on_pong(std::string_view frame, std::string& error) const 
     return false;
   }
   if (!m[1].flag) {
-    error = "authentication failed: " + std::string(m[2].text.substr(0, 200));
+    error = "authentication failed: " + log::quote_excerpt(m[2].text, 200);  // the server's words
     return false;
   }
   if (m[3].text == c_.self_hostname) {

@@ -119,7 +119,7 @@ class ForwardSecurityTest(harness.SluiceTestCase):
         recv = SecureReceiver("the-servers-key")
         try:
             s = self.start_secure(recv.port, "    self_hostname node-a.test\n    shared_key %s" % KEY)
-            s.wait_until(lambda: "authentication failed: shared_key mismatch" in s.stderr(), 10,
+            s.wait_until(lambda: 'authentication failed: "shared_key mismatch"' in s.stderr(), 10,
                          "the refusal in the log")
             self.assertEqual(recv.frames, [])
             self.assertNotIn(KEY, s.stderr())
