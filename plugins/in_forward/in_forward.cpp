@@ -15,6 +15,7 @@
 #include "core/uv_handle.h"
 #include "format/msgpack.h"
 #include "forward_decoder.h"
+#include "forward_handshake.h"
 
 namespace sluice {
 
@@ -59,6 +60,8 @@ struct Settings {
   std::string tag;
   bool udp_heartbeat = true;
   forward::Limits limits;
+  bool secure = false;  // <security>: every connection starts with the handshake
+  forward::ServerSecurity security;
 };
 
 class ForwardInput : public Input {
@@ -77,7 +80,8 @@ class ForwardInput : public Input {
         m_acks_(ctx.counter("sluice_forward_acks_total")),
         m_connections_(ctx.counter("sluice_forward_connections_total")),
         m_protocol_errors_(ctx.counter("sluice_forward_protocol_errors_total")),
-        m_invalid_events_(ctx.counter("sluice_forward_invalid_events_total")) {
+        m_invalid_events_(ctx.counter("sluice_forward_invalid_events_total")),
+        m_auth_failures_(ctx.counter("sluice_forward_auth_failures_total")) {
     decoder_.now = nullptr;
     if (ctx.dry_run) return;
     listen(ctx);
@@ -127,6 +131,7 @@ class ForwardInput : public Input {
     bool ready = false;  // hostname resolved (when asked for)
     bool close_after_write = false;
     int writes = 0;
+    std::unique_ptr<forward::ServerHandshake> handshake;  // until the client's PING is accepted
     explicit Conn(const forward::Limits& l) : scanner(l) {}
   };
   struct WriteReq {
@@ -194,6 +199,11 @@ class ForwardInput : public Input {
     c->peer = peer_name(ss);
     c->address = peer_ip(ss);
     c->hostname = c->address;
+    if (s_.secure) {
+      c->handshake = std::make_unique<forward::ServerHandshake>(s_.security);
+      write(c, c->handshake->helo());
+      if (c->closing) return;
+    }
     if (s_.linger_timeout > 0) {
       uv_os_fd_t fd;
       if (uv_fileno(reinterpret_cast<uv_handle_t*>(&c->tcp), &fd) == 0) {
@@ -299,6 +309,11 @@ class ForwardInput : public Input {
         return;
       }
       c->scanner.reset();
+      if (c->handshake) {
+        if (!handle_ping(c, pending.substr(0, size_t(len)))) return;
+        c->start += size_t(len);
+        continue;
+      }
       ++c->frames;
       if (!handle_frame(c, pending.substr(0, size_t(len)))) return;
       c->start += size_t(len);
@@ -322,6 +337,24 @@ class ForwardInput : public Input {
       c->buf.erase(0, c->start);
       c->start = 0;
     }
+  }
+
+  // <security>: the first message must be a PING proving the shared key (and the user). False
+  // when the connection is refused: it closes once the PONG saying why is written.
+  bool handle_ping(Conn* c, std::string_view frame) {
+    bool accepted = false;
+    std::string reason;
+    write(c, c->handshake->on_ping(frame, accepted, reason));
+    if (accepted) {
+      c->handshake.reset();
+      return !c->closing;
+    }
+    bump(m_auth_failures_);
+    log::warn("[" + id_ + "] refusing the connection from " + c->peer + ": " + reason);
+    if (c->closing) return false;
+    c->close_after_write = true;
+    stop_reading(c);
+    return false;
   }
 
   // False when the connection was closed.
@@ -463,6 +496,7 @@ class ForwardInput : public Input {
   Counter& m_connections_;
   Counter& m_protocol_errors_;
   Counter& m_invalid_events_;
+  Counter& m_auth_failures_;
 };
 
 constexpr auto& P = spec::with_default;
@@ -502,6 +536,46 @@ PluginSpec forward_spec() {
   return s;
 }
 
+// <security>: self_hostname and shared_key (both required), user_auth with <user> sections, as in
+// Fluentd's in_forward. Per-client rules (<client>) are not supported.
+forward::ServerSecurity read_security(const ConfigSection& sec) {
+  forward::ServerSecurity out;
+  bool has_key = false;
+  for (auto& prm : sec.params) {
+    if (prm.key == "self_hostname") {
+      out.self_hostname = prm.value;
+    } else if (prm.key == "shared_key") {
+      out.shared_key = prm.value;
+      has_key = true;
+    } else if (prm.key == "user_auth") {
+      if (!parse_bool(prm.value, out.user_auth))
+        throw ConfigException(prm.pos, "forward: user_auth must be true or false");
+    } else if (prm.key == "allow_anonymous_source") {
+      // Only restricts sources named in <client> sections, which are refused below.
+    } else if (prm.key.rfind("@", 0) != 0) {
+      throw ConfigException(prm.pos, "forward: unknown <security> parameter '" + prm.key +
+                                         "' (self_hostname, shared_key, user_auth, allow_anonymous_source)");
+    }
+  }
+  if (out.self_hostname.empty()) throw ConfigException(sec.pos, "forward: <security> needs self_hostname");
+  if (!has_key) throw ConfigException(sec.pos, "forward: <security> needs shared_key");
+  for (auto& child : sec.children) {
+    if (child.name == "client")
+      throw ConfigException(child.pos, "forward: <client> (per-client keys and networks) is not "
+                                       "supported by sluice yet");
+    if (child.name != "user")
+      throw ConfigException(child.pos, "forward: unknown section <" + child.name + "> in <security>");
+    const ConfigParam* user = child.param("username");
+    const ConfigParam* password = child.param("password");
+    if (!user || !password)
+      throw ConfigException(child.pos, "forward: <user> needs username and password");
+    out.users.emplace_back(user->value, password->value);
+  }
+  if (out.user_auth && out.users.empty())
+    throw ConfigException(sec.pos, "forward: user_auth true needs at least one <user>");
+  return out;
+}
+
 std::unique_ptr<Input> make_forward(PluginContext& ctx, const Params& p) {
   const ConfigSection& sec = p.section();
   for (auto& child : sec.children) {
@@ -511,15 +585,15 @@ std::unique_ptr<Input> make_forward(PluginContext& ctx, const Params& p) {
                                          "(terminate TLS in front of sluice, or use plain TCP)");
       if (!child.arg.empty() && child.arg != "tcp")
         throw ConfigException(child.pos, "forward: unknown transport '" + child.arg + "'");
-    } else if (child.name == "security") {
-      throw ConfigException(child.pos, "forward: <security> (shared_key / user authentication, "
-                                       "the HELO/PING/PONG handshake) is not supported by sluice yet");
     } else if (child.name == "user" || child.name == "client") {
-      throw ConfigException(child.pos, "forward: <" + child.name + "> belongs in <security>, which "
-                                       "is not supported by sluice yet");
+      throw ConfigException(child.pos, "forward: <" + child.name + "> belongs in <security>");
     }
   }
   Settings s;
+  if (const ConfigSection* security = sec.child("security")) {
+    s.secure = true;
+    s.security = read_security(*security);
+  }
   s.bind = p.str("bind");
   s.port = int(p.integer("port"));
   if (s.port < 0 || s.port > 65535) throw ConfigException(p.pos("port"), "forward: port out of range");

@@ -5,7 +5,7 @@
 // position may pass them) only when `{"ack": chunk}` comes back; otherwise when the write is done.
 // Failures try the next server at once, then the buffer retries with backoff.
 #include "forward_output.h"
-#include "forward_handshake.h"
+#include "../in_forward/forward_handshake.h"
 
 #include <netdb.h>
 
@@ -181,7 +181,7 @@ class ForwardOutput : public Output {
     bool connected = false;
     std::string resp;
     char rbuf[4096];
-    std::unique_ptr<ClientHandshake> handshake;
+    std::unique_ptr<forward::ClientHandshake> handshake;
     std::string ping;
     bool helo_seen = false;
     enum class Phase { Resolve, Connect, Handshake, Write, Ack } phase = Phase::Resolve;
@@ -363,7 +363,7 @@ class ForwardOutput : public Output {
   void start_handshake(Attempt* a) {
     a->phase = Attempt::Phase::Handshake;
     arm(a, s_.send_timeout);
-    a->handshake = std::make_unique<ClientHandshake>(a->server->credentials);
+    a->handshake = std::make_unique<forward::ClientHandshake>(a->server->credentials);
     read_responses(a);
   }
 

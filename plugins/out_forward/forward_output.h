@@ -8,7 +8,7 @@
 
 #include "buffer/buffer.h"
 #include "core/plugin.h"
-#include "forward_handshake.h"
+#include "../in_forward/forward_handshake.h"
 
 namespace sluice::forward_out {
 
@@ -18,7 +18,7 @@ struct Server {
   int port = 24224;
   int weight = 60;
   bool standby = false;
-  Credentials credentials;  // used with <security>
+  forward::Credentials credentials;  // used with <security>
   // Runtime.
   bool available = true;
   double down_until = 0;

@@ -69,8 +69,8 @@ PluginSpec forward_out_spec() {
 }
 
 // <security>: self_hostname and shared_key, both required, as in Fluentd's out_forward.
-forward_out::Credentials read_security(const ConfigSection& sec) {
-  forward_out::Credentials c;
+forward::Credentials read_security(const ConfigSection& sec) {
+  forward::Credentials c;
   bool has_key = false;
   for (auto& prm : sec.params) {
     if (prm.key == "self_hostname") {
@@ -97,7 +97,7 @@ std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
   if (p.str("compress") == "zstd")
     throw ConfigException(p.pos("compress"), "forward: compress zstd is not supported by sluice yet (text or gzip)");
   Settings s;
-  forward_out::Credentials security;
+  forward::Credentials security;
   if (const ConfigSection* ss = sec.child("security")) {
     s.secure = true;
     security = read_security(*ss);

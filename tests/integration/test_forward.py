@@ -153,9 +153,9 @@ def read_pos(path):
     return int(parts[1], 16) if len(parts) == 3 else None
 
 
-class ForwardInTest(harness.SluiceTestCase):
-    def forward_conf(self, port, extra="", workers=1, filters=""):
-        return self.config("""
+def forward_conf(test, port, extra="", workers=1, filters=""):
+    """A config with a forward input on 127.0.0.1:`port` (`extra` inside <source>) to stdout."""
+    return test.config("""
 <system>
   workers %d
 </system>
@@ -169,11 +169,13 @@ class ForwardInTest(harness.SluiceTestCase):
 <match **>
   @type stdout
 </match>
-""" % (workers, port, extra, filters))
+""" % (workers, port, extra, filters), name="forward-in.conf")
 
+
+class ForwardInTest(harness.SluiceTestCase):
     def start_in_forward(self, extra=""):
         port = free_port()
-        return self.start(["-c", self.forward_conf(port, extra)]), port
+        return self.start(["-c", forward_conf(self, port, extra)]), port
 
     def test_fluent_logger_message_mode(self):
         s, port = self.start_in_forward()
@@ -207,7 +209,7 @@ class ForwardInTest(harness.SluiceTestCase):
 
     def test_every_worker_accepts_connections(self):
         port = free_port()
-        conf = self.forward_conf(port, workers=2, filters="""<filter **>
+        conf = forward_conf(self, port, workers=2, filters="""<filter **>
   @type record_transformer
   <record>
     worker "#{worker_id}"
@@ -235,7 +237,7 @@ class ForwardInTest(harness.SluiceTestCase):
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        r = harness.run(["-c", self.forward_conf(port, workers=2)], timeout=10)
+        r = harness.run(["-c", forward_conf(self, port, workers=2)], timeout=10)
         holder.close()
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("cannot listen on 127.0.0.1:%d" % port, harness.text(r.stderr))

@@ -1,11 +1,13 @@
-"""out_forward's <security> handshake (shared_key, username/password) against a forward server
-that follows the protocol specification: HELO with a nonce (and a salt for user
-authentication), PING checked digest by digest, PONG proving the server knows the key."""
+"""The forward protocol's <security> handshake (shared_key, username/password), both sides:
+out_forward against a server written from the protocol specification (HELO with a nonce and a
+salt for user authentication, PING checked digest by digest, PONG proving the server knows the
+key), in_forward against a client written the same way, and sluice to sluice."""
 import hashlib
 import os
+import socket
 import time
 
-from test_forward import Receiver, free_port, msgpack, start_tail_to_forward
+from test_forward import Receiver, forward_conf, free_port, msgpack, sender, start_tail_to_forward
 
 import harness
 
@@ -161,6 +163,106 @@ class ForwardSecurityTest(harness.SluiceTestCase):
   </server>
 </match>
 """ % (free_port(), security, extra), name="bad.conf")
+            r = harness.run(["-c", conf, "--dry-run"], timeout=10)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn(want, harness.text(r.stderr))
+
+
+def read_message(conn, unpacker):
+    while True:
+        for obj in unpacker:
+            return obj
+        data = conn.recv(65536)
+        if not data:
+            return None
+        unpacker.feed(data)
+
+
+class InForwardSecurityTest(harness.SluiceTestCase):
+    SECURITY = """  <security>
+    self_hostname aggregator.test
+    shared_key %s
+%s
+  </security>"""
+
+    def start_in_forward(self, security):
+        port = free_port()
+        return self.start(["-c", forward_conf(self, port, security)]), port
+
+    def handshake(self, port, key, user="", password=""):
+        """A client following the specification; returns (socket, PONG)."""
+        conn = socket.create_connection(("127.0.0.1", port))
+        conn.settimeout(5)
+        unpacker = msgpack.Unpacker(raw=False)
+        helo = read_message(conn, unpacker)
+        self.assertEqual(helo[0], "HELO")
+        nonce, auth = helo[1]["nonce"], helo[1]["auth"]
+        salt = os.urandom(16)
+        ping = ["PING", "client.test", salt, sha512_hex(salt, "client.test", nonce, key),
+                user, sha512_hex(auth, user, password) if auth else ""]
+        conn.sendall(msgpack.packb(ping, use_bin_type=True))
+        pong = read_message(conn, unpacker)
+        if pong[1]:
+            # The server proves it knows the key.
+            self.assertEqual(pong[4], sha512_hex(salt, pong[3], nonce, key))
+        return conn, unpacker, pong
+
+    def test_a_client_with_the_key_is_served_and_others_refused(self):
+        s, port = self.start_in_forward(self.SECURITY % (KEY, ""))
+        conn, unpacker, pong = self.handshake(port, "wrong-key")
+        self.assertEqual(pong, ["PONG", False, "shared_key mismatch", "", ""])
+        self.assertIsNone(read_message(conn, unpacker), "the connection stays open after a refusal")
+        conn.close()
+
+        # A client without <security> (fluent-logger) sends events at once: refused, not read.
+        plain = sender.FluentSender("app", host="127.0.0.1", port=port)
+        plain.emit("plain", {"m": "anonymous"})
+        plain.close()
+        s.wait_until(lambda: "invalid ping message" in s.stderr(), 10, "the refusal")
+
+        conn, _, pong = self.handshake(port, KEY)
+        self.assertEqual(pong[:4], ["PONG", True, "", "aggregator.test"])
+        conn.sendall(msgpack.packb(["app.secure", 1714564800, {"m": "authenticated"}]))
+        recs = s.wait_records(1)
+        self.assertEqual([(tag, r) for _, tag, r in recs], [("app.secure", {"m": "authenticated"})])
+        conn.close()
+        err = s.stderr()
+        self.assertIn("refusing the connection from 127.0.0.1:", err)
+        self.assertIn("shared_key mismatch", err)
+        self.assertNotIn(KEY, err)
+        self.assertEqual(s.stop(), 0)
+
+    def test_user_authentication(self):
+        users = "    user_auth true\n    <user>\n      username node\n      password pa55word\n    </user>"
+        s, port = self.start_in_forward(self.SECURITY % (KEY, users))
+        conn, _, pong = self.handshake(port, KEY, "node", "guess")
+        self.assertEqual(pong, ["PONG", False, "username/password mismatch", "", ""])
+        conn.close()
+        conn, _, pong = self.handshake(port, KEY, "node", "pa55word")
+        self.assertTrue(pong[1])
+        conn.close()
+        self.assertNotIn("pa55word", s.stderr())
+        self.assertEqual(s.stop(), 0)
+
+    def test_sluice_to_sluice(self):
+        users = "    user_auth true\n    <user>\n      username node\n      password pa55word\n    </user>"
+        aggregator, port = self.start_in_forward(self.SECURITY % (KEY, users))
+        node = start_tail_to_forward(self, [port], 30,
+                                     extra="  <security>\n    self_hostname node.test\n    shared_key %s\n  </security>" % KEY,
+                                     server_extra="    username node\n    password pa55word")[0]
+        recs = aggregator.wait_records(30)
+        self.assertEqual(sorted(r["message"] for _, _, r in recs), ["line %04d" % i for i in range(30)])
+        self.assertEqual(node.stop(), 0)
+        self.assertEqual(aggregator.stop(), 0)
+
+    def test_security_mistakes_are_configuration_errors(self):
+        for security, want in (
+                (self.SECURITY % (KEY, "    user_auth true"), "user_auth true needs at least one <user>"),
+                (self.SECURITY % (KEY, "    <client>\n      host 10.0.0.1\n    </client>"),
+                 "<client> (per-client keys and networks) is not supported"),
+                ("  <security>\n    shared_key x\n  </security>", "<security> needs self_hostname")):
+            conf = self.config("<source>\n  @type forward\n  port %d\n%s\n</source>\n" % (free_port(), security),
+                               name="bad-in.conf")
             r = harness.run(["-c", conf, "--dry-run"], timeout=10)
             self.assertNotEqual(r.returncode, 0)
             self.assertIn(want, harness.text(r.stderr))

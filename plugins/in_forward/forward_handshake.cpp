@@ -6,11 +6,11 @@
 #include <initializer_list>
 #include <vector>
 
-#include "../in_forward/msgpack_reader.h"
+#include "msgpack_reader.h"
 #include "core/log.h"
 #include "format/msgpack.h"
 
-namespace sluice::forward_out {
+namespace sluice::forward {
 
 std::string sha512_hex(std::initializer_list<std::string_view> parts) {
   unsigned char md[EVP_MAX_MD_SIZE];
@@ -31,8 +31,8 @@ std::string sha512_hex(std::initializer_list<std::string_view> parts) {
 
 namespace {
 
-using forward::mp::Head;
-using forward::mp::Reader;
+using mp::Head;
+using mp::Reader;
 
 // The items of a top-level msgpack array: strings (str or bin), booleans, maps kept whole.
 struct Item {
@@ -82,6 +82,12 @@ void read_options(std::string_view map, std::string& nonce, std::string& auth) {
   }
 }
 
+std::string random_bytes(size_t n) {
+  std::string out(n, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), int(n)) != 1) out.clear();
+  return out;
+}
+
 }  // namespace
 
 bool ClientHandshake::on_helo(std::string_view frame, std::string& ping, std::string& error) {
@@ -93,8 +99,8 @@ bool ClientHandshake::on_helo(std::string_view frame, std::string& ping, std::st
   }
   std::string auth;
   read_options(m[1].text, nonce_, auth);
-  salt_.assign(16, '\0');
-  if (RAND_bytes(reinterpret_cast<unsigned char*>(salt_.data()), 16) != 1) {
+  salt_ = random_bytes(16);
+  if (salt_.empty()) {
     error = "no random bytes for the handshake's salt";
     return false;
   }
@@ -136,4 +142,54 @@ bool ClientHandshake::on_pong(std::string_view frame, std::string& error) const 
   return true;
 }
 
-}  // namespace sluice::forward_out
+std::string ServerHandshake::helo() {
+  nonce_ = random_bytes(16);
+  auth_salt_ = s_.user_auth ? random_bytes(16) : std::string();
+  std::string out;
+  msgpack::append_array_header(out, 2);
+  msgpack::append_str(out, "HELO");
+  msgpack::append_map_header(out, 3);
+  msgpack::append_str(out, "nonce");
+  msgpack::append_bin(out, nonce_);
+  msgpack::append_str(out, "auth");
+  msgpack::append_bin(out, auth_salt_);
+  msgpack::append_str(out, "keepalive");
+  msgpack::append_bool(out, true);
+  return out;
+}
+
+static std::string pong(bool accepted, std::string_view reason, std::string_view hostname,
+                        std::string_view digest) {
+  std::string out;
+  msgpack::append_array_header(out, 5);
+  msgpack::append_str(out, "PONG");
+  msgpack::append_bool(out, accepted);
+  msgpack::append_str(out, reason);
+  msgpack::append_str(out, hostname);
+  msgpack::append_str(out, digest);
+  return out;
+}
+
+std::string ServerHandshake::on_ping(std::string_view frame, bool& accepted, std::string& reason) const {
+  accepted = false;
+  std::vector<Item> m;
+  if (!read_array(frame, m) || m.size() != 6 || !is_text(m[0]) || m[0].text != "PING" ||
+      !is_text(m[1]) || !is_text(m[2]) || !is_text(m[3]) || !is_text(m[4]) || !is_text(m[5])) {
+    reason = "invalid ping message";
+  } else if (m[1].text == s_.self_hostname) {
+    reason = "same hostname between input and output: invalid configuration";
+  } else if (m[3].text != sha512_hex({m[2].text, m[1].text, nonce_, s_.shared_key})) {
+    reason = "shared_key mismatch";
+  } else if (s_.user_auth) {
+    for (const auto& [user, password] : s_.users)
+      if (m[4].text == user && m[5].text == sha512_hex({auth_salt_, user, password})) accepted = true;
+    if (!accepted) reason = "username/password mismatch";
+  } else {
+    accepted = true;
+  }
+  if (!accepted) return pong(false, reason, "", "");
+  return pong(true, "", s_.self_hostname,
+              sha512_hex({m[2].text, s_.self_hostname, nonce_, s_.shared_key}));
+}
+
+}  // namespace sluice::forward

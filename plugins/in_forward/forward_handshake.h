@@ -1,0 +1,63 @@
+// The forward protocol's handshake (`<security>`), both sides, as Fluentd's in_forward and
+// out_forward do it. The server opens with HELO (a nonce, and a salt when it authenticates
+// users); the client answers PING with its hostname, a salt of its own and SHA-512 digests of
+// the shared key and, when asked, of its password; the server's PONG accepts or refuses, and when
+// it accepts it proves that it knows the shared key too. Events flow only after that.
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sluice::forward {
+
+// SHA-512 of the concatenated parts, as lowercase hex (Ruby's Digest::SHA512#hexdigest).
+std::string sha512_hex(std::initializer_list<std::string_view> parts);
+
+struct Credentials {
+  std::string self_hostname;
+  std::string shared_key;
+  std::string username, password;  // sent only when the server's HELO asks for them
+};
+
+// out_forward's side, one per connection.
+class ClientHandshake {
+ public:
+  explicit ClientHandshake(const Credentials& c) : c_(c) {}
+
+  // Reads the server's HELO frame; fills `ping` with the answer. False with `error` set.
+  bool on_helo(std::string_view frame, std::string& ping, std::string& error);
+  // Reads the server's PONG frame: true when the server accepted us and knows the shared key.
+  bool on_pong(std::string_view frame, std::string& error) const;
+
+ private:
+  const Credentials& c_;
+  std::string nonce_, salt_;
+};
+
+struct ServerSecurity {
+  std::string self_hostname;
+  std::string shared_key;
+  bool user_auth = false;
+  std::vector<std::pair<std::string, std::string>> users;  // username, password
+};
+
+// in_forward's side, one per connection.
+class ServerHandshake {
+ public:
+  explicit ServerHandshake(const ServerSecurity& s) : s_(s) {}
+
+  // The HELO that opens the connection (a fresh nonce, and salt with user_auth).
+  std::string helo();
+  // Checks the client's PING and returns the PONG to send. `accepted` false: send it, then close;
+  // `reason` says why (never a secret).
+  std::string on_ping(std::string_view frame, bool& accepted, std::string& reason) const;
+
+ private:
+  const ServerSecurity& s_;
+  std::string nonce_, auth_salt_;
+};
+
+}  // namespace sluice::forward
