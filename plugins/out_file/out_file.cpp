@@ -4,6 +4,7 @@
 // is written and fdatasync'ed: that is what lets the sources' checkpoints advance.
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -372,6 +373,9 @@ class FileOutput : public Output {
     if (opts_.append) {
       fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, opts_.file_perm);
       if (fd < 0) err = errno;
+      // Other workers may append to the same file: while one writes, the size another sees can
+      // end inside that chunk, which would look like a torn line. Held until the close below.
+      else flock(fd, LOCK_EX);
     } else {
       size_t idx = path.find("_**");
       for (int i = 0; fd < 0 && i < 1000000; ++i) {
