@@ -7,10 +7,30 @@
 #include <vector>
 
 #include "msgpack_reader.h"
+#include "config/config.h"
 #include "core/log.h"
 #include "format/msgpack.h"
 
 namespace sluice::forward {
+
+void read_security_key(const ConfigSection& security, std::string& self_hostname,
+                       std::string& shared_key, const std::function<bool(const ConfigParam&)>& other,
+                       std::string_view others) {
+  bool has_key = false;
+  for (auto& prm : security.params) {
+    if (prm.key == "self_hostname") {
+      self_hostname = prm.value;
+    } else if (prm.key == "shared_key") {
+      shared_key = prm.value;
+      has_key = true;
+    } else if (!other(prm) && prm.key.rfind("@", 0) != 0) {
+      throw ConfigException(prm.pos, "forward: unknown <security> parameter '" + prm.key +
+                                         "' (self_hostname, shared_key" + std::string(others) + ")");
+    }
+  }
+  if (self_hostname.empty()) throw ConfigException(security.pos, "forward: <security> needs self_hostname");
+  if (!has_key) throw ConfigException(security.pos, "forward: <security> needs shared_key");
+}
 
 std::string sha512_hex(std::initializer_list<std::string_view> parts) {
   unsigned char md[EVP_MAX_MD_SIZE];

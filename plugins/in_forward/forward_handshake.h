@@ -5,13 +5,26 @@
 // it accepts it proves that it knows the shared key too. Events flow only after that.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+namespace sluice {
+struct ConfigParam;
+struct ConfigSection;
+}  // namespace sluice
+
 namespace sluice::forward {
+
+// The <security> parameters both plugins take: self_hostname and shared_key, both required (as in
+// Fluentd). Every other parameter goes to `other`, which says whether it knew it; one it did not
+// know is a configuration error listing self_hostname, shared_key and then `others`.
+void read_security_key(const ConfigSection& security, std::string& self_hostname,
+                       std::string& shared_key, const std::function<bool(const ConfigParam&)>& other,
+                       std::string_view others);
 
 // SHA-512 of the concatenated parts, as lowercase hex (Ruby's Digest::SHA512#hexdigest).
 std::string sha512_hex(std::initializer_list<std::string_view> parts);

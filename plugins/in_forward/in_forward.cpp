@@ -540,25 +540,17 @@ PluginSpec forward_spec() {
 // Fluentd's in_forward. Per-client rules (<client>) are not supported.
 forward::ServerSecurity read_security(const ConfigSection& sec) {
   forward::ServerSecurity out;
-  bool has_key = false;
-  for (auto& prm : sec.params) {
-    if (prm.key == "self_hostname") {
-      out.self_hostname = prm.value;
-    } else if (prm.key == "shared_key") {
-      out.shared_key = prm.value;
-      has_key = true;
-    } else if (prm.key == "user_auth") {
+  auto other = [&](const ConfigParam& prm) {
+    if (prm.key == "user_auth") {
       if (!parse_bool(prm.value, out.user_auth))
         throw ConfigException(prm.pos, "forward: user_auth must be true or false");
-    } else if (prm.key == "allow_anonymous_source") {
-      // Only restricts sources named in <client> sections, which are refused below.
-    } else if (prm.key.rfind("@", 0) != 0) {
-      throw ConfigException(prm.pos, "forward: unknown <security> parameter '" + prm.key +
-                                         "' (self_hostname, shared_key, user_auth, allow_anonymous_source)");
+      return true;
     }
-  }
-  if (out.self_hostname.empty()) throw ConfigException(sec.pos, "forward: <security> needs self_hostname");
-  if (!has_key) throw ConfigException(sec.pos, "forward: <security> needs shared_key");
+    // Only restricts sources named in <client> sections, which are refused below.
+    return prm.key == "allow_anonymous_source";
+  };
+  forward::read_security_key(sec, out.self_hostname, out.shared_key, other,
+                             ", user_auth, allow_anonymous_source");
   for (auto& child : sec.children) {
     if (child.name == "client")
       throw ConfigException(child.pos, "forward: <client> (per-client keys and networks) is not "

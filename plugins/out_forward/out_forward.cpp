@@ -68,24 +68,10 @@ PluginSpec forward_out_spec() {
   return s;
 }
 
-// <security>: self_hostname and shared_key, both required, as in Fluentd's out_forward.
+// <security>: self_hostname and shared_key, as in Fluentd's out_forward.
 forward::Credentials read_security(const ConfigSection& sec) {
   forward::Credentials c;
-  bool has_key = false;
-  for (auto& prm : sec.params) {
-    if (prm.key == "self_hostname") {
-      c.self_hostname = prm.value;
-    } else if (prm.key == "shared_key") {
-      c.shared_key = prm.value;
-      has_key = true;
-    } else if (prm.key.rfind("@", 0) != 0) {
-      throw ConfigException(prm.pos, "forward: unknown <security> parameter '" + prm.key +
-                                         "' (self_hostname, shared_key)");
-    }
-  }
-  if (c.self_hostname.empty())
-    throw ConfigException(sec.pos, "forward: <security> needs self_hostname");
-  if (!has_key) throw ConfigException(sec.pos, "forward: <security> needs shared_key");
+  forward::read_security_key(sec, c.self_hostname, c.shared_key, [](const ConfigParam&) { return false; }, "");
   return c;
 }
 
