@@ -18,6 +18,7 @@ import argparse
 import glob
 import os
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,8 @@ import time
 
 sys.path.append("/usr/lib/python3/dist-packages")  # python3-msgpack from Debian under a venv python
 import msgpack  # noqa: E402
+
+from e2e import free_port  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -58,17 +61,7 @@ def corpus_frames(corpus):
     return frames
 
 
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def run(sluice, workers, connections, frames_per_conn, frames, scratch):
-    import socket
     port = free_port()
     conf = os.path.join(scratch, "forward-w%d.conf" % workers)
     with open(conf, "w") as f:
