@@ -13,7 +13,7 @@ PACKAGES=(
   libuv1-dev libsimdjson-dev libzstd-dev zlib1g-dev libcurl4-openssl-dev libssl-dev
   librdkafka-dev libonig-dev libgtest-dev libgmock-dev libbenchmark-dev
   libsystemd-dev systemd-journal-remote
-  python3 python3-msgpack python3-fluent-logger python3-yaml kcat logrotate openssl procps
+  python3 python3-msgpack python3-fluent-logger python3-yaml kcat logrotate openssl procps zstd
 )
 
 install_packages() {

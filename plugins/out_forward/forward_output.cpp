@@ -8,6 +8,7 @@
 #include "../in_forward/forward_handshake.h"
 
 #include <netdb.h>
+#include <zstd.h>
 
 #include <algorithm>
 #include <map>
@@ -27,6 +28,16 @@ namespace {
 
 // Ruby's Base64.encode64, as Fluentd sends chunk ids: with a trailing newline.
 std::string base64_nl(std::string_view in) { return base64_encode(in) + '\n'; }
+
+// One zstd frame at zstd's default level (zstd-ruby's, which Fluentd's `compress zstd` uses).
+// Empty when zstd fails (out of memory).
+std::string zstd_compress(std::string_view data) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  const size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), ZSTD_CLEVEL_DEFAULT);
+  if (ZSTD_isError(n)) return {};
+  out.resize(n);
+  return out;
+}
 
 }  // namespace
 
@@ -155,7 +166,7 @@ class ForwardOutput : public Output {
   struct Job {
     buffer::Chunk* chunk = nullptr;
     buffer::SendDone done;
-    std::string head, options, gz;
+    std::string head, options, compressed;
     std::string_view entries;
     std::string chunk_id;  // base64 + \n, empty without acks
     std::vector<Server*> order;
@@ -225,9 +236,16 @@ class ForwardOutput : public Output {
     auto job = std::make_shared<Job>();
     job->chunk = &c;
     job->done = std::move(done);
-    if (s_.gzip) {
-      job->gz = http::gzip_compress(c.payload, 6);
-      job->entries = job->gz;
+    if (s_.compress == "gzip") {
+      job->compressed = http::gzip_compress(c.payload, 6);
+      job->entries = job->compressed;
+    } else if (s_.compress == "zstd") {
+      job->compressed = zstd_compress(c.payload);
+      job->entries = job->compressed;
+      if (job->compressed.empty()) {
+        finish_job(job, false, "zstd could not compress the chunk");
+        return;
+      }
     } else {
       job->entries = c.payload;
     }
@@ -245,7 +263,7 @@ class ForwardOutput : public Output {
       job->chunk_id = it->second;
     }
     job->head = forward_frame_head(c.tag, job->entries.size());
-    job->options = forward_frame_options(c.records, s_.gzip ? "gzip" : "text", job->chunk_id);
+    job->options = forward_frame_options(c.records, s_.compress, job->chunk_id);
     job->order = order_servers();
     jobs_.insert(job.get());
     try_next(job);

@@ -39,7 +39,7 @@ struct Settings {
   bool heartbeat = true;       // transport heartbeat (TCP connect)
   double heartbeat_interval = 1;
   double recover_wait = 10;
-  bool gzip = false;
+  std::string compress = "text";  // text, gzip or zstd: the entries' encoding
   bool time_as_integer = false;
   bool secure = false;  // <security>: each connection starts with the handshake
 };

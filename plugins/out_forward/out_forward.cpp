@@ -27,7 +27,7 @@ PluginSpec forward_out_spec() {
                    "transport: a TCP connect per heartbeat_interval marks servers up/down; udp is "
                    "treated as transport; none: servers are marked down only by failed sends.");
   hb.choices = {"transport", "tcp", "udp", "none"};
-  ParamSpec comp = P("compress", ParamType::Enum, "text", "text or gzip (CompressedPackedForward).");
+  ParamSpec comp = P("compress", ParamType::Enum, "text", "text, gzip or zstd (CompressedPackedForward: the entries compressed, option `compressed`).");
   comp.choices = {"text", "gzip", "zstd"};
   ParamSpec transport = P("transport", ParamType::Enum, "tcp", "tcp; tls is not supported yet.");
   transport.choices = {"tcp", "tls"};
@@ -80,8 +80,6 @@ std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
   if (p.str("transport") == "tls")
     throw ConfigException(p.pos("transport"), "forward: transport tls is not supported by sluice yet "
                                               "(use plain TCP, or a TLS tunnel)");
-  if (p.str("compress") == "zstd")
-    throw ConfigException(p.pos("compress"), "forward: compress zstd is not supported by sluice yet (text or gzip)");
   Settings s;
   forward::Credentials security;
   if (const ConfigSection* ss = sec.child("security")) {
@@ -136,7 +134,7 @@ std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
     log::info("output " + ctx.id + ": heartbeat_type udp is handled as transport (TCP connect)");
   s.heartbeat_interval = p.seconds("heartbeat_interval");
   s.recover_wait = p.seconds("recover_wait");
-  s.gzip = p.str("compress") == "gzip";
+  s.compress = p.str("compress");
   s.time_as_integer = p.flag("time_as_integer");
   if (s.ack_timeout <= 0 || s.send_timeout <= 0)
     throw ConfigException(sec.pos, "forward: timeouts must be positive");

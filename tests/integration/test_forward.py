@@ -2,9 +2,11 @@
 in_forward; in_tail -> out_forward into a test receiver (python3-msgpack) that checks the frames
 and answers, delays or withholds acks, or closes mid-stream; garbage on the in_forward port."""
 import collections
+import gzip
 import os
 import random
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -34,10 +36,12 @@ class Receiver:
     """A forward server in a thread: decodes PackedForward frames, checks them against what
     Fluentd's out_forward sends (str32 entries; options size, compressed, chunk in that order;
     chunk = base64 of 16 bytes + newline), and answers acks per `mode`:
-    ack | noack | delay_first (no ack for the first chunk) | close_first (close on the first frame)."""
+    ack | noack | delay_first (no ack for the first chunk) | close_first (close on the first frame).
+    `compressed`: the option every frame must carry (text, gzip or zstd); entries are inflated."""
 
-    def __init__(self, mode="ack"):
+    def __init__(self, mode="ack", compressed="text"):
         self.mode = mode
+        self.compressed = compressed
         self.lock = threading.Lock()
         self.frames = []        # (tag, chunk_id, [(time, record)])
         self.acked = set()
@@ -104,13 +108,13 @@ class Receiver:
             keys = [k for k, _ in options]
             opts = dict(options)
             assert keys[:2] == [b"size", b"compressed"], keys
-            assert opts[b"compressed"] == b"text", opts
+            assert opts[b"compressed"] == self.compressed.encode(), opts
             chunk = opts.get(b"chunk")
             if chunk is not None:
                 assert keys == [b"size", b"compressed", b"chunk"], keys
                 assert chunk.endswith(b"\n") and len(chunk) == 25, chunk
             up = msgpack.Unpacker(raw=False, ext_hook=lambda code, data: (code, data))
-            up.feed(entries)
+            up.feed(inflate(entries, self.compressed))
             events = list(up)
             assert opts[b"size"] == len(events), (opts[b"size"], len(events))
         except Exception as e:  # noqa: BLE001
@@ -141,6 +145,25 @@ class Receiver:
                 seen.add(chunk)
                 out.extend((tag, t, r) for t, r in events)
             return out
+
+
+def inflate(entries, compressed):
+    """Entries as a CompressedPackedForward frame carries them: gzip with Python's gzip, zstd with
+    the zstd command (it checks the frame's checksum and size)."""
+    if compressed == "gzip":
+        return gzip.decompress(entries)
+    if compressed == "zstd":
+        return subprocess.run(["zstd", "-d", "-c", "-q"], input=entries, stdout=subprocess.PIPE,
+                              check=True).stdout
+    return entries
+
+
+def deflate(entries, compressed):
+    if compressed == "gzip":
+        return gzip.compress(entries)
+    if compressed == "zstd":
+        return subprocess.run(["zstd", "-c", "-q"], input=entries, stdout=subprocess.PIPE, check=True).stdout
+    return entries
 
 
 def read_pos(path):
@@ -257,6 +280,36 @@ class ForwardInTest(harness.SluiceTestCase):
         recs = s.wait_records(1)
         self.assertEqual(recs[0], ("2024-05-01 12:00:00.000000005 +0000", "fwd.t.x", {"m": "packed", "src": "127.0.0.1"}))
         s.stop()
+
+    def test_compressed_packed_forward(self):
+        # CompressedPackedForward as Fluentd's out_forward sends it with compress gzip or zstd;
+        # then a frame whose zstd stream is cut short: a warning naming the peer, and the
+        # connection goes on with the next frame.
+        s, port = self.start_in_forward()
+        c = socket.create_connection(("127.0.0.1", port))
+        c.settimeout(5)
+
+        def frame(compressed, events, chunk, cut=0):
+            entries = b"".join(msgpack.packb([1714564800 + i, {"n": i, "how": compressed}]) for i in events)
+            packed = deflate(entries, compressed)
+            packed = packed[:len(packed) - cut]
+            return msgpack.packb(["z", packed, {"size": len(events), "compressed": compressed, "chunk": chunk}],
+                                 use_bin_type=False)
+
+        c.sendall(frame("gzip", range(0, 50), "gz") + frame("zstd", range(50, 100), "zs") +
+                  frame("zstd", range(100, 150), "cut", cut=5) + frame("zstd", range(150, 160), "after"))
+        acks = msgpack.Unpacker(raw=False)
+        got = []
+        while len(got) < 3:
+            acks.feed(c.recv(1000))
+            got.extend(a["ack"] for a in acks)
+        recs = s.wait_records(110)
+        self.assertEqual(got, ["gz", "zs", "after"])
+        self.assertEqual(sorted(r["n"] for _, _, r in recs), list(range(100)) + list(range(150, 160)))
+        self.assertEqual({r["how"] for _, _, r in recs if r["n"] >= 50}, {"zstd"})
+        s.wait_until(lambda: "zstd" in s.stderr() and "127.0.0.1:" in s.stderr(), 10, "a warning about the cut frame")
+        c.close()
+        self.assertEqual(s.stop(), 0)
 
     def test_garbage_then_valid_client(self):
         s, port = self.start_in_forward()
@@ -423,6 +476,23 @@ class ForwardOutTest(harness.SluiceTestCase):
             self.assertEqual(s.stop(), 0)
         finally:
             recv.stop()
+
+    def check_compressed_entries(self, compressed):
+        # compress gzip|zstd: the entries are one compressed stream and the option says which,
+        # as Fluentd's out_forward sends them (CompressedPackedForward).
+        recv = Receiver("ack", compressed=compressed)
+        try:
+            s, log = self.start_tail_to_forward([recv.port], 300, extra="  compress %s" % compressed)
+            self.assert_exactly_once(recv, 300)
+            self.assertEqual(s.stop(), 0)
+        finally:
+            recv.stop()
+
+    def test_compress_gzip(self):
+        self.check_compressed_entries("gzip")
+
+    def test_compress_zstd(self):
+        self.check_compressed_entries("zstd")
 
     def test_without_acks(self):
         recv = Receiver("ack")
