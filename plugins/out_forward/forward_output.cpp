@@ -195,7 +195,14 @@ class ForwardOutput : public Output {
     std::unique_ptr<forward::ClientHandshake> handshake;
     std::string ping;
     bool helo_seen = false;
-    enum class Phase { Resolve, Connect, Handshake, Write, Ack } phase = Phase::Resolve;
+    bool reading = false;
+    // transport tls: what goes out is encrypted into tls_queued and written from tls_writing,
+    // one write at a time; the chunk counts as written once the queue behind it has drained.
+    std::unique_ptr<TlsSession> tls;
+    std::string tls_queued, tls_writing;
+    uv_write_t tls_req;
+    bool tls_chunk_queued = false;
+    enum class Phase { Resolve, Connect, Tls, Handshake, Write, Ack } phase = Phase::Resolve;
   };
 
 
@@ -304,6 +311,7 @@ class ForwardOutput : public Output {
     a->connect.data = a;
     a->wreq.data = a;
     a->ping_req.data = a;
+    a->tls_req.data = a;
     a->tcp.data = a;
     a->timer.data = a;
     attempts_.insert(a);
@@ -333,6 +341,7 @@ class ForwardOutput : public Output {
       auto* a = static_cast<Attempt*>(t->data);
       const char* what = a->phase == Attempt::Phase::Resolve   ? "resolving the host"
                          : a->phase == Attempt::Phase::Connect ? "connecting (connect_timeout)"
+                         : a->phase == Attempt::Phase::Tls     ? "in the TLS handshake (send_timeout)"
                          : a->phase == Attempt::Phase::Handshake ? "in the handshake (send_timeout)"
                          : a->phase == Attempt::Phase::Write   ? "writing (send_timeout)"
                                                                : "waiting for the ack (ack_response_timeout)";
@@ -370,11 +379,85 @@ class ForwardOutput : public Output {
       finish_attempt(a);
       return;
     }
+    if (s_.tls) {
+      start_tls(a);
+      return;
+    }
+    after_connect(a);
+  }
+
+  void after_connect(Attempt* a) {
     if (s_.secure) {
       start_handshake(a);
       return;
     }
     send_chunk_data(a);
+  }
+
+  void start_tls(Attempt* a) {
+    a->phase = Attempt::Phase::Tls;
+    arm(a, s_.send_timeout);
+    a->tls = std::make_unique<TlsSession>(*s_.tls, a->server->host);
+    read_responses(a);
+    drive_tls(a);
+  }
+
+  void drive_tls(Attempt* a) {
+    std::string error;
+    const TlsSession::Status st = a->tls->handshake(a->tls_queued, error);
+    flush_tls(a);
+    if (st == TlsSession::Status::Failed) {
+      fail(a, error, true);
+    } else if (st == TlsSession::Status::Done && decrypt(a)) {
+      after_connect(a);
+    }
+  }
+
+  // What came in over TLS, into a->resp; false when the attempt failed.
+  bool decrypt(Attempt* a) {
+    std::string error;
+    if (a->tls->decrypt(a->resp, error) != TlsSession::Status::Failed) return true;
+    fail(a, error, a->phase != Attempt::Phase::Ack);
+    return false;
+  }
+
+  // Frame bytes to the server: written as they are, or encrypted into the TLS queue.
+  void write_frame(Attempt* a, uv_write_t* req, uv_buf_t* bufs, unsigned count, uv_write_cb done) {
+    if (!a->tls) {
+      int rc = uv_write(req, reinterpret_cast<uv_stream_t*>(&a->tcp), bufs, count, done);
+      if (rc != 0) fail(a, std::string("write failed: ") + uv_strerror(rc), a->phase != Attempt::Phase::Write);
+      return;
+    }
+    std::string error;
+    for (unsigned i = 0; i < count; ++i)
+      if (!a->tls->encrypt(std::string_view(bufs[i].base, bufs[i].len), a->tls_queued, error)) {
+        fail(a, error, true);
+        return;
+      }
+    if (a->phase == Attempt::Phase::Write) a->tls_chunk_queued = true;
+    flush_tls(a);
+  }
+
+  void flush_tls(Attempt* a) {
+    if (!a->tls_writing.empty() || a->tls_queued.empty() || a->done) return;
+    a->tls_writing.swap(a->tls_queued);
+    uv_buf_t buf = uv_buf_init(a->tls_writing.data(), unsigned(a->tls_writing.size()));
+    int rc = uv_write(&a->tls_req, reinterpret_cast<uv_stream_t*>(&a->tcp), &buf, 1, [](uv_write_t* w, int status) {
+      auto* a = static_cast<Attempt*>(w->data);
+      if (a->done) return;
+      if (status != 0) {
+        a->owner->fail(a, std::string("write failed: ") + uv_strerror(status), a->phase != Attempt::Phase::Write);
+        return;
+      }
+      a->tls_writing.clear();
+      if (!a->tls_queued.empty()) {
+        a->owner->flush_tls(a);
+      } else if (a->tls_chunk_queued) {
+        a->tls_chunk_queued = false;
+        a->owner->on_written(a);
+      }
+    });
+    if (rc != 0) fail(a, std::string("write failed: ") + uv_strerror(rc), a->phase != Attempt::Phase::Write);
   }
 
   // <security>: HELO from the server, PING from us, PONG from the server; then the chunk.
@@ -383,10 +466,14 @@ class ForwardOutput : public Output {
     arm(a, s_.send_timeout);
     a->handshake = std::make_unique<forward::ClientHandshake>(a->server->credentials);
     read_responses(a);
+    if (!a->resp.empty()) on_handshake_bytes(a);  // HELO in TLS's last flight
   }
 
-  // Reads what the server says into a->resp: the handshake's messages, then the ack.
+  // Reads what the server says into a->resp: TLS's handshake, the forward handshake's messages,
+  // then the ack.
   void read_responses(Attempt* a) {
+    if (a->reading) return;
+    a->reading = true;
     uv_read_start(reinterpret_cast<uv_stream_t*>(&a->tcp),
                   [](uv_handle_t* h, size_t, uv_buf_t* b) {
                     auto* a = static_cast<Attempt*>(h->data);
@@ -395,20 +482,33 @@ class ForwardOutput : public Output {
                   [](uv_stream_t* s, ssize_t n, const uv_buf_t* b) {
                     auto* a = static_cast<Attempt*>(s->data);
                     if (a->done) return;
-                    const bool handshake = a->phase == Attempt::Phase::Handshake;
-                    if (n < 0) {
-                      std::string why = n != UV_EOF ? std::string(handshake ? "reading the handshake: "
-                                                                            : "reading the ack: ") +
-                                                          uv_strerror(int(n))
-                                        : handshake ? "connection closed in the handshake"
-                                                    : "connection closed before the ack";
-                      a->owner->fail(a, why, handshake);
-                      return;
-                    }
-                    a->resp.append(b->base, size_t(n));
-                    if (handshake) a->owner->on_handshake_bytes(a);
-                    else a->owner->on_ack_bytes(a);
+                    if (n < 0) a->owner->on_read_error(a, int(n));
+                    else a->owner->on_bytes(a, b->base, size_t(n));
                   });
+  }
+
+  void on_read_error(Attempt* a, int n) {
+    const bool tls = a->phase == Attempt::Phase::Tls;
+    const bool handshake = tls || a->phase == Attempt::Phase::Handshake;
+    const char* where = tls ? "the TLS handshake" : handshake ? "the handshake" : "the ack";
+    fail(a, n != UV_EOF ? std::string("reading ") + where + ": " + uv_strerror(n)
+                        : std::string(handshake ? "connection closed in " : "connection closed before ") + where,
+         handshake);
+  }
+
+  void on_bytes(Attempt* a, const char* data, size_t n) {
+    if (a->tls) {
+      a->tls->received(data, n);
+      if (a->phase == Attempt::Phase::Tls) {
+        drive_tls(a);
+        return;
+      }
+      if (!decrypt(a)) return;
+    } else {
+      a->resp.append(data, n);
+    }
+    if (a->phase == Attempt::Phase::Handshake) on_handshake_bytes(a);
+    else if (a->phase == Attempt::Phase::Ack) on_ack_bytes(a);
   }
 
   // The length of the first complete message in a->resp; 0 while more is needed, or when it
@@ -439,13 +539,10 @@ class ForwardOutput : public Output {
           return;
         }
         uv_buf_t buf = uv_buf_init(a->ping.data(), unsigned(a->ping.size()));
-        int rc = uv_write(&a->ping_req, reinterpret_cast<uv_stream_t*>(&a->tcp), &buf, 1,
-                          [](uv_write_t* w, int status) {
-                            auto* a = static_cast<Attempt*>(w->data);
-                            if (!a->done && status != 0)
-                              a->owner->fail(a, std::string("writing PING: ") + uv_strerror(status), true);
-                          });
-        if (rc != 0) fail(a, std::string("writing PING: ") + uv_strerror(rc), true);
+        write_frame(a, &a->ping_req, &buf, 1, [](uv_write_t* w, int status) {
+          auto* a = static_cast<Attempt*>(w->data);
+          if (!a->done && status != 0) a->owner->fail(a, std::string("writing PING: ") + uv_strerror(status), true);
+        });
         continue;
       }
       if (!a->handshake->on_pong(frame, err)) {
@@ -453,6 +550,7 @@ class ForwardOutput : public Output {
         return;
       }
       uv_read_stop(reinterpret_cast<uv_stream_t*>(&a->tcp));
+      a->reading = false;
       a->resp.clear();
       send_chunk_data(a);
     }
@@ -469,17 +567,15 @@ class ForwardOutput : public Output {
     };
     bump(m_sends_);
     bump(m_wire_bytes_, job.head.size() + job.entries.size() + job.options.size());
-    int rc = uv_write(&a->wreq, reinterpret_cast<uv_stream_t*>(&a->tcp), bufs, 3,
-                      [](uv_write_t* w, int status) {
-                        auto* a = static_cast<Attempt*>(w->data);
-                        if (a->done) return;
-                        if (status != 0) {
-                          a->owner->fail(a, std::string("write failed: ") + uv_strerror(status), false);
-                          return;
-                        }
-                        a->owner->on_written(a);
-                      });
-    if (rc != 0) fail(a, std::string("write failed: ") + uv_strerror(rc), false);
+    write_frame(a, &a->wreq, bufs, 3, [](uv_write_t* w, int status) {
+      auto* a = static_cast<Attempt*>(w->data);
+      if (a->done) return;
+      if (status != 0) {
+        a->owner->fail(a, std::string("write failed: ") + uv_strerror(status), false);
+        return;
+      }
+      a->owner->on_written(a);
+    });
   }
 
   void on_written(Attempt* a) {
@@ -493,6 +589,7 @@ class ForwardOutput : public Output {
     a->phase = Attempt::Phase::Ack;
     arm(a, s_.ack_timeout);
     read_responses(a);
+    if (!a->resp.empty()) on_ack_bytes(a);  // read over TLS while the chunk was written
   }
 
   void on_ack_bytes(Attempt* a) {

@@ -9,6 +9,7 @@
 #include "buffer/buffer.h"
 #include "core/plugin.h"
 #include "../in_forward/forward_handshake.h"
+#include "tls_session.h"
 
 namespace sluice::forward_out {
 
@@ -42,6 +43,7 @@ struct Settings {
   std::string compress = "text";  // text, gzip or zstd: the entries' encoding
   bool time_as_integer = false;
   bool secure = false;  // <security>: each connection starts with the handshake
+  std::shared_ptr<TlsContext> tls;  // transport tls; null: plain TCP
 };
 
 std::unique_ptr<Output> make_forward_output(PluginContext& ctx, Settings s, buffer::Config bc);

@@ -19,7 +19,7 @@ constexpr auto& Ign = spec::ignored;
 PluginSpec forward_out_spec() {
   PluginSpec s{"output", "forward",
                "Sends chunks to Fluentd forward servers as Fluentd's out_forward does "
-               "(PackedForward, str32 entries, acks, gzip, the <security> handshake), with "
+               "(PackedForward, str32 entries, acks, gzip or zstd, TLS, the <security> handshake), with "
                "failover and <buffer> retries.",
                {},
                {"buffer", "server", "secondary", "security"}};
@@ -29,7 +29,7 @@ PluginSpec forward_out_spec() {
   hb.choices = {"transport", "tcp", "udp", "none"};
   ParamSpec comp = P("compress", ParamType::Enum, "text", "text, gzip or zstd (CompressedPackedForward: the entries compressed, option `compressed`).");
   comp.choices = {"text", "gzip", "zstd"};
-  ParamSpec transport = P("transport", ParamType::Enum, "tcp", "tcp; tls is not supported yet.");
+  ParamSpec transport = P("transport", ParamType::Enum, "tcp", "tcp, or tls (the tls_* parameters).");
   transport.choices = {"tcp", "tls"};
   s.params = {
       P("require_ack_response", ParamType::Bool, "false",
@@ -56,14 +56,22 @@ PluginSpec forward_out_spec() {
       Ign("verify_connection_at_startup", ParamType::Bool, "Accepted; ignored."),
       Ign("send_keepalive_packet", ParamType::Bool, "Accepted; ignored."),
       Ign("connect_timeout_on_heartbeat", ParamType::Duration, "Accepted; ignored."),
-      Ign("tls_verify_hostname", ParamType::Bool, "Accepted; TLS is not supported yet."),
-      Ign("tls_cert_path", ParamType::Array, "Accepted; TLS is not supported yet."),
-      Ign("tls_version", ParamType::String, "Accepted; TLS is not supported yet."),
-      Ign("tls_insecure_mode", ParamType::Bool, "Accepted; TLS is not supported yet."),
-      Ign("tls_allow_self_signed_cert", ParamType::Bool, "Accepted; TLS is not supported yet."),
-      Ign("tls_ciphers", ParamType::String, "Accepted; TLS is not supported yet."),
-      Ign("tls_client_cert_path", ParamType::String, "Accepted; TLS is not supported yet."),
-      Ign("tls_client_private_key_path", ParamType::String, "Accepted; TLS is not supported yet."),
+      P("tls_version", ParamType::String, "TLSv1_2", "The TLS version spoken (TLSv1_1, TLSv1_2, TLSv1_3)."),
+      Opt("tls_min_version", ParamType::String, "With tls_max_version: a range of versions instead."),
+      Opt("tls_max_version", ParamType::String, "With tls_min_version: a range of versions instead."),
+      P("tls_ciphers", ParamType::String, "ALL:!aNULL:!eNULL:!SSLv2", "OpenSSL cipher list (TLS 1.2 and below)."),
+      P("tls_insecure_mode", ParamType::Bool, "false", "Do not verify the server's certificate at all."),
+      P("tls_allow_self_signed_cert", ParamType::Bool, "false",
+        "Check the signature of a self-signed certificate found in the trusted store."),
+      P("tls_verify_hostname", ParamType::Bool, "true",
+        "The certificate must name the server's host (hosts given as addresses are not checked, as in Fluentd)."),
+      Opt("tls_cert_path", ParamType::Array, "CA certificate files trusted besides the system's store."),
+      Opt("tls_client_cert_path", ParamType::String, "Client certificate (PEM) for servers that ask for one."),
+      Opt("tls_client_private_key_path", ParamType::String, "Its private key (PEM)."),
+      spec::secret("tls_client_private_key_passphrase", ParamType::String, "The key's passphrase."),
+      Ign("tls_cert_thumbprint", ParamType::String, "Accepted; Windows certificate stores only."),
+      Ign("tls_cert_logical_store_name", ParamType::String, "Accepted; Windows certificate stores only."),
+      Ign("tls_cert_use_enterprise_store", ParamType::Bool, "Accepted; Windows certificate stores only."),
   };
   return s;
 }
@@ -75,12 +83,31 @@ forward::Credentials read_security(const ConfigSection& sec) {
   return c;
 }
 
+// transport tls: the tls_* parameters, checked now (files read, versions known).
+std::shared_ptr<forward_out::TlsContext> tls_context(const Params& p) {
+  forward_out::TlsOptions o;
+  o.version = p.str("tls_version");
+  if (p.has("tls_min_version")) o.min_version = p.str("tls_min_version");
+  if (p.has("tls_max_version")) o.max_version = p.str("tls_max_version");
+  o.ciphers = p.str("tls_ciphers");
+  o.insecure = p.flag("tls_insecure_mode");
+  o.allow_self_signed = p.flag("tls_allow_self_signed_cert");
+  o.verify_hostname = p.flag("tls_verify_hostname");
+  if (p.has("tls_cert_path")) o.ca_paths = p.list("tls_cert_path");
+  if (p.has("tls_client_cert_path")) o.client_cert_path = p.str("tls_client_cert_path");
+  if (p.has("tls_client_private_key_path")) o.client_key_path = p.str("tls_client_private_key_path");
+  if (p.has("tls_client_private_key_passphrase"))
+    o.client_key_passphrase = p.str("tls_client_private_key_passphrase");
+  std::string error;
+  auto ctx = forward_out::TlsContext::create(o, error);
+  if (!ctx) throw ConfigException(p.pos("transport"), "forward: transport tls: " + error);
+  return ctx;
+}
+
 std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
   const ConfigSection& sec = p.section();
-  if (p.str("transport") == "tls")
-    throw ConfigException(p.pos("transport"), "forward: transport tls is not supported by sluice yet "
-                                              "(use plain TCP, or a TLS tunnel)");
   Settings s;
+  if (p.str("transport") == "tls") s.tls = tls_context(p);
   forward::Credentials security;
   if (const ConfigSection* ss = sec.child("security")) {
     s.secure = true;

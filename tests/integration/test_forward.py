@@ -37,11 +37,14 @@ class Receiver:
     Fluentd's out_forward sends (str32 entries; options size, compressed, chunk in that order;
     chunk = base64 of 16 bytes + newline), and answers acks per `mode`:
     ack | noack | delay_first (no ack for the first chunk) | close_first (close on the first frame).
-    `compressed`: the option every frame must carry (text, gzip or zstd); entries are inflated."""
+    `compressed`: the option every frame must carry (text, gzip or zstd); entries are inflated.
+    `tls`: an ssl.SSLContext: every connection is TLS (a bare connect, a heartbeat, is dropped)."""
 
-    def __init__(self, mode="ack", compressed="text"):
+    def __init__(self, mode="ack", compressed="text", tls=None):
         self.mode = mode
         self.compressed = compressed
+        self.tls = tls
+        self.tls_versions = []
         self.lock = threading.Lock()
         self.frames = []        # (tag, chunk_id, [(time, record)])
         self.acked = set()
@@ -66,7 +69,19 @@ class Receiver:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._open, args=(conn,), daemon=True).start()
+
+    def _open(self, conn):
+        if self.tls is not None:
+            try:
+                conn.settimeout(10)
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:
+                conn.close()
+                return
+            with self.lock:
+                self.tls_versions.append(conn.version())
+        self._serve(conn)
 
     def _serve(self, conn):
         buf = b""
@@ -133,6 +148,13 @@ class Receiver:
         with self.lock:
             self.acked.add(chunk)
         return None
+
+    def wait_messages(self, n, timeout=15):
+        """The sorted `message` fields of what was delivered, once n arrived or at the timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and len(self.delivered()) < n:
+            time.sleep(0.1)
+        return sorted(r["message"] for _, _, r in self.delivered())
 
     def delivered(self):
         """Records of acked chunks, each chunk id counted once (what an ack-checking pipeline keeps)."""
@@ -401,14 +423,10 @@ class ForwardOutTest(harness.SluiceTestCase):
         return start_tail_to_forward(self, ports, lines, **kw)
 
     def assert_exactly_once(self, recv, n, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(recv.delivered()) < n:
-            time.sleep(0.1)
-        got = recv.delivered()
-        msgs = sorted(r["message"] for _, _, r in got)
+        msgs = recv.wait_messages(n, timeout)
         self.assertEqual(msgs, ["line %04d" % i for i in range(n)], "errors: %r" % recv.errors)
         self.assertEqual(recv.errors, [])
-        for tag, t, r in got:
+        for tag, t, r in recv.delivered():
             self.assertEqual(tag, "app")
             self.assertIsInstance(t, tuple)  # EventTime ext (code 0, 8 bytes)
             self.assertEqual((t[0], len(t[1])), (0, 8))

@@ -86,17 +86,11 @@ class ForwardSecurityTest(harness.SluiceTestCase):
         return start_tail_to_forward(self, [port], 30, extra="  <security>\n%s\n  </security>" % security,
                                      server_extra=server_extra)[0]
 
-    def delivered(self, recv, n, timeout=15):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline and len(recv.delivered()) < n:
-            time.sleep(0.1)
-        return sorted(r["message"] for _, _, r in recv.delivered())
-
     def test_shared_key_handshake_then_chunks(self):
         recv = SecureReceiver(KEY)
         try:
             s = self.start_secure(recv.port, "    self_hostname node-a.test\n    shared_key %s" % KEY)
-            self.assertEqual(self.delivered(recv, 30), ["line %04d" % i for i in range(30)])
+            self.assertEqual(recv.wait_messages(30), ["line %04d" % i for i in range(30)])
             self.assertEqual(recv.errors, [])
             self.assertEqual(recv.refused, [])
             self.assertIn(("node-a.test", ""), recv.pings)
@@ -109,7 +103,7 @@ class ForwardSecurityTest(harness.SluiceTestCase):
         try:
             s = self.start_secure(recv.port, "    self_hostname node-a.test\n    shared_key %s" % KEY,
                            "    username alice\n    password pa55word")
-            self.assertEqual(self.delivered(recv, 30), ["line %04d" % i for i in range(30)])
+            self.assertEqual(recv.wait_messages(30), ["line %04d" % i for i in range(30)])
             self.assertIn(("node-a.test", "alice"), recv.pings)
             self.assertEqual(s.stop(), 0)
             self.assertNotIn("pa55word", s.stderr())

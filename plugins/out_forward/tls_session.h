@@ -1,0 +1,85 @@
+// TLS for the forward output's connections (`transport tls`). OpenSSL works on memory buffers
+// here: the caller moves the ciphertext between them and its libuv socket, so one event loop
+// carries plain and TLS connections alike.
+//
+//   std::string error;
+//   auto ctx = TlsContext::create(options, error);        // once, at start-up
+//   TlsSession tls(*ctx, host);
+//   tls.handshake(to_send, error);                        // ClientHello into to_send
+//   tls.received(bytes, n); tls.handshake(to_send, error) // until Status::Done
+//   tls.encrypt(frame, to_send, error);  tls.decrypt(plain, error);
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+typedef struct ssl_ctx_st SSL_CTX;
+typedef struct ssl_st SSL;
+typedef struct bio_st BIO;
+
+namespace sluice::forward_out {
+
+// Fluentd's out_forward tls_* parameters.
+struct TlsOptions {
+  std::string version = "TLSv1_2";        // the one version spoken, unless a range is given
+  std::string min_version, max_version;  // a range instead
+  std::string ciphers = "ALL:!aNULL:!eNULL:!SSLv2";
+  bool insecure = false;           // no verification of the server at all
+  bool verify_hostname = true;     // the certificate must name the host (not checked for IPs)
+  bool allow_self_signed = false;  // check the signature of a self-signed certificate in the store
+  std::vector<std::string> ca_paths;  // trusted besides the system's store
+  std::string client_cert_path, client_key_path, client_key_passphrase;
+};
+
+// What every connection of one output shares; a file that cannot be read or an unknown version
+// is an error at start-up.
+class TlsContext {
+ public:
+  static std::shared_ptr<TlsContext> create(const TlsOptions& options, std::string& error);
+  ~TlsContext();
+  TlsContext(const TlsContext&) = delete;
+  TlsContext& operator=(const TlsContext&) = delete;
+
+  SSL_CTX* get() const { return ctx_; }
+  bool verify_hostname() const { return verify_hostname_; }
+
+ private:
+  TlsContext(SSL_CTX* ctx, bool verify_hostname, std::string passphrase)
+      : ctx_(ctx), verify_hostname_(verify_hostname), passphrase_(std::move(passphrase)) {}
+  SSL_CTX* ctx_;
+  bool verify_hostname_;
+  std::string passphrase_;  // read by OpenSSL's password callback while the key is loaded
+};
+
+// One client connection's TLS state.
+class TlsSession {
+ public:
+  enum class Status { Done, NeedMore, Failed };
+
+  TlsSession(const TlsContext& context, const std::string& host);
+  ~TlsSession();
+  TlsSession(const TlsSession&) = delete;
+  TlsSession& operator=(const TlsSession&) = delete;
+
+  // Ciphertext from the server.
+  void received(const char* data, size_t size);
+  // Drives the handshake: what to send next is appended to `out`. Done once it is complete.
+  Status handshake(std::string& out, std::string& error);
+  // The ciphertext of `plain`, appended to `out`.
+  bool encrypt(std::string_view plain, std::string& out, std::string& error);
+  // What the server sent, decrypted so far, appended to `plain`: NeedMore while the session is
+  // open, Done when the server closed it (close_notify), Failed on a TLS error.
+  Status decrypt(std::string& plain, std::string& error);
+
+ private:
+  void drain(std::string& out);
+  std::string failure(int ret, const char* what);
+
+  SSL* ssl_ = nullptr;
+  BIO* from_peer_ = nullptr;  // owned by ssl_
+  BIO* to_peer_ = nullptr;    // owned by ssl_
+};
+
+}  // namespace sluice::forward_out
