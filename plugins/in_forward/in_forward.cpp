@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <memory>
+#include <utility>
 #include <unordered_set>
 
 #include "core/log.h"
@@ -16,6 +17,7 @@
 #include "format/msgpack.h"
 #include "forward_decoder.h"
 #include "forward_handshake.h"
+#include "forward_transport.h"
 
 namespace sluice {
 
@@ -62,6 +64,7 @@ struct Settings {
   forward::Limits limits;
   bool secure = false;  // <security>: every connection starts with the handshake
   forward::ServerSecurity security;
+  std::shared_ptr<TlsContext> tls;  // <transport tls>; null: plain TCP
 };
 
 class ForwardInput : public Input {
@@ -132,6 +135,10 @@ class ForwardInput : public Input {
     bool close_after_write = false;
     int writes = 0;
     std::unique_ptr<forward::ServerHandshake> handshake;  // until the client's PING is accepted
+    // <transport tls>: the session, and what was written before its handshake ended (HELO).
+    std::unique_ptr<TlsSession> tls;
+    bool tls_ready = false;
+    std::string before_tls;
     explicit Conn(const forward::Limits& l) : scanner(l) {}
   };
   struct WriteReq {
@@ -199,6 +206,7 @@ class ForwardInput : public Input {
     c->peer = peer_name(ss);
     c->address = peer_ip(ss);
     c->hostname = c->address;
+    if (s_.tls) c->tls = std::make_unique<TlsSession>(*s_.tls);
     if (s_.secure) {
       c->handshake = std::make_unique<forward::ServerHandshake>(s_.security);
       write(c, c->handshake->helo());
@@ -281,8 +289,43 @@ class ForwardInput : public Input {
     if (c->closing) return;
     c->received += uint64_t(n);
     bump(m_bytes_, uint64_t(n));
-    c->buf.append(b->base, size_t(n));
+    if (c->tls) {
+      if (!read_tls(c, b->base, size_t(n))) return;
+    } else {
+      c->buf.append(b->base, size_t(n));
+    }
     process(c);
+  }
+
+  // Ciphertext from the client: the handshake first, then plaintext into c->buf. False when the
+  // connection was closed.
+  bool read_tls(Conn* c, const char* data, size_t n) {
+    // A TLS connection opens with a handshake record (type 22): anything else is a client
+    // configured without TLS, worth saying in those words.
+    if (!c->tls_ready && c->received == n && static_cast<unsigned char>(data[0]) != 22) {
+      protocol_error(c, "the client does not speak TLS, which <transport tls> expects");
+      return false;
+    }
+    c->tls->received(data, n);
+    std::string error;
+    if (!c->tls_ready) {
+      std::string out;
+      const TlsSession::Status st = c->tls->handshake(out, error);
+      if (!out.empty()) write_raw(c, std::move(out));
+      if (st == TlsSession::Status::Failed) {
+        protocol_error(c, "TLS handshake failed: " + error);
+        return false;
+      }
+      if (st == TlsSession::Status::NeedMore || c->closing) return !c->closing;
+      c->tls_ready = true;
+      if (!c->before_tls.empty()) write(c, std::exchange(c->before_tls, {}));
+      if (c->closing) return false;
+    }
+    if (c->tls->decrypt(c->buf, error) == TlsSession::Status::Failed) {
+      protocol_error(c, error);
+      return false;
+    }
+    return true;
   }
 
   void process(Conn* c) {
@@ -410,7 +453,24 @@ class ForwardInput : public Input {
     return !c->closing;
   }
 
+  // Plaintext to the client, encrypted with <transport tls> (held until its handshake is done).
   void write(Conn* c, std::string data) {
+    if (c->tls) {
+      if (!c->tls_ready) {
+        c->before_tls += data;
+        return;
+      }
+      std::string wire, error;
+      if (!c->tls->encrypt(data, wire, error)) {
+        protocol_error(c, error);
+        return;
+      }
+      data = std::move(wire);
+    }
+    write_raw(c, std::move(data));
+  }
+
+  void write_raw(Conn* c, std::string data) {
     auto* w = new WriteReq{{}, std::move(data), c};
     uv_buf_t b = uv_buf_init(w->data.data(), unsigned(w->data.size()));
     ++c->writes;
@@ -506,7 +566,8 @@ constexpr auto& Ign = spec::ignored;
 PluginSpec forward_spec() {
   PluginSpec s{"input", "forward",
                "Fluentd forward protocol server (Message, Forward, PackedForward and "
-               "CompressedPackedForward modes, acks); TCP, plus the UDP heartbeat responder.",
+               "CompressedPackedForward modes, acks, the <security> handshake); TCP or TLS, plus the UDP "
+               "heartbeat responder.",
                {},
                {"security", "transport", "user", "client"}};
   s.params = {
@@ -570,18 +631,11 @@ forward::ServerSecurity read_security(const ConfigSection& sec) {
 
 std::unique_ptr<Input> make_forward(PluginContext& ctx, const Params& p) {
   const ConfigSection& sec = p.section();
-  for (auto& child : sec.children) {
-    if (child.name == "transport") {
-      if (child.arg == "tls")
-        throw ConfigException(child.pos, "forward: <transport tls> is not supported by sluice yet "
-                                         "(terminate TLS in front of sluice, or use plain TCP)");
-      if (!child.arg.empty() && child.arg != "tcp")
-        throw ConfigException(child.pos, "forward: unknown transport '" + child.arg + "'");
-    } else if (child.name == "user" || child.name == "client") {
+  for (auto& child : sec.children)
+    if (child.name == "user" || child.name == "client")
       throw ConfigException(child.pos, "forward: <" + child.name + "> belongs in <security>");
-    }
-  }
   Settings s;
+  s.tls = forward::read_transport(sec);
   if (const ConfigSection* security = sec.child("security")) {
     s.secure = true;
     s.security = read_security(*security);

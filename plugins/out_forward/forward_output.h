@@ -8,8 +8,8 @@
 
 #include "buffer/buffer.h"
 #include "core/plugin.h"
+#include "core/tls_session.h"
 #include "../in_forward/forward_handshake.h"
-#include "tls_session.h"
 
 namespace sluice::forward_out {
 

@@ -3,6 +3,7 @@
 #include "buffer/buffer.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "core/tls_session.h"
 #include "forward_output.h"
 
 namespace sluice {
@@ -84,8 +85,8 @@ forward::Credentials read_security(const ConfigSection& sec) {
 }
 
 // transport tls: the tls_* parameters, checked now (files read, versions known).
-std::shared_ptr<forward_out::TlsContext> tls_context(const Params& p) {
-  forward_out::TlsOptions o;
+std::shared_ptr<TlsContext> tls_context(const Params& p) {
+  TlsOptions o;
   o.version = p.str("tls_version");
   if (p.has("tls_min_version")) o.min_version = p.str("tls_min_version");
   if (p.has("tls_max_version")) o.max_version = p.str("tls_max_version");
@@ -94,12 +95,14 @@ std::shared_ptr<forward_out::TlsContext> tls_context(const Params& p) {
   o.allow_self_signed = p.flag("tls_allow_self_signed_cert");
   o.verify_hostname = p.flag("tls_verify_hostname");
   if (p.has("tls_cert_path")) o.ca_paths = p.list("tls_cert_path");
-  if (p.has("tls_client_cert_path")) o.client_cert_path = p.str("tls_client_cert_path");
-  if (p.has("tls_client_private_key_path")) o.client_key_path = p.str("tls_client_private_key_path");
-  if (p.has("tls_client_private_key_passphrase"))
-    o.client_key_passphrase = p.str("tls_client_private_key_passphrase");
+  if (p.has("tls_client_cert_path")) o.cert_path = p.str("tls_client_cert_path");
+  if (p.has("tls_client_private_key_path")) o.key_path = p.str("tls_client_private_key_path");
+  if (p.has("tls_client_private_key_passphrase")) o.key_passphrase = p.str("tls_client_private_key_passphrase");
+  if (o.cert_path.empty() != o.key_path.empty())
+    throw ConfigException(p.pos("transport"), "forward: transport tls: tls_client_cert_path and "
+                                              "tls_client_private_key_path go together");
   std::string error;
-  auto ctx = forward_out::TlsContext::create(o, error);
+  auto ctx = TlsContext::create(TlsRole::Client, o, error);
   if (!ctx) throw ConfigException(p.pos("transport"), "forward: transport tls: " + error);
   return ctx;
 }

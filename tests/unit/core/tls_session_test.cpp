@@ -1,7 +1,8 @@
-// The forward output's TLS client against an OpenSSL server, both on memory buffers: the
-// server's certificate is made here, so trust, host names, versions and client certificates can
-// be varied without a network.
-#include "tls_session.h"
+// TLS sessions on memory buffers, client against server, with certificates made here: trust,
+// host names, versions and client certificates vary without a network. The client is also run
+// against a server written with OpenSSL directly, so the two sides are not only checked against
+// each other.
+#include "core/tls_session.h"
 
 #include <gtest/gtest.h>
 #include <openssl/err.h>
@@ -14,7 +15,7 @@
 #include <cstdio>
 #include <fstream>
 
-namespace sluice::forward_out {
+namespace sluice {
 namespace {
 
 std::string pem_of(int (*write)(BIO*, void*), void* what) {
@@ -61,6 +62,11 @@ struct Identity {
   }
   std::string cert_pem() const {
     return pem_of([](BIO* b, void* x) { return PEM_write_bio_X509(b, static_cast<X509*>(x)); }, cert);
+  }
+  std::string key_pem() const {
+    return pem_of([](BIO* b, void* k) {
+      return PEM_write_bio_PrivateKey(b, static_cast<EVP_PKEY*>(k), nullptr, nullptr, 0, nullptr, nullptr);
+    }, key);
   }
 };
 
@@ -156,9 +162,9 @@ TlsSession::Status handshake(TlsSession& client, Server& server, std::string& er
 
 class TlsSessionTest : public ::testing::Test {
  protected:
-  std::shared_ptr<TlsContext> context(TlsOptions o) {
+  std::shared_ptr<TlsContext> context(TlsOptions o, TlsRole role = TlsRole::Client) {
     std::string error;
-    auto ctx = TlsContext::create(o, error);
+    auto ctx = TlsContext::create(role, o, error);
     EXPECT_TRUE(ctx) << error;
     return ctx;
   }
@@ -261,7 +267,7 @@ TEST_F(TlsSessionTest, VersionsAsFluentdSpellsThem) {
   EXPECT_EQ(server.version(), "TLSv1.3");
 
   o.version = "SSLv3";
-  EXPECT_FALSE(TlsContext::create(o, error));
+  EXPECT_FALSE(TlsContext::create(TlsRole::Client, o, error));
   EXPECT_EQ(error, "unknown TLS version 'SSLv3' (TLSv1_1, TLSv1_2 or TLSv1_3)");
 }
 
@@ -276,9 +282,9 @@ TEST_F(TlsSessionTest, ClientCertificateWithPassphrase) {
       client_id.key);
   TlsOptions o;
   o.ca_paths = {files.write(server_id.cert_pem())};
-  o.client_cert_path = files.write(client_id.cert_pem());
-  o.client_key_path = files.write(key_pem);
-  o.client_key_passphrase = pass;
+  o.cert_path = files.write(client_id.cert_pem());
+  o.key_path = files.write(key_pem);
+  o.key_passphrase = pass;
   std::string error;
   {
     auto ctx = context(o);
@@ -289,16 +295,16 @@ TEST_F(TlsSessionTest, ClientCertificateWithPassphrase) {
   {
     // Without a certificate, this server refuses.
     TlsOptions none = o;
-    none.client_cert_path = none.client_key_path = "";
+    none.cert_path = none.key_path = "";
     auto ctx = context(none);
     TlsSession client(*ctx, "aggregator.example");
     Server server(server_id, &client_id);
     EXPECT_EQ(handshake(client, server, error), TlsSession::Status::Failed);
   }
-  o.client_key_passphrase = "wrong";
-  EXPECT_FALSE(TlsContext::create(o, error));
-  EXPECT_EQ(error.rfind("cannot read the client key " + o.client_key_path +
-                        ": wrong tls_client_private_key_passphrase, or not a PEM key: ", 0), 0u) << error;
+  o.key_passphrase = "wrong";
+  EXPECT_FALSE(TlsContext::create(TlsRole::Client, o, error));
+  EXPECT_EQ(error.rfind("cannot read the private key " + o.key_path + ": a wrong passphrase, or not a PEM key: ", 0), 0u)
+      << error;
   EXPECT_EQ(error.find("wrong\""), std::string::npos);
   EXPECT_EQ(error.find(pass), std::string::npos);
 }
@@ -307,15 +313,21 @@ TEST_F(TlsSessionTest, FilesThatCannotBeReadAreNamed) {
   TlsOptions o;
   std::string error;
   o.ca_paths = {"/nonexistent/ca.pem"};
-  EXPECT_FALSE(TlsContext::create(o, error));
+  EXPECT_FALSE(TlsContext::create(TlsRole::Client, o, error));
   EXPECT_EQ(error, "cannot read the CA certificates in /nonexistent/ca.pem: No such file or directory");
   o.ca_paths = {files.write("not a certificate")};
-  EXPECT_FALSE(TlsContext::create(o, error));
+  EXPECT_FALSE(TlsContext::create(TlsRole::Client, o, error));
   EXPECT_EQ(error.rfind("cannot read the CA certificates in " + o.ca_paths[0] + ": error:", 0), 0u) << error;
   o.ca_paths = {};
-  o.client_cert_path = "/nonexistent/cert.pem";
-  EXPECT_FALSE(TlsContext::create(o, error));
-  EXPECT_EQ(error, "tls_client_cert_path and tls_client_private_key_path go together");
+  o.cert_path = "/nonexistent/cert.pem";
+  EXPECT_FALSE(TlsContext::create(TlsRole::Client, o, error));
+  EXPECT_EQ(error, "cannot read the certificate /nonexistent/cert.pem: No such file or directory");
+  EXPECT_FALSE(TlsContext::create(TlsRole::Server, {}, error));  // a server needs a certificate
+  EXPECT_EQ(error, "cannot read the certificate : No such file or directory");
+  o.cert_path = files.write(server_id.cert_pem());
+  o.key_path = files.write(Identity("other").key_pem());
+  EXPECT_FALSE(TlsContext::create(TlsRole::Server, o, error));
+  EXPECT_EQ(error, "the private key " + o.key_path + " does not belong to " + o.cert_path);
 }
 
 TEST_F(TlsSessionTest, GarbageFromTheServerFailsTheHandshake) {
@@ -330,5 +342,77 @@ TEST_F(TlsSessionTest, GarbageFromTheServerFailsTheHandshake) {
   EXPECT_NE(error.find("TLS error in the handshake"), std::string::npos) << error;
 }
 
+// Both ends are TlsSessions: what in_forward's <transport tls> and out_forward speak together.
+TlsSession::Status pair_handshake(TlsSession& client, TlsSession& server, std::string& client_error,
+                                  std::string& server_error) {
+  std::string to_server, to_client;
+  TlsSession::Status c = TlsSession::Status::NeedMore, s = TlsSession::Status::NeedMore;
+  for (int round = 0; round < 10 && (c == TlsSession::Status::NeedMore || s == TlsSession::Status::NeedMore);
+       ++round) {
+    if (c == TlsSession::Status::NeedMore) c = client.handshake(to_server, client_error);
+    server.received(to_server.data(), to_server.size());
+    to_server.clear();
+    if (s == TlsSession::Status::NeedMore) s = server.handshake(to_client, server_error);
+    client.received(to_client.data(), to_client.size());
+    to_client.clear();
+    if (c == TlsSession::Status::Failed || s == TlsSession::Status::Failed) break;
+  }
+  return c == TlsSession::Status::Failed || s == TlsSession::Status::Failed ? TlsSession::Status::Failed : c;
+}
+
+TEST_F(TlsSessionTest, ServerSessionAgainstClientSession) {
+  TlsOptions server_options;
+  server_options.cert_path = files.write(server_id.cert_pem());
+  server_options.key_path = files.write(server_id.key_pem());
+  auto server_ctx = context(server_options, TlsRole::Server);
+  TlsOptions client_options;
+  client_options.ca_paths = {server_options.cert_path};
+  auto client_ctx = context(client_options);
+  TlsSession client(*client_ctx, "aggregator.example"), server(*server_ctx);
+  std::string client_error, server_error;
+  ASSERT_EQ(pair_handshake(client, server, client_error, server_error), TlsSession::Status::Done)
+      << client_error << " / " << server_error;
+
+  std::string wire, plain;
+  ASSERT_TRUE(client.encrypt("PING", wire, client_error));
+  server.received(wire.data(), wire.size());
+  EXPECT_EQ(server.decrypt(plain, server_error), TlsSession::Status::NeedMore);
+  EXPECT_EQ(plain, "PING");
+  wire.clear();
+  plain.clear();
+  ASSERT_TRUE(server.encrypt("PONG", wire, server_error));
+  client.received(wire.data(), wire.size());
+  EXPECT_EQ(client.decrypt(plain, client_error), TlsSession::Status::NeedMore);
+  EXPECT_EQ(plain, "PONG");
+}
+
+TEST_F(TlsSessionTest, ServerAsksForClientCertificates) {
+  Identity client_id("node-1"), stranger("node-2");
+  TlsOptions server_options;
+  server_options.cert_path = files.write(server_id.cert_pem());
+  server_options.key_path = files.write(server_id.key_pem());
+  server_options.ca_paths = {files.write(client_id.cert_pem())};
+  server_options.client_cert_auth = true;
+  auto server_ctx = context(server_options, TlsRole::Server);
+  auto connect = [&](const Identity* id, std::string& server_error) {
+    TlsOptions o;
+    o.insecure = true;
+    if (id) {
+      o.cert_path = files.write(id->cert_pem());
+      o.key_path = files.write(id->key_pem());
+    }
+    auto client_ctx = context(o);
+    TlsSession client(*client_ctx, "aggregator.example"), server(*server_ctx);
+    std::string client_error;
+    return pair_handshake(client, server, client_error, server_error);
+  };
+  std::string error;
+  EXPECT_EQ(connect(&client_id, error), TlsSession::Status::Done) << error;
+  EXPECT_EQ(connect(&stranger, error), TlsSession::Status::Failed);
+  EXPECT_NE(error.find("certificate verify failed"), std::string::npos) << error;
+  EXPECT_EQ(connect(nullptr, error), TlsSession::Status::Failed);
+  EXPECT_NE(error.find("TLS error in the handshake"), std::string::npos) << error;
+}
+
 }  // namespace
-}  // namespace sluice::forward_out
+}  // namespace sluice

@@ -10,7 +10,7 @@
 #include <cerrno>
 #include <cstring>
 
-namespace sluice::forward_out {
+namespace sluice {
 
 namespace {
 
@@ -56,14 +56,29 @@ int give_passphrase(char* buf, int size, int, void* userdata) {
 
 }  // namespace
 
-std::shared_ptr<TlsContext> TlsContext::create(const TlsOptions& o, std::string& error) {
+// The CA files: for a client, trusted besides the system's store; for a server, the ones a
+// client certificate must chain to.
+static bool load_cas(SSL_CTX* ctx, const std::vector<std::string>& paths, std::string& error) {
+  for (const std::string& path : paths) {
+    std::string why = unreadable(path);
+    if (why.empty() && SSL_CTX_load_verify_locations(ctx, path.c_str(), nullptr) != 1) why = openssl_errors();
+    if (!why.empty()) {
+      error = "cannot read the CA certificates in " + path + ": " + why;
+      return false;
+    }
+  }
+  return true;
+}
+
+std::shared_ptr<TlsContext> TlsContext::create(TlsRole role, const TlsOptions& o, std::string& error) {
   ERR_clear_error();
-  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  const bool client = role == TlsRole::Client;
+  SSL_CTX* ctx = SSL_CTX_new(client ? TLS_client_method() : TLS_server_method());
   if (!ctx) {
     error = "cannot create a TLS context: " + openssl_errors();
     return nullptr;
   }
-  std::shared_ptr<TlsContext> self(new TlsContext(ctx, o.verify_hostname && !o.insecure, o.client_key_passphrase));
+  std::shared_ptr<TlsContext> self(new TlsContext(ctx, client && o.verify_hostname && !o.insecure, o.key_passphrase));
   const std::string& lowest = o.min_version.empty() ? o.version : o.min_version;
   const std::string& highest = o.max_version.empty() ? (o.min_version.empty() ? o.version : "TLSv1_3") : o.max_version;
   const int min = protocol_version(lowest), max = protocol_version(highest);
@@ -76,69 +91,74 @@ std::shared_ptr<TlsContext> TlsContext::create(const TlsOptions& o, std::string&
     return nullptr;
   }
   if (!o.ciphers.empty() && SSL_CTX_set_cipher_list(ctx, o.ciphers.c_str()) != 1) {
-    error = "tls_ciphers '" + o.ciphers + "' selects no cipher";
+    error = "the cipher list '" + o.ciphers + "' selects no cipher";
     return nullptr;
   }
-  if (o.insecure) {
-    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
-  } else {
+  if (client && !o.insecure) {
     SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, nullptr);
     // The system's store as Fluentd loads it; a missing one only leaves the paths given.
     SSL_CTX_set_default_verify_paths(ctx);
     ERR_clear_error();
-    for (const std::string& path : o.ca_paths) {
-      std::string why = unreadable(path);
-      if (why.empty() && SSL_CTX_load_verify_locations(ctx, path.c_str(), nullptr) != 1) why = openssl_errors();
-      if (!why.empty()) {
-        error = "cannot read the CA certificates in " + path + ": " + why;
-        return nullptr;
-      }
-    }
     if (o.allow_self_signed)
       X509_STORE_set_flags(SSL_CTX_get_cert_store(ctx), X509_V_FLAG_CHECK_SS_SIGNATURE);
+  } else if (!client && o.client_cert_auth) {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+  } else {
+    SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);
   }
-  if (!o.client_cert_path.empty() || !o.client_key_path.empty()) {
-    if (o.client_cert_path.empty() || o.client_key_path.empty()) {
-      error = "tls_client_cert_path and tls_client_private_key_path go together";
-      return nullptr;
-    }
-    SSL_CTX_set_default_passwd_cb(ctx, give_passphrase);
-    SSL_CTX_set_default_passwd_cb_userdata(ctx, &self->passphrase_);
-    std::string why = unreadable(o.client_cert_path);
-    if (why.empty() && SSL_CTX_use_certificate_chain_file(ctx, o.client_cert_path.c_str()) != 1)
-      why = openssl_errors();
-    if (!why.empty()) {
-      error = "cannot read the client certificate " + o.client_cert_path + ": " + why;
-      return nullptr;
-    }
-    why = unreadable(o.client_key_path);
-    if (why.empty() && SSL_CTX_use_PrivateKey_file(ctx, o.client_key_path.c_str(), SSL_FILETYPE_PEM) != 1)
-      why = "wrong tls_client_private_key_passphrase, or not a PEM key: " + openssl_errors();
-    if (!why.empty()) {
-      error = "cannot read the client key " + o.client_key_path + ": " + why;
-      return nullptr;
-    }
-    if (SSL_CTX_check_private_key(ctx) != 1) {
-      error = "the client key " + o.client_key_path + " does not belong to " + o.client_cert_path;
-      return nullptr;
-    }
-  }
+  if (!load_cas(ctx, o.ca_paths, error)) return nullptr;
+  if ((!client || !o.cert_path.empty()) && !self->load_identity(o, error)) return nullptr;
   return self;
+}
+
+// The certificate and its key (a server's, or a client's for servers that ask for one).
+bool TlsContext::load_identity(const TlsOptions& o, std::string& error) {
+  SSL_CTX_set_default_passwd_cb(ctx_, give_passphrase);
+  SSL_CTX_set_default_passwd_cb_userdata(ctx_, &passphrase_);
+  std::string why = unreadable(o.cert_path);
+  if (why.empty() && SSL_CTX_use_certificate_chain_file(ctx_, o.cert_path.c_str()) != 1) why = openssl_errors();
+  if (!why.empty()) {
+    error = "cannot read the certificate " + o.cert_path + ": " + why;
+    return false;
+  }
+  why = unreadable(o.key_path);
+  if (why.empty() && SSL_CTX_use_PrivateKey_file(ctx_, o.key_path.c_str(), SSL_FILETYPE_PEM) != 1) {
+    if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH) {
+      ERR_clear_error();
+      error = "the private key " + o.key_path + " does not belong to " + o.cert_path;
+      return false;
+    }
+    why = "a wrong passphrase, or not a PEM key: " + openssl_errors();
+  }
+  if (!why.empty()) {
+    error = "cannot read the private key " + o.key_path + ": " + why;
+    return false;
+  }
+  return true;
 }
 
 TlsContext::~TlsContext() { SSL_CTX_free(ctx_); }
 
-TlsSession::TlsSession(const TlsContext& context, const std::string& host) {
-  ssl_ = SSL_new(context.get());
+void TlsSession::attach(SSL_CTX* ctx) {
+  ssl_ = SSL_new(ctx);
   from_peer_ = BIO_new(BIO_s_mem());
   to_peer_ = BIO_new(BIO_s_mem());
   SSL_set_bio(ssl_, from_peer_, to_peer_);
+}
+
+TlsSession::TlsSession(const TlsContext& context, const std::string& host) {
+  attach(context.get());
   SSL_set_connect_state(ssl_);
   // As Fluentd: the name is sent (SNI) and checked, unless the host is an address.
   if (!is_ip_literal(host)) {
     SSL_set_tlsext_host_name(ssl_, host.c_str());
     if (context.verify_hostname()) SSL_set1_host(ssl_, host.c_str());
   }
+}
+
+TlsSession::TlsSession(const TlsContext& context) {
+  attach(context.get());
+  SSL_set_accept_state(ssl_);
 }
 
 TlsSession::~TlsSession() { SSL_free(ssl_); }
@@ -161,7 +181,7 @@ std::string TlsSession::failure(int ret, const char* what) {
     ERR_clear_error();
     return std::string("certificate verify failed: ") + X509_verify_cert_error_string(verify);
   }
-  if (code == SSL_ERROR_ZERO_RETURN) return std::string("the server closed the TLS session ") + what;
+  if (code == SSL_ERROR_ZERO_RETURN) return std::string("the peer closed the TLS session ") + what;
   if (code == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
     return std::string("the TLS session ended unexpectedly ") + what;
   return std::string("TLS error ") + what + ": " + openssl_errors();
@@ -210,4 +230,4 @@ TlsSession::Status TlsSession::decrypt(std::string& plain, std::string& error) {
   }
 }
 
-}  // namespace sluice::forward_out
+}  // namespace sluice
