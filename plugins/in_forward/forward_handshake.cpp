@@ -1,13 +1,18 @@
 #include "forward_handshake.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
+#include <cstring>
 #include <initializer_list>
 #include <vector>
 
 #include "msgpack_reader.h"
 #include "config/config.h"
+#include "config/params.h"
 #include "core/log.h"
 #include "format/msgpack.h"
 
@@ -190,26 +195,141 @@ static std::string pong(bool accepted, std::string_view reason, std::string_view
   return out;
 }
 
-std::string ServerHandshake::on_ping(std::string_view frame, bool& accepted, std::string& reason) const {
+std::string ServerHandshake::on_ping(std::string_view frame, const std::string& peer_address, bool& accepted,
+                                     std::string& reason) const {
   accepted = false;
   std::vector<Item> m;
+  const ClientRule* client = nullptr;
+  for (const ClientRule& rule : s_.clients)
+    if (rule.covers(peer_address)) {
+      client = &rule;
+      break;
+    }
+  // Fluentd's rule: the first <client> covering the peer gives the key and the users it may be.
+  const std::string& key = client ? client->shared_key : s_.shared_key;
   if (!read_array(frame, m) || m.size() != 6 || !is_text(m[0]) || m[0].text != "PING" ||
       !is_text(m[1]) || !is_text(m[2]) || !is_text(m[3]) || !is_text(m[4]) || !is_text(m[5])) {
     reason = "invalid ping message";
+  } else if (!client && !s_.allow_anonymous_source) {
+    reason = "anonymous source host '" + peer_address + "' denied";
   } else if (m[1].text == s_.self_hostname) {
     reason = "same hostname between input and output: invalid configuration";
-  } else if (m[3].text != sha512_hex({m[2].text, m[1].text, nonce_, s_.shared_key})) {
+  } else if (m[3].text != sha512_hex({m[2].text, m[1].text, nonce_, key})) {
     reason = "shared_key mismatch";
   } else if (s_.user_auth) {
-    for (const auto& [user, password] : s_.users)
-      if (m[4].text == user && m[5].text == sha512_hex({auth_salt_, user, password})) accepted = true;
+    for (const auto& [user, password] : s_.users) {
+      const bool allowed = !client || client->users.empty() ||
+                           std::find(client->users.begin(), client->users.end(), user) != client->users.end();
+      if (allowed && m[4].text == user && m[5].text == sha512_hex({auth_salt_, user, password})) accepted = true;
+    }
     if (!accepted) reason = "username/password mismatch";
   } else {
     accepted = true;
   }
   if (!accepted) return pong(false, reason, "", "");
-  return pong(true, "", s_.self_hostname,
-              sha512_hex({m[2].text, s_.self_hostname, nonce_, s_.shared_key}));
+  return pong(true, "", s_.self_hostname, sha512_hex({m[2].text, s_.self_hostname, nonce_, key}));
+}
+
+bool parse_network(const std::string& text, ClientRule& rule) {
+  const size_t slash = text.find('/');
+  const std::string address = text.substr(0, slash);
+  if (inet_pton(AF_INET, address.c_str(), rule.address) == 1) {
+    rule.family = AF_INET;
+  } else if (inet_pton(AF_INET6, address.c_str(), rule.address) == 1) {
+    rule.family = AF_INET6;
+  } else {
+    return false;
+  }
+  const unsigned bits = rule.family == AF_INET ? 32 : 128;
+  rule.prefix = bits;
+  if (slash == std::string::npos) return true;
+  const std::string len = text.substr(slash + 1);
+  if (len.empty() || len.size() > 3 || len.find_first_not_of("0123456789") != std::string::npos) return false;
+  rule.prefix = static_cast<unsigned>(std::stoul(len));
+  return rule.prefix <= bits;
+}
+
+bool ClientRule::covers(const std::string& peer_address) const {
+  unsigned char peer[16];
+  if (inet_pton(family, peer_address.c_str(), peer) != 1) return false;
+  const unsigned whole = prefix / 8, rest = prefix % 8;
+  if (std::memcmp(peer, address, whole) != 0) return false;
+  if (rest == 0) return true;
+  const unsigned char mask = static_cast<unsigned char>(0xff << (8 - rest));
+  return (peer[whole] & mask) == (address[whole] & mask);
+}
+
+// A <client> section of <security>: `host` (resolved now) or `network`, and optionally its own
+// shared_key and the users it may log in as.
+static ClientRule read_client(const ConfigSection& sec, const std::string& default_key) {
+  ClientRule rule;
+  rule.shared_key = default_key;
+  const ConfigParam* host = sec.param("host");
+  const ConfigParam* network = sec.param("network");
+  if (host && network) throw ConfigException(sec.pos, "forward: both of 'host' and 'network' are specified for client");
+  if (!host && !network)
+    throw ConfigException(sec.pos, "forward: either of 'host' and 'network' must be specified for client");
+  for (const ConfigParam& prm : sec.params) {
+    if (prm.key == "shared_key") {
+      rule.shared_key = prm.value;
+    } else if (prm.key == "users") {
+      if (!parse_array(prm.value, rule.users))
+        throw ConfigException(prm.pos, "forward: users must be a list of user names");
+    } else if (prm.key != "host" && prm.key != "network") {
+      throw ConfigException(prm.pos, "forward: unknown <client> parameter '" + prm.key +
+                                         "' (host, network, shared_key, users)");
+    }
+  }
+  if (network && !parse_network(network->value, rule))
+    throw ConfigException(network->pos, "forward: network '" + network->value + "' address format is invalid");
+  if (host && !parse_network(host->value, rule)) {
+    // A name: its first address, as Fluentd resolves it once at start-up.
+    addrinfo hints{}, *res = nullptr;
+    hints.ai_socktype = SOCK_STREAM;
+    char ip[INET6_ADDRSTRLEN] = "";
+    if (getaddrinfo(host->value.c_str(), nullptr, &hints, &res) == 0 && res) {
+      const void* a = res->ai_family == AF_INET ? static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(res->ai_addr)->sin_addr)
+                                                : static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(res->ai_addr)->sin6_addr);
+      inet_ntop(res->ai_family, a, ip, sizeof ip);
+      freeaddrinfo(res);
+    }
+    if (!*ip || !parse_network(ip, rule))
+      throw ConfigException(host->pos, "forward: host '" + host->value + "' cannot be resolved");
+  }
+  return rule;
+}
+
+// <security>: self_hostname and shared_key (both required), user_auth with <user> sections,
+// allow_anonymous_source and <client> sections, as in Fluentd's in_forward.
+ServerSecurity read_server_security(const ConfigSection& sec) {
+  ServerSecurity out;
+  auto other = [&](const ConfigParam& prm) {
+    bool* flag = prm.key == "user_auth" ? &out.user_auth
+                 : prm.key == "allow_anonymous_source" ? &out.allow_anonymous_source : nullptr;
+    if (flag && !parse_bool(prm.value, *flag))
+      throw ConfigException(prm.pos, "forward: " + prm.key + " must be true or false");
+    return flag != nullptr;
+  };
+  read_security_key(sec, out.self_hostname, out.shared_key, other,
+                             ", user_auth, allow_anonymous_source");
+  for (auto& child : sec.children) {
+    if (child.name == "client") {
+      out.clients.push_back(read_client(child, out.shared_key));
+      continue;
+    }
+    if (child.name != "user")
+      throw ConfigException(child.pos, "forward: unknown section <" + child.name + "> in <security>");
+    const ConfigParam* user = child.param("username");
+    const ConfigParam* password = child.param("password");
+    if (!user || !password)
+      throw ConfigException(child.pos, "forward: <user> needs username and password");
+    out.users.emplace_back(user->value, password->value);
+  }
+  if (out.user_auth && out.users.empty())
+    throw ConfigException(sec.pos, "forward: user_auth true needs at least one <user>");
+  if (!out.allow_anonymous_source && out.clients.empty())
+    throw ConfigException(sec.pos, "forward: allow_anonymous_source false needs at least one <client>");
+  return out;
 }
 
 }  // namespace sluice::forward

@@ -50,12 +50,33 @@ class ClientHandshake {
   std::string nonce_, salt_;
 };
 
+// A <client> section: the peers it covers (one address, or a network), the key they must
+// know and the users they may log in as (all when empty).
+struct ClientRule {
+  int family = 0;                  // AF_INET or AF_INET6
+  unsigned char address[16] = {};  // network order; 4 bytes used for AF_INET
+  unsigned prefix = 0;             // bits of `address` that must match
+  std::string shared_key;
+  std::vector<std::string> users;
+
+  bool covers(const std::string& peer_address) const;
+};
+
+// The network `text` ("10.0.0.0/8", "fd00::/8", or one address) into `rule`; false when it is
+// not one.
+bool parse_network(const std::string& text, ClientRule& rule);
+
 struct ServerSecurity {
   std::string self_hostname;
   std::string shared_key;
   bool user_auth = false;
   std::vector<std::pair<std::string, std::string>> users;  // username, password
+  bool allow_anonymous_source = true;  // peers no <client> covers may connect
+  std::vector<ClientRule> clients;
 };
+
+// in_forward's <security> section, checked (hosts of <client> sections resolved now).
+ServerSecurity read_server_security(const ConfigSection& security);
 
 // in_forward's side, one per connection.
 class ServerHandshake {
@@ -64,9 +85,10 @@ class ServerHandshake {
 
   // The HELO that opens the connection (a fresh nonce, and salt with user_auth).
   std::string helo();
-  // Checks the client's PING and returns the PONG to send. `accepted` false: send it, then close;
-  // `reason` says why (never a secret).
-  std::string on_ping(std::string_view frame, bool& accepted, std::string& reason) const;
+  // Checks the PING of the client at `peer_address` and returns the PONG to send. `accepted`
+  // false: send it, then close; `reason` says why (never a secret).
+  std::string on_ping(std::string_view frame, const std::string& peer_address, bool& accepted,
+                      std::string& reason) const;
 
  private:
   const ServerSecurity& s_;

@@ -387,7 +387,7 @@ class ForwardInput : public Input {
   bool handle_ping(Conn* c, std::string_view frame) {
     bool accepted = false;
     std::string reason;
-    write(c, c->handshake->on_ping(frame, accepted, reason));
+    write(c, c->handshake->on_ping(frame, c->address, accepted, reason));
     if (accepted) {
       c->handshake.reset();
       return !c->closing;
@@ -597,38 +597,6 @@ PluginSpec forward_spec() {
   return s;
 }
 
-// <security>: self_hostname and shared_key (both required), user_auth with <user> sections, as in
-// Fluentd's in_forward. Per-client rules (<client>) are not supported.
-forward::ServerSecurity read_security(const ConfigSection& sec) {
-  forward::ServerSecurity out;
-  auto other = [&](const ConfigParam& prm) {
-    if (prm.key == "user_auth") {
-      if (!parse_bool(prm.value, out.user_auth))
-        throw ConfigException(prm.pos, "forward: user_auth must be true or false");
-      return true;
-    }
-    // Only restricts sources named in <client> sections, which are refused below.
-    return prm.key == "allow_anonymous_source";
-  };
-  forward::read_security_key(sec, out.self_hostname, out.shared_key, other,
-                             ", user_auth, allow_anonymous_source");
-  for (auto& child : sec.children) {
-    if (child.name == "client")
-      throw ConfigException(child.pos, "forward: <client> (per-client keys and networks) is not "
-                                       "supported by sluice yet");
-    if (child.name != "user")
-      throw ConfigException(child.pos, "forward: unknown section <" + child.name + "> in <security>");
-    const ConfigParam* user = child.param("username");
-    const ConfigParam* password = child.param("password");
-    if (!user || !password)
-      throw ConfigException(child.pos, "forward: <user> needs username and password");
-    out.users.emplace_back(user->value, password->value);
-  }
-  if (out.user_auth && out.users.empty())
-    throw ConfigException(sec.pos, "forward: user_auth true needs at least one <user>");
-  return out;
-}
-
 std::unique_ptr<Input> make_forward(PluginContext& ctx, const Params& p) {
   const ConfigSection& sec = p.section();
   for (auto& child : sec.children)
@@ -638,7 +606,7 @@ std::unique_ptr<Input> make_forward(PluginContext& ctx, const Params& p) {
   s.tls = forward::read_transport(sec);
   if (const ConfigSection* security = sec.child("security")) {
     s.secure = true;
-    s.security = read_security(*security);
+    s.security = forward::read_server_security(*security);
   }
   s.bind = p.str("bind");
   s.port = int(p.integer("port"));

@@ -24,7 +24,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   SLUICE_FUZZ_CHECK(sluice::fuzz::valid_msgpack(helo));
   bool accepted = true;
   std::string reason;
-  std::string pong = sh.on_ping(in, accepted, reason);
+  std::string pong = sh.on_ping(in, "127.0.0.1", accepted, reason);
   SLUICE_FUZZ_CHECK(!accepted && !reason.empty());
   SLUICE_FUZZ_CHECK(sluice::fuzz::valid_msgpack(pong) && static_cast<uint8_t>(pong[0]) == 0x95);
 

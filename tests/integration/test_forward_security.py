@@ -238,6 +238,56 @@ class InForwardSecurityTest(harness.SluiceTestCase):
         self.assertNotIn("pa55word", s.stderr())
         self.assertEqual(s.stop(), 0)
 
+    def test_client_rules_choose_the_key_and_the_users(self):
+        # The first <client> covering 127.0.0.1 (a network, then a host) decides: its own key,
+        # and only the users it lists. A network that does not cover it is skipped.
+        rules = """    user_auth true
+    <user>
+      username alice
+      password a-pass
+    </user>
+    <user>
+      username bob
+      password b-pass
+    </user>
+    <client>
+      network 10.0.0.0/8
+      shared_key ten-key
+    </client>
+    <client>
+      network 127.0.0.0/8
+      shared_key loopback-key
+      users ["alice"]
+    </client>
+    <client>
+      host 127.0.0.1
+      shared_key never-reached
+    </client>"""
+        s, port = self.start_in_forward(self.SECURITY % (KEY, rules))
+        for key, user, password, want in [
+                (KEY, "alice", "a-pass", "shared_key mismatch"),
+                ("ten-key", "alice", "a-pass", "shared_key mismatch"),
+                ("loopback-key", "bob", "b-pass", "username/password mismatch"),
+                ("loopback-key", "alice", "a-pass", None)]:
+            conn, _, pong = self.handshake(port, key, user, password)
+            conn.close()
+            if want:
+                self.assertEqual(pong, ["PONG", False, want, "", ""], (key, user))
+            else:
+                self.assertEqual(pong[:4], ["PONG", True, "", "aggregator.test"])
+        for secret in ("loopback-key", "ten-key", "a-pass", "b-pass"):
+            self.assertNotIn(secret, s.stderr())
+        self.assertEqual(s.stop(), 0)
+
+    def test_anonymous_sources_can_be_refused(self):
+        rules = "    allow_anonymous_source false\n    <client>\n      network 192.168.0.0/16\n    </client>"
+        s, port = self.start_in_forward(self.SECURITY % (KEY, rules))
+        conn, _, pong = self.handshake(port, KEY)
+        conn.close()
+        self.assertEqual(pong, ["PONG", False, "anonymous source host '127.0.0.1' denied", "", ""])
+        s.wait_until(lambda: "anonymous source host '127.0.0.1' denied" in s.stderr(), 10, "the refusal in the log")
+        self.assertEqual(s.stop(), 0)
+
     def test_sluice_to_sluice(self):
         users = "    user_auth true\n    <user>\n      username node\n      password pa55word\n    </user>"
         aggregator, port = self.start_in_forward(self.SECURITY % (KEY, users))
@@ -252,8 +302,16 @@ class InForwardSecurityTest(harness.SluiceTestCase):
     def test_security_mistakes_are_configuration_errors(self):
         for security, want in (
                 (self.SECURITY % (KEY, "    user_auth true"), "user_auth true needs at least one <user>"),
-                (self.SECURITY % (KEY, "    <client>\n      host 10.0.0.1\n    </client>"),
-                 "<client> (per-client keys and networks) is not supported"),
+                (self.SECURITY % (KEY, "    <client>\n      host 10.0.0.1\n      network 10.0.0.0/8\n    </client>"),
+                 "both of 'host' and 'network' are specified for client"),
+                (self.SECURITY % (KEY, "    <client>\n      shared_key x\n    </client>"),
+                 "either of 'host' and 'network' must be specified for client"),
+                (self.SECURITY % (KEY, "    <client>\n      network 10.0.0.0/33\n    </client>"),
+                 "network '10.0.0.0/33' address format is invalid"),
+                (self.SECURITY % (KEY, "    <client>\n      network 10.0.0.0/8\n      usrs a\n    </client>"),
+                 "unknown <client> parameter 'usrs'"),
+                (self.SECURITY % (KEY, "    allow_anonymous_source false"),
+                 "allow_anonymous_source false needs at least one <client>"),
                 ("  <security>\n    shared_key x\n  </security>", "<security> needs self_hostname")):
             conf = self.config("<source>\n  @type forward\n  port %d\n%s\n</source>\n" % (free_port(), security),
                                name="bad-in.conf")
