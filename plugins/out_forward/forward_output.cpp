@@ -8,7 +8,6 @@
 #include "../in_forward/forward_handshake.h"
 
 #include <netdb.h>
-#include <zstd.h>
 
 #include <algorithm>
 #include <map>
@@ -17,54 +16,11 @@
 
 #include "core/log.h"
 #include "core/uv_handle.h"
-#include "format/base64.h"
 #include "format/msgpack.h"
-#include "http/http_client.h"
+#include "forward_frame.h"
 #include "../in_forward/forward_decoder.h"
 
 namespace sluice {
-
-namespace {
-
-// Ruby's Base64.encode64, as Fluentd sends chunk ids: with a trailing newline.
-std::string base64_nl(std::string_view in) { return base64_encode(in) + '\n'; }
-
-// One zstd frame at zstd's default level (zstd-ruby's, which Fluentd's `compress zstd` uses).
-// Empty when zstd fails (out of memory).
-std::string zstd_compress(std::string_view data) {
-  std::string out(ZSTD_compressBound(data.size()), '\0');
-  const size_t n = ZSTD_compress(out.data(), out.size(), data.data(), data.size(), ZSTD_CLEVEL_DEFAULT);
-  if (ZSTD_isError(n)) return {};
-  out.resize(n);
-  return out;
-}
-
-}  // namespace
-
-// The frame around a chunk's entries, exactly as Fluentd's out_forward writes it (exposed for
-// tests): `93 <tag> db <be32 len>` before the entries, the option map after.
-std::string forward_frame_head(std::string_view tag, size_t entries_size) {
-  std::string h;
-  msgpack::append_array_header(h, 3);
-  msgpack::append_str(h, tag);
-  h.push_back(char(0xdb));  // str32 always (msgpack-ruby packs the chunk as a String)
-  for (int s = 24; s >= 0; s -= 8) h.push_back(char((entries_size >> s) & 0xff));
-  return h;
-}
-
-std::string forward_frame_options(uint64_t size, std::string_view compressed, std::string_view chunk) {
-  std::string o;
-  msgpack::append_map_header(o, chunk.empty() ? 2 : 3);
-  msgpack::append_str(o, "size");
-  msgpack::append_uint(o, size);
-  msgpack::append_str(o, "compressed");
-  msgpack::append_str(o, compressed);
-  if (!chunk.empty()) {
-    msgpack::append_str(o, "chunk");
-    msgpack::append_str(o, chunk);
-  }
-  return o;
-}
 
 namespace forward_out {
 
@@ -208,70 +164,27 @@ class ForwardOutput : public Output {
 
   double now() const { return double(uv_now(loop_)) / 1000.0; }
 
-  // Servers in the order to try: available primaries (smooth weighted round robin first), then
-  // available standbys, then the ones believed down (soonest back first).
-  std::vector<Server*> order_servers() {
-    std::vector<Server*> primaries, standbys, down;
-    double t = now();
-    for (auto& sv : s_.servers) {
-      bool up = sv.available && sv.down_until <= t;
-      if (!up) down.push_back(&sv);
-      else if (sv.standby || sv.weight <= 0) standbys.push_back(&sv);
-      else primaries.push_back(&sv);
-    }
-    std::vector<Server*> out;
-    if (!primaries.empty()) {
-      int total = 0;
-      Server* best = nullptr;
-      for (Server* sv : primaries) {
-        sv->current += sv->weight;
-        total += sv->weight;
-        if (!best || sv->current > best->current) best = sv;
-      }
-      best->current -= total;
-      out.push_back(best);
-      for (Server* sv : primaries)
-        if (sv != best) out.push_back(sv);
-    }
-    out.insert(out.end(), standbys.begin(), standbys.end());
-    std::sort(down.begin(), down.end(), [](Server* a, Server* b) { return a->down_until < b->down_until; });
-    out.insert(out.end(), down.begin(), down.end());
-    return out;
-  }
-
   void send_chunk(buffer::Chunk& c, buffer::SendDone done) {
     auto job = std::make_shared<Job>();
     job->chunk = &c;
     job->done = std::move(done);
-    if (s_.compress == "gzip") {
-      job->compressed = http::gzip_compress(c.payload, 6);
-      job->entries = job->compressed;
-    } else if (s_.compress == "zstd") {
-      job->compressed = zstd_compress(c.payload);
-      job->entries = job->compressed;
-      if (job->compressed.empty()) {
-        finish_job(job, false, "zstd could not compress the chunk");
-        return;
-      }
-    } else {
-      job->entries = c.payload;
+    if (!compress_entries(c.payload, s_.compress, job->compressed)) {
+      finish_job(job, false, s_.compress + " could not compress the chunk");
+      return;
     }
+    job->entries = s_.compress == "text" ? std::string_view(c.payload) : std::string_view(job->compressed);
     if (s_.require_ack) {
       auto it = chunk_ids_.find(c.id);
       if (it == chunk_ids_.end()) {
         // A 16-byte unique id per chunk, the same on every retry (Fluentd's chunk.unique_id).
-        std::string raw(16, '\0');
-        for (size_t i = 0; i < 16; i += 8) {
-          uint64_t v = rng_();
-          for (int k = 0; k < 8; ++k) raw[i + k] = char(v >> (8 * k));
-        }
-        it = chunk_ids_.emplace(c.id, base64_nl(raw)).first;
+        const uint64_t high = rng_();
+        it = chunk_ids_.emplace(c.id, chunk_id(high, rng_())).first;
       }
       job->chunk_id = it->second;
     }
-    job->head = forward_frame_head(c.tag, job->entries.size());
-    job->options = forward_frame_options(c.records, s_.compress, job->chunk_id);
-    job->order = order_servers();
+    job->head = frame_head(c.tag, job->entries.size());
+    job->options = frame_options(c.records, s_.compress, job->chunk_id);
+    job->order = order_servers(s_.servers, now());
     jobs_.insert(job.get());
     try_next(job);
   }
@@ -595,44 +508,9 @@ class ForwardOutput : public Output {
   void on_ack_bytes(Attempt* a) {
     uint64_t len = response_length(a, "ack response", false);
     if (len == 0) return;
-    // Expect {"ack": "<chunk id>"}.
-    std::string_view resp(a->resp.data(), size_t(len));
-    std::string ack;
-    bool found = false;
-    auto* p = reinterpret_cast<const uint8_t*>(resp.data());
-    size_t pos = 0;
-    uint64_t pairs = 0;
-    if (!resp.empty() && (p[0] & 0xf0) == 0x80) {
-      pairs = p[0] & 0x0f;
-      pos = 1;
-    } else if (resp.size() >= 3 && p[0] == 0xde) {
-      pairs = uint64_t(p[1]) << 8 | p[2];
-      pos = 3;
-    } else {
-      fail(a, "unexpected response " + log::quote_excerpt(resp, 60) + " (expected {\"ack\": ...})", false);
-      return;
-    }
-    for (uint64_t i = 0; i < pairs; ++i) {
-      std::string_view k, v;
-      bool ks = read_str(resp, pos, k);
-      if (!ks && !forward::mp::skip(resp, pos, 8)) break;
-      size_t vpos = pos;
-      bool vs = read_str(resp, pos, v);
-      if (!vs) {
-        pos = vpos;
-        if (!forward::mp::skip(resp, pos, 8)) break;
-      }
-      if (ks && k == "ack" && vs) {
-        ack.assign(v);
-        found = true;
-      }
-    }
-    if (!found) {
-      fail(a, "the server answered without an ack (rejected the chunk?): " + log::quote_excerpt(resp, 60), false);
-      return;
-    }
-    if (ack != a->job->chunk_id) {
-      fail(a, "ack in response and chunk id in sent data are different", false);
+    std::string error;
+    if (!check_ack(std::string_view(a->resp.data(), size_t(len)), a->job->chunk_id, error)) {
+      fail(a, error, false);
       return;
     }
     bump(m_acks_);
@@ -640,20 +518,6 @@ class ForwardOutput : public Output {
     auto job = a->job;
     finish_attempt(a);
     finish_job(job, true, "");
-  }
-
-  static bool read_str(std::string_view d, size_t& pos, std::string_view& out) {
-    if (pos >= d.size()) return false;
-    auto b = uint8_t(d[pos]);
-    size_t len = 0, hdr = 1;
-    if ((b & 0xe0) == 0xa0) len = b & 0x1f;
-    else if ((b == 0xd9 || b == 0xc4) && pos + 2 <= d.size()) { len = uint8_t(d[pos + 1]); hdr = 2; }
-    else if ((b == 0xda || b == 0xc5) && pos + 3 <= d.size()) { len = size_t(uint8_t(d[pos + 1])) << 8 | uint8_t(d[pos + 2]); hdr = 3; }
-    else return false;
-    if (pos + hdr + len > d.size()) return false;
-    out = d.substr(pos + hdr, len);
-    pos += hdr + len;
-    return true;
   }
 
   // Any failure marks the server down for a while (Fluentd: "no response from node. regard it as
