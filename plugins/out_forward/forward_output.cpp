@@ -158,7 +158,10 @@ class ForwardOutput : public Output {
     std::string tls_queued, tls_writing;
     uv_write_t tls_req;
     bool tls_chunk_queued = false;
-    enum class Phase { Resolve, Connect, Tls, Handshake, Write, Ack } phase = Phase::Resolve;
+    bool reused = false;     // kept from an earlier chunk (keepalive)
+    bool timed_out = false;
+    // Idle: parked between chunks with keepalive, reading only to notice the server closing it.
+    enum class Phase { Resolve, Connect, Tls, Handshake, Write, Ack, Idle } phase = Phase::Resolve;
   };
 
 
@@ -216,6 +219,11 @@ class ForwardOutput : public Output {
   }
 
   void start_attempt(const std::shared_ptr<Job>& job, Server* sv) {
+    if (Attempt* idle = job ? take_idle(sv) : nullptr) {
+      idle->job = job;
+      send_chunk_data(idle);
+      return;
+    }
     auto* a = new Attempt;
     a->owner = this;
     a->job = job;
@@ -252,6 +260,11 @@ class ForwardOutput : public Output {
   void arm(Attempt* a, double seconds) {
     uv_timer_start(&a->timer, [](uv_timer_t* t) {
       auto* a = static_cast<Attempt*>(t->data);
+      if (a->phase == Attempt::Phase::Idle) {  // keepalive_timeout
+        a->owner->finish_attempt(a);
+        return;
+      }
+      a->timed_out = true;
       const char* what = a->phase == Attempt::Phase::Resolve   ? "resolving the host"
                          : a->phase == Attempt::Phase::Connect ? "connecting (connect_timeout)"
                          : a->phase == Attempt::Phase::Tls     ? "in the TLS handshake (send_timeout)"
@@ -401,6 +414,10 @@ class ForwardOutput : public Output {
   }
 
   void on_read_error(Attempt* a, int n) {
+    if (a->phase == Attempt::Phase::Idle) {  // the server closed a kept connection: fine
+      finish_attempt(a);
+      return;
+    }
     const bool tls = a->phase == Attempt::Phase::Tls;
     const bool handshake = tls || a->phase == Attempt::Phase::Handshake;
     const char* where = tls ? "the TLS handshake" : handshake ? "the handshake" : "the ack";
@@ -422,6 +439,7 @@ class ForwardOutput : public Output {
     }
     if (a->phase == Attempt::Phase::Handshake) on_handshake_bytes(a);
     else if (a->phase == Attempt::Phase::Ack) on_ack_bytes(a);
+    else if (a->phase == Attempt::Phase::Idle && !a->resp.empty()) finish_attempt(a);  // unasked-for bytes
   }
 
   // The length of the first complete message in a->resp; 0 while more is needed, or when it
@@ -495,7 +513,7 @@ class ForwardOutput : public Output {
     if (!s_.require_ack) {
       mark_up(a->server);
       auto job = a->job;
-      finish_attempt(a);
+      release(a);
       finish_job(job, true, "");
       return;
     }
@@ -515,9 +533,36 @@ class ForwardOutput : public Output {
     }
     bump(m_acks_);
     mark_up(a->server);
+    a->resp.erase(0, size_t(len));
     auto job = a->job;
-    finish_attempt(a);
+    release(a);
     finish_job(job, true, "");
+  }
+
+  // keepalive: a connection whose chunk went through waits for the next chunk to its server
+  // (at most kIdlePerServer of them, and keepalive_timeout long when set); otherwise it closes.
+  static constexpr size_t kIdlePerServer = 4;
+  void release(Attempt* a) {
+    std::vector<Attempt*>& pool = idle_[a->server];
+    if (!s_.keepalive || closing_ || !a->resp.empty() || pool.size() >= kIdlePerServer) {
+      finish_attempt(a);
+      return;
+    }
+    a->job.reset();
+    a->phase = Attempt::Phase::Idle;
+    a->reused = true;
+    uv_timer_stop(&a->timer);
+    if (s_.keepalive_timeout > 0) arm(a, s_.keepalive_timeout);
+    read_responses(a);
+    pool.push_back(a);
+  }
+
+  Attempt* take_idle(Server* sv) {
+    auto it = idle_.find(sv);
+    if (it == idle_.end() || it->second.empty()) return nullptr;
+    Attempt* a = it->second.back();
+    it->second.pop_back();
+    return a;
   }
 
   // Any failure marks the server down for a while (Fluentd: "no response from node. regard it as
@@ -526,9 +571,17 @@ class ForwardOutput : public Output {
     if (a->done) return;
     Server* sv = a->server;
     auto job = a->job;
+    const bool stale = a->reused && !a->timed_out;
     finish_attempt(a);
     if (!job) {
-      heartbeat_result(sv, false, why);
+      if (a->phase != Attempt::Phase::Idle) heartbeat_result(sv, false, why);
+      return;
+    }
+    if (stale) {
+      // A kept connection the server had closed meanwhile: not the server's fault. Once more
+      // on a new connection (the chunk, if it arrived, is sent again: at least once).
+      log::debug("output " + id_ + ": " + sv->describe() + ": kept connection failed (" + why + "); reconnecting");
+      start_attempt(job, sv);
       return;
     }
     std::string reason = sv->describe() + ": " + why;
@@ -544,6 +597,10 @@ class ForwardOutput : public Output {
     if (a->done) return;
     a->done = true;
     attempts_.erase(a);
+    if (a->phase == Attempt::Phase::Idle) {
+      std::vector<Attempt*>& pool = idle_[a->server];
+      pool.erase(std::remove(pool.begin(), pool.end(), a), pool.end());
+    }
     uv_timer_stop(&a->timer);
     if (a->phase == Attempt::Phase::Resolve) uv_cancel(reinterpret_cast<uv_req_t*>(&a->gai));
     // A handle already closed by the worker's final sweep never calls back: the attempt is
@@ -615,6 +672,7 @@ class ForwardOutput : public Output {
   std::map<uint64_t, std::string> chunk_ids_;
   std::set<Job*> jobs_;
   std::set<Attempt*> attempts_;
+  std::map<Server*, std::vector<Attempt*>> idle_;  // keepalive connections between chunks
   uv_timer_t* hb_timer_ = nullptr;
   bool closing_ = false;
   bool closing_aborted_ = false;

@@ -40,6 +40,8 @@ struct Settings {
   bool heartbeat = true;       // transport heartbeat (TCP connect)
   double heartbeat_interval = 1;
   double recover_wait = 10;
+  bool keepalive = false;         // a connection carries the next chunks to its server too
+  double keepalive_timeout = 0;   // closes a kept connection idle this long; 0: never
   std::string compress = "text";  // text, gzip or zstd: the entries' encoding
   bool time_as_integer = false;
   bool secure = false;  // <security>: each connection starts with the handshake

@@ -43,8 +43,8 @@ PluginSpec forward_out_spec() {
       P("recover_wait", ParamType::Duration, "10",
         "With heartbeat_type none: how long a failed server is tried last."),
       P("keepalive", ParamType::Bool, "false",
-        "Accepted; sluice opens a connection per flush (Fluentd's default)."),
-      Ign("keepalive_timeout", ParamType::Duration, "Accepted; ignored (see keepalive)."),
+        "Keep connections open for the next chunks (false: one connection per chunk, as Fluentd)."),
+      Opt("keepalive_timeout", ParamType::Duration, "Close a kept connection idle this long (unset: never)."),
       comp,
       P("time_as_integer", ParamType::Bool, "false", "Send integer seconds instead of EventTime."),
       transport,
@@ -165,6 +165,8 @@ std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
   s.heartbeat_interval = p.seconds("heartbeat_interval");
   s.recover_wait = p.seconds("recover_wait");
   s.compress = p.str("compress");
+  s.keepalive = p.flag("keepalive");
+  if (p.has("keepalive_timeout")) s.keepalive_timeout = p.seconds("keepalive_timeout");
   s.time_as_integer = p.flag("time_as_integer");
   if (s.ack_timeout <= 0 || s.send_timeout <= 0)
     throw ConfigException(sec.pos, "forward: timeouts must be positive");

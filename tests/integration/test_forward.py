@@ -36,7 +36,8 @@ class Receiver:
     """A forward server in a thread: decodes PackedForward frames, checks them against what
     Fluentd's out_forward sends (str32 entries; options size, compressed, chunk in that order;
     chunk = base64 of 16 bytes + newline), and answers acks per `mode`:
-    ack | noack | delay_first (no ack for the first chunk) | close_first (close on the first frame).
+    ack | noack | delay_first (no ack for the first chunk) | close_first (close on the first frame) |
+    one_per_connection (ack the first frame of a connection; close it, without an ack, on a second).
     `compressed`: the option every frame must carry (text, gzip or zstd); entries are inflated.
     `tls`: an ssl.SSLContext: every connection is TLS (a bare connect, a heartbeat, is dropped)."""
 
@@ -45,6 +46,8 @@ class Receiver:
         self.compressed = compressed
         self.tls = tls
         self.tls_versions = []
+        self.frame_connections = []  # for each frame, the number of the connection it came on
+        self.connection_numbers = {}
         self.lock = threading.Lock()
         self.frames = []        # (tag, chunk_id, [(time, record)])
         self.acked = set()
@@ -140,7 +143,10 @@ class Receiver:
             first = not self.first_done
             self.first_done = True
             self.frames.append((tag.decode(), chunk, events))
+            self.frame_connections.append(self.connection_numbers.setdefault(conn, len(self.connection_numbers)))
         if self.mode == "close_first" and first:
+            return "close"
+        if self.mode == "one_per_connection" and self.frame_connections.count(self.frame_connections[-1]) > 1:
             return "close"
         if chunk is None or self.mode == "noack" or (self.mode == "delay_first" and first):
             return None
@@ -511,6 +517,35 @@ class ForwardOutTest(harness.SluiceTestCase):
 
     def test_compress_zstd(self):
         self.check_compressed_entries("zstd")
+
+    def test_keepalive_carries_many_chunks_per_connection(self):
+        recv = Receiver("ack")
+        try:
+            s, log = self.start_tail_to_forward([recv.port], 400, extra="  keepalive true")
+            self.assert_exactly_once(recv, 400)
+            with recv.lock:
+                frames, connections = len(recv.frames), len(set(recv.frame_connections))
+            self.assertGreaterEqual(frames, 10)
+            self.assertLessEqual(connections, 2, "chunks went over %d connections" % connections)
+            self.assertEqual(s.stop(), 0)
+        finally:
+            recv.stop()
+
+    def test_keepalive_reconnects_when_a_kept_connection_fails(self):
+        # The server takes one chunk per connection and drops the connection on the next one,
+        # unacknowledged: that chunk goes again on a new connection, without the server counting
+        # as down.
+        recv = Receiver("one_per_connection")
+        try:
+            s, log = self.start_tail_to_forward([recv.port], 400, extra="  keepalive true")
+            self.assert_exactly_once(recv, 400)
+            with recv.lock:
+                acked_connections = len(set(recv.frame_connections))
+                self.assertGreater(len(recv.frames), acked_connections)  # kept connections were tried
+            self.assertNotIn("detached forwarding server", s.stderr())
+            self.assertEqual(s.stop(), 0)
+        finally:
+            recv.stop()
 
     def test_without_acks(self):
         recv = Receiver("ack")

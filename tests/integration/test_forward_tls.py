@@ -44,7 +44,7 @@ class ForwardTlsTest(harness.SluiceTestCase):
         finally:
             recv.stop()
 
-    def test_the_security_handshake_inside_tls_with_zstd(self):
+    def test_the_security_handshake_inside_tls_with_zstd_and_keepalive(self):
         cert, key = make_cert(self, "aggregator.test")
         recv = SecureReceiver(KEY, users={"alice": "pa55word"})
         recv.tls = server_context(cert, key)
@@ -52,12 +52,16 @@ class ForwardTlsTest(harness.SluiceTestCase):
         try:
             s, _ = start_tail_to_forward(
                 self, [recv.port], 50,
-                extra="  transport tls\n  tls_version TLSv1_3\n  tls_cert_path %s\n  compress zstd\n"
+                extra="  transport tls\n  tls_version TLSv1_3\n  tls_cert_path %s\n  compress zstd\n  keepalive true\n"
                       "  <security>\n    self_hostname node-a.test\n    shared_key %s\n  </security>" % (cert, KEY),
                 server_extra="    username alice\n    password pa55word")
             self.assertEqual(recv.wait_messages(50), ["line %04d" % i for i in range(50)])
             self.assertIn(("node-a.test", "alice"), recv.pings)
             self.assertIn("TLSv1.3", recv.tls_versions)
+            # keepalive: TLS and the forward handshake once per connection, not per chunk.
+            with recv.lock:
+                self.assertLess(len(recv.pings), len(recv.frames))
+                self.assertEqual(len(recv.pings), len(set(recv.frame_connections)))
             self.assertEqual(s.stop(), 0)
         finally:
             recv.stop()
