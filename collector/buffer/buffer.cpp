@@ -47,6 +47,7 @@ Buffer::Buffer(uv_loop_t* loop, Config config, FlowControl* flow, Metrics* metri
   m_chunks_enqueued_ = C("sluice_buffer_chunks_enqueued_total");
   m_retries_ = C("sluice_buffer_retries_total");
   m_gave_up_records_ = C("sluice_buffer_gave_up_records_total");
+  m_secondary_records_ = C("sluice_buffer_secondary_records_total");
   m_overflow_refused_ = C("sluice_buffer_overflow_refused_records_total");
   m_buffer_bytes_ = C("sluice_buffer_total_bytes");
   m_buffer_chunks_ = C("sluice_buffer_chunks");
@@ -422,11 +423,15 @@ void Buffer::schedule_retry(const std::string& why) {
   retry_steps_++;
   bump(*m_retries_);
   if (!config_.retry_forever) {
-    bool exceeded = (config_.retry_max_times >= 0 && retry_steps_ > config_.retry_max_times) ||
-                    (t - retry_start_ >= config_.retry_timeout);
+    // With a <secondary>, the queue goes to it once this share of the limit is used.
+    const double share = secondary_ ? config_.retry_secondary_threshold : 1.0;
+    bool exceeded = (config_.retry_max_times >= 0 &&
+                     retry_steps_ > std::ceil(double(config_.retry_max_times) * share)) ||
+                    (t - retry_start_ >= config_.retry_timeout * share);
     if (exceeded) {
-      log::error("output " + id_ + ": failed to flush the buffer, and hit limit for retries; "
-                 "giving up all queued chunks (error: " + why + ")");
+      log::error("output " + id_ + ": failed to flush the buffer, and hit limit for retries; " +
+                 (secondary_ ? "writing all queued chunks to <secondary>" : "giving up all queued chunks") +
+                 " (error: " + why + ")");
       retry_active_ = false;
       retry_steps_ = 0;
       give_up_all(why);
@@ -450,9 +455,36 @@ void Buffer::give_up_all(const std::string& reason) {
   for (Chunk* c : queue_)
     if (c->state == Chunk::State::Queued) victims.push_back(c);
   for (Chunk* c : victims) {
+    if (secondary_ && write_to_secondary(c)) {
+      finish_chunk(c, true);
+      continue;
+    }
     if (hooks_.give_up) hooks_.give_up(*c, reason);
     finish_chunk(c, false);
   }
+}
+
+// The chunk, read back from its file when it is not in memory, to the <secondary>. Synchronous:
+// this happens when retries run out, not per record.
+bool Buffer::write_to_secondary(Chunk* c) {
+  std::string where;
+  bool ok;
+  if (c->resident) {
+    ok = secondary_->write(*c, where);
+  } else {
+    Chunk copy;
+    std::string bytes;
+    ok = read_file(file_of(*c), bytes, size_t(1) << 40, where) && decode_chunk_file(bytes, copy, true, where);
+    if (ok) ok = secondary_->write(copy, where);
+  }
+  if (!ok) {
+    log::error("output " + id_ + ": <secondary> could not take a chunk of " + std::to_string(c->records) +
+               " records: " + where);
+    return false;
+  }
+  bump(*m_secondary_records_, c->records);
+  log::warn("output " + id_ + ": wrote a chunk of " + std::to_string(c->records) + " records to " + where);
+  return true;
 }
 
 // What total_limit_size is held against. A memory buffer counts the memory its chunks hold

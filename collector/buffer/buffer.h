@@ -28,6 +28,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "buffer/secondary.h"
 #include "config/config.h"
 #include "config/params.h"
 #include "core/delivery.h"
@@ -72,6 +73,7 @@ struct Config {
   int64_t retry_max_times = -1;  // -1: none
   bool retry_forever = false;
   bool retry_randomize = true;
+  double retry_secondary_threshold = 0.8;  // share of the retry limit after which a <secondary> takes the queue
   // How long close() keeps trying to deliver before giving up (what is left stays claimed or
   // on disk, so nothing is lost).
   double close_timeout = 10;
@@ -171,6 +173,8 @@ class Buffer {
 
   // Resumes chunk files left on disk (file buffer) and starts the flush timer.
   void start();
+  // <secondary>: chunks this buffer stops retrying are written there instead of given up.
+  void set_secondary(std::unique_ptr<Secondary> secondary) { secondary_ = std::move(secondary); }
 
   // Appending, one record at a time (the hot path; no allocation once the chunk exists):
   //   std::string& out = buffer.begin_record(tag, time, index, batch.claim);
@@ -263,6 +267,7 @@ class Buffer {
   void release_claims(Chunk* c);
   void schedule_retry(const std::string& why);
   void give_up_all(const std::string& reason);
+  bool write_to_secondary(Chunk* c);
   void remove_from_queue(Chunk* c);
   uint64_t usage() const;
   bool has_room_for_full_chunk() const;
@@ -288,6 +293,7 @@ class Buffer {
   Metrics* metrics_;
   std::string id_;
   Hooks hooks_;
+  std::unique_ptr<Secondary> secondary_;
 
   std::unordered_map<std::string, Chunk*> staged_;  // by chunk key
   std::string key_scratch_;
@@ -340,6 +346,7 @@ class Buffer {
   Counter* m_chunks_enqueued_;
   Counter* m_retries_;
   Counter* m_gave_up_records_;
+  Counter* m_secondary_records_;
   Counter* m_overflow_refused_;
   Counter* m_buffer_bytes_;    // gauge
   Counter* m_buffer_chunks_;   // gauge

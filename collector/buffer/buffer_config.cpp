@@ -59,7 +59,9 @@ PluginSpec make_spec(bool file) {
       Opt("retry_max_times", ParamType::Integer, "Give up after this many retries."),
       P("retry_forever", ParamType::Bool, "false", "Never give up."),
       P("retry_randomize", ParamType::Bool, "true", "Randomize waits by up to 12.5%."),
-      Ign("retry_secondary_threshold", ParamType::Float, "Accepted; <secondary> is not supported."),
+      P("retry_secondary_threshold", ParamType::Float, "0.8",
+        "With a <secondary>: the share of retry_timeout (or of retry_max_times) after which queued "
+        "chunks go to it."),
       Opt("timekey", ParamType::Duration, "Time slot of the `time` chunk key."),
       P("timekey_wait", ParamType::Duration, "600", "Lazy flush waits this long after a slot."),
       Opt("timekey_use_utc", ParamType::Bool, "Time slots in UTC (else local time)."),
@@ -169,6 +171,9 @@ Config Config::parse(const ConfigSection* section, const Defaults& defaults,
   c.retry_max_times = p.has("retry_max_times") ? p.integer("retry_max_times") : -1;
   c.retry_forever = p.flag("retry_forever");
   c.retry_randomize = p.flag("retry_randomize");
+  c.retry_secondary_threshold = p.real("retry_secondary_threshold");
+  if (!(c.retry_secondary_threshold > 0 && c.retry_secondary_threshold <= 1))
+    throw ConfigException(p.pos("retry_secondary_threshold"), "retry_secondary_threshold must be more than 0 and at most 1");
 
   if (c.type == Type::File) {
     std::string path = p.has("path") ? p.str("path") : "";

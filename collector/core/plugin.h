@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "buffer/secondary.h"
 #include "config/params.h"
 #include "core/event.h"
 #include "core/flow.h"
@@ -118,6 +119,9 @@ struct PluginContext {
   // Builds an output from a section with @type (used by `copy` for its `<store>`s).
   std::unique_ptr<Output> make_output(const ConfigSection& section,
                                       const std::string& id_suffix) const;
+  // The writer of the `<secondary>` section of `match` (a buffered output's section), or null
+  // when it has none. Its @type must be a registered "secondary" kind.
+  std::unique_ptr<buffer::Secondary> make_secondary(const ConfigSection& match) const;
   // Validates a nested section declared with another kind (e.g. `<buffer>` against the "buffer"
   // specs, `<format>` against "formatter"), reporting into `errors`. Returns its spec, or null
   // when the type is unknown (also reported).

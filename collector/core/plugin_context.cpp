@@ -57,6 +57,29 @@ std::unique_ptr<Output> PluginContext::make_output(const ConfigSection& section,
   return (*factory)(child, params);
 }
 
+std::unique_ptr<buffer::Secondary> PluginContext::make_secondary(const ConfigSection& match) const {
+  const ConfigSection* section = match.child("secondary");
+  if (!section) return nullptr;
+  const std::string type = section->get("@type");
+  const SecondaryFactory* factory = registry->secondary(type);
+  const PluginSpec* spec = registry->spec("secondary", type);
+  if (!factory || !spec) {
+    std::string known;
+    for (const PluginSpec* s : registry->all())
+      if (s->kind == "secondary") known += (known.empty() ? "" : ", ") + s->type;
+    throw ConfigException(section->pos, (type.empty() ? std::string("<secondary> needs @type")
+                                                      : "<secondary> @type " + type + " is not supported") +
+                                            ": sluice writes the chunks an output gives up on with " + known +
+                                            " (as the output formatted them)");
+  }
+  if (errors)
+    for (auto& e : validate_params(*section, *spec)) errors->push_back(e);
+  PluginContext child = *this;
+  child.section = section;
+  Params params(*section, *spec);
+  return (*factory)(child, params);
+}
+
 Counter& PluginContext::counter(const std::string& name) const {
   return metrics->counter(name + "{plugin=\"" + id + "\"}");
 }

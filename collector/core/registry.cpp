@@ -31,6 +31,11 @@ void Registry::add_output(PluginSpec spec, OutputFactory f) {
   add_spec(std::move(spec));
 }
 
+void Registry::add_secondary(PluginSpec spec, SecondaryFactory f) {
+  secondaries_[spec.type] = std::move(f);
+  add_spec(std::move(spec));
+}
+
 const PluginSpec* Registry::spec(const std::string& kind, const std::string& type) const {
   auto it = specs_.find(key(kind, type));
   return it == specs_.end() ? nullptr : &it->second;
@@ -46,6 +51,7 @@ const InputFactory* Registry::input(const std::string& type) const { return look
 const ParserFactory* Registry::parser(const std::string& type) const { return lookup(parsers_, type); }
 const FilterFactory* Registry::filter(const std::string& type) const { return lookup(filters_, type); }
 const OutputFactory* Registry::output(const std::string& type) const { return lookup(outputs_, type); }
+const SecondaryFactory* Registry::secondary(const std::string& type) const { return lookup(secondaries_, type); }
 
 std::vector<const PluginSpec*> Registry::all() const {
   std::vector<const PluginSpec*> out;

@@ -17,6 +17,7 @@ using InputFactory = std::function<std::unique_ptr<Input>(PluginContext&, const 
 using ParserFactory = std::function<std::unique_ptr<ParserPlugin>(PluginContext&, const Params&)>;
 using FilterFactory = std::function<std::unique_ptr<Filter>(PluginContext&, const Params&)>;
 using OutputFactory = std::function<std::unique_ptr<Output>(PluginContext&, const Params&)>;
+using SecondaryFactory = std::function<std::unique_ptr<buffer::Secondary>(PluginContext&, const Params&)>;
 
 class Registry {
  public:
@@ -24,6 +25,8 @@ class Registry {
   void add_parser(PluginSpec spec, ParserFactory f);
   void add_filter(PluginSpec spec, FilterFactory f);
   void add_output(PluginSpec spec, OutputFactory f);
+  // Writers of given-up chunks for <secondary> sections (kind "secondary").
+  void add_secondary(PluginSpec spec, SecondaryFactory f);
   // Other declarations (buffer, formatter kinds) so they are validated and listed.
   void add_spec(PluginSpec spec);
 
@@ -32,6 +35,7 @@ class Registry {
   const ParserFactory* parser(const std::string& type) const;
   const FilterFactory* filter(const std::string& type) const;
   const OutputFactory* output(const std::string& type) const;
+  const SecondaryFactory* secondary(const std::string& type) const;
   std::vector<const PluginSpec*> all() const;
 
  private:
@@ -40,6 +44,7 @@ class Registry {
   std::map<std::string, ParserFactory> parsers_;
   std::map<std::string, FilterFactory> filters_;
   std::map<std::string, OutputFactory> outputs_;
+  std::map<std::string, SecondaryFactory> secondaries_;
 };
 
 // Defined in the generated register_plugins.cpp.

@@ -91,7 +91,7 @@ PluginSpec plugin_spec() {
                "Sends records to Elasticsearch with _bulk (fluent-plugin-elasticsearch 5.2.5's "
                "documents and action lines); at-least-once with <buffer> retries.",
                {},
-               {"buffer"}};
+               {"buffer", "secondary"}};
   ParamSpec scheme = P("scheme", ParamType::Enum, "http", "http or https.");
   scheme.choices = {"http", "https"};
   ParamSpec wop = P("write_operation", ParamType::Enum, "index",

@@ -62,6 +62,7 @@ class ElasticsearchOutput : public Output {
     };
     buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(bconf), flow_, metrics_, id_,
                                                std::move(hooks));
+    buffer_->set_secondary(ctx.make_secondary(*ctx.section));
     if (!s_.verify_version) set_version(s_.default_version, false);
   }
 

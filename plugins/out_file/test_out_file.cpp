@@ -60,7 +60,7 @@ struct Env {
   }
 };
 
-ConfigSection buffer(const std::string& keys, std::vector<ConfigParam> params = {}) {
+ConfigSection buffer_section(const std::string& keys, std::vector<ConfigParam> params = {}) {
   return {"buffer", keys, {"t.conf", 5}, std::move(params), {}};
 }
 
@@ -87,7 +87,7 @@ TEST(OutFile, NamingWithoutAppendFollowsFluentd) {
   Env env;
   // chunk_limit_size 1: every batch is its own chunk, as separate Fluentd chunks are.
   auto out = env.make({{"path", env.dir + "/default", {}}},
-                      {buffer("time", {{"timekey", "1d", {}}, {"chunk_limit_size", "1", {}}})});
+                      {buffer_section("time", {{"timekey", "1d", {}}, {"chunk_limit_size", "1", {}}})});
   auto b1 = one("test.cat.et", {k20240501, 0}, {{"msg", Value::of_string("event-time")},
                                                 {"n", Value::of_int(2)}});
   auto b2 = one("test.cat", {k20240501 + 5, 0}, {{"msg", Value::of_string("again")}});
@@ -134,7 +134,7 @@ TEST(OutFile, AppendingAfterAPartLineStartsANewLine) {
 TEST(OutFile, AppendWithTagPlaceholderAndDate) {
   Env env;
   auto out = env.make({{"path", env.dir + "/${tag}/app.%Y%m%d", {}}, {"append", "true", {}}},
-                      {buffer("tag,time", {{"chunk_limit_size", "1", {}}})});
+                      {buffer_section("tag,time", {{"chunk_limit_size", "1", {}}})});
   auto b1 = one("test.cat", {k20261127, 0}, {{"msg", Value::of_string("first")}});
   auto b2 = one("test.cat", {k20261127 + 1, 0}, {{"msg", Value::of_string("second")}});
   auto b3 = one("other", {k20261127, 0}, {{"msg", Value::of_string("x")}});
@@ -152,7 +152,7 @@ TEST(OutFile, AppendWithTagPlaceholderAndDate) {
 TEST(OutFile, TagPartsAndNoTimeKey) {
   Env env;
   auto out = env.make({{"path", env.dir + "/${tag[0]}/${tag[-1]}", {}}, {"append", "true", {}}},
-                      {buffer("tag")});
+                      {buffer_section("tag")});
   auto b = one("kubernetes.var.log.app", {k20240501, 0}, {{"a", Value::of_int(1)}});
   out->write(b);
   close_sync(*out);
@@ -162,7 +162,7 @@ TEST(OutFile, TagPartsAndNoTimeKey) {
 TEST(OutFile, StarPathAndNoSuffix) {
   Env env;
   auto out = env.make({{"path", env.dir + "/app.*.txt", {}}, {"add_path_suffix", "false", {}}},
-                      {buffer("time", {{"timekey", "1h", {}}})});
+                      {buffer_section("time", {{"timekey", "1h", {}}})});
   auto b = one("t", {k20240501, 0}, {{"a", Value::of_int(1)}});
   out->write(b);
   close_sync(*out);
@@ -185,7 +185,7 @@ TEST(OutFile, EdgeCaseEncodingIsYajl) {
 TEST(OutFile, GzipReadableByZlib) {
   Env env;
   auto out = env.make({{"path", env.dir + "/z", {}}, {"append", "true", {}}, {"compress", "gzip", {}}},
-                      {buffer("time", {{"chunk_limit_size", "1", {}}})});
+                      {buffer_section("time", {{"chunk_limit_size", "1", {}}})});
   auto b1 = one("t", {k20240501, 0}, {{"a", Value::of_int(1)}});
   auto b2 = one("t", {k20240501, 0}, {{"a", Value::of_int(2)}});
   out->write(b1);
@@ -223,7 +223,7 @@ TEST(OutFile, WriteErrorKeepsChunkAndRetries) {
   Env env;
   { std::ofstream(env.dir + "/blocker") << "x"; }
   auto out = env.make({{"path", env.dir + "/blocker/sub/f", {}}, {"append", "true", {}}},
-                      {buffer("time", {{"chunk_limit_size", "1", {}}})});
+                      {buffer_section("time", {{"chunk_limit_size", "1", {}}})});
   DeliveryTracker tracker;
   auto b = one("t", {k20240501, 0}, {{"a", Value::of_int(1)}});
   b.claim = tracker.open(10);
@@ -240,7 +240,7 @@ TEST(OutFile, WriteErrorKeepsChunkAndRetries) {
 TEST(OutFile, FlushAtShutdownFalseKeepsClaims) {
   Env env;
   auto out = env.make({{"path", env.dir + "/c", {}}},
-                      {buffer("time", {{"flush_at_shutdown", "false", {}}})});
+                      {buffer_section("time", {{"flush_at_shutdown", "false", {}}})});
   DeliveryTracker tracker;
   auto b = one("t", {k20240501, 0}, {{"a", Value::of_int(1)}});
   b.claim = tracker.open(5);
@@ -276,7 +276,7 @@ TEST(OutFile, IntervalFlushOnLoopTimer) {
   uv_loop_init(&loop);
   env.ctx.loop = &loop;
   auto out = env.make({{"path", env.dir + "/i", {}}, {"append", "true", {}}},
-                      {buffer("time", {{"flush_interval", "0.02", {}}})});
+                      {buffer_section("time", {{"flush_interval", "0.02", {}}})});
   out->start();
   DeliveryTracker tracker;
   auto b = one("t", {k20240501, 0}, {{"a", Value::of_int(1)}});
@@ -296,7 +296,7 @@ TEST(OutFile, IntervalFlushOnLoopTimer) {
 
 TEST(OutFile, ConfigErrors) {
   Env env;
-  EXPECT_THROW(env.make({{"path", env.dir + "/x", {}}}, {buffer("tag,$.key")}), ConfigException);
+  EXPECT_THROW(env.make({{"path", env.dir + "/x", {}}}, {buffer_section("tag,$.key")}), ConfigException);
   EXPECT_THROW(env.make({{"path", env.dir + "/x.%Y", {}}}), ConfigException);  // %m%d missing
-  EXPECT_THROW(env.make({{"path", env.dir + "/x*", {}}}, {buffer("tag")}), ConfigException);
+  EXPECT_THROW(env.make({{"path", env.dir + "/x*", {}}}, {buffer_section("tag")}), ConfigException);
 }

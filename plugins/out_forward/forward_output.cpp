@@ -48,6 +48,7 @@ class ForwardOutput : public Output {
     hooks.abort = [this] { abort_all("shutdown"); };
     buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(bc), ctx.flow, ctx.metrics, id_,
                                                std::move(hooks));
+    buffer_->set_secondary(ctx.make_secondary(*ctx.section));
   }
 
   ~ForwardOutput() override {

@@ -117,9 +117,6 @@ std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
     security = read_security(*ss);
   }
   for (auto& child : sec.children) {
-    if (child.name == "secondary")
-      throw ConfigException(child.pos, "forward: <secondary> is not supported by sluice yet "
-                                       "(chunks are retried, and kept on disk with a file buffer)");
     if (child.name != "server") continue;
     Server sv;
     sv.credentials = security;

@@ -384,9 +384,10 @@ class ForwardInTest(harness.SluiceTestCase):
 
 
 def start_tail_to_forward(test, ports, lines, ack=True, extra="", ack_timeout="2s", chunk_records=40,
-                          server_extra=""):
+                          server_extra="", buffer_extra=""):
     """Starts sluice tailing `lines` lines of app.log to forward servers on `ports`; returns the
-    process and the log's path. `extra` goes into <match>, `server_extra` into each <server>."""
+    process and the log's path. `extra` goes into <match>, `server_extra` into each <server>,
+    `buffer_extra` into <buffer>."""
     log = test.write("app.log", "".join("line %04d\n" % i for i in range(lines)))
     servers = "".join("  <server>\n    host 127.0.0.1\n    port %d\n%s\n  </server>\n" % (p, server_extra)
                       for p in ports)
@@ -417,10 +418,11 @@ def start_tail_to_forward(test, ports, lines, ack=True, extra="", ack_timeout="2
     retry_wait 0.3s
     retry_max_interval 1s
     retry_randomize false
+%s
   </buffer>
 </match>
 """ % (log, test.path("pos"), "true" if ack else "false", ack_timeout, extra, servers,
-       "    chunk_limit_records %d" % chunk_records if chunk_records else ""))
+       "    chunk_limit_records %d" % chunk_records if chunk_records else "", buffer_extra))
     return test.start(["-c", conf]), log
 
 

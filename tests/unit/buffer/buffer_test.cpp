@@ -9,6 +9,8 @@
 #include <deque>
 #include <map>
 
+#include "buffer/chunk_file.h"
+#include "core/registry.h"
 #include "support/test_support.h"
 
 namespace sluice::buffer {
@@ -544,6 +546,53 @@ TEST(Buffer, CloseFlushesMemoryChunks) {
   h.run_until([&] { return closed; });
   EXPECT_TRUE(closed);
   EXPECT_EQ(h.sent_payloads, (std::vector<std::string>{"a"}));
+}
+
+// <secondary> with the real secondary_file: the chunk that was being retried (in memory) and one
+// queued behind it that the file buffer had moved out of memory both end up in dump files.
+TEST(Buffer, ChunksItStopsRetryingGoToTheSecondaryFromMemoryAndFromDisk) {
+  sluice::testing::TempDir dir;
+  Config c = memory();
+  c.type = Config::Type::File;
+  c.path = dir.file("buf");
+  c.key_tag = true;
+  c.resident_limit = 0;  // every chunk on disk leaves memory until it is sent
+  c.retry_max_times = 1;
+  Registry registry;
+  register_all_plugins(registry);
+  PluginContext ctx;
+  ctx.registry = &registry;
+  ConfigSection secondary{"secondary", "", {}, {{"@type", "secondary_file", {}}, {"directory", dir.file("failed"), {}}}, {}};
+  ConfigSection match{"match", "**", {}, {}, {secondary}};
+  DeliveryTracker tracker;
+  Claim* claim = tracker.open(20);
+  Harness h(c);
+  h.buffer->set_secondary(ctx.make_secondary(match));
+  h.buffer->start();
+  h.add("first", 0, "a\nb\n", claim);
+  h.add("second", 0, "c\n", claim);
+  claim->release();
+  h.buffer->flush_all();
+  for (int i = 0; i < 2; ++i) {
+    h.run_until([&] { return !h.sends.empty(); });
+    ASSERT_EQ(h.sends.size(), 1u);
+    auto s = std::move(h.sends.front());
+    h.sends.pop_front();
+    s.second(SendResult::retry("down"));
+  }
+  h.run_until([&] { return h.buffer->idle(); });
+  EXPECT_TRUE(h.buffer->idle());
+  EXPECT_TRUE(h.gave_up.empty());
+  std::vector<std::string> dumps;
+  for (const char* name : {"dump.bin.0", "dump.bin.1"}) {
+    std::string bytes, error;
+    EXPECT_TRUE(read_file(dir.file("failed/") + name, bytes, 1 << 20, error)) << error;
+    dumps.push_back(bytes);
+  }
+  std::sort(dumps.begin(), dumps.end());
+  EXPECT_EQ(dumps, (std::vector<std::string>{"a\nb\n", "c\n"}));
+  h.run_until([&] { return chunk_files(c.path).empty(); });  // unlinked asynchronously
+  EXPECT_TRUE(chunk_files(c.path).empty());
 }
 
 }  // namespace
