@@ -455,36 +455,13 @@ void Buffer::give_up_all(const std::string& reason) {
   for (Chunk* c : queue_)
     if (c->state == Chunk::State::Queued) victims.push_back(c);
   for (Chunk* c : victims) {
-    if (secondary_ && write_to_secondary(c)) {
-      finish_chunk(c, true);
+    if (secondary_) {
+      write_to_secondary(c);
       continue;
     }
     if (hooks_.give_up) hooks_.give_up(*c, reason);
     finish_chunk(c, false);
   }
-}
-
-// The chunk, read back from its file when it is not in memory, to the <secondary>. Synchronous:
-// this happens when retries run out, not per record.
-bool Buffer::write_to_secondary(Chunk* c) {
-  std::string where;
-  bool ok;
-  if (c->resident) {
-    ok = secondary_->write(*c, where);
-  } else {
-    Chunk copy;
-    std::string bytes;
-    ok = read_file(file_of(*c), bytes, size_t(1) << 40, where) && decode_chunk_file(bytes, copy, true, where);
-    if (ok) ok = secondary_->write(copy, where);
-  }
-  if (!ok) {
-    log::error("output " + id_ + ": <secondary> could not take a chunk of " + std::to_string(c->records) +
-               " records: " + where);
-    return false;
-  }
-  bump(*m_secondary_records_, c->records);
-  log::warn("output " + id_ + ": wrote a chunk of " + std::to_string(c->records) + " records to " + where);
-  return true;
 }
 
 // What total_limit_size is held against. A memory buffer counts the memory its chunks hold

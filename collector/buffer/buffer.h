@@ -267,7 +267,8 @@ class Buffer {
   void release_claims(Chunk* c);
   void schedule_retry(const std::string& why);
   void give_up_all(const std::string& reason);
-  bool write_to_secondary(Chunk* c);
+  void write_to_secondary(Chunk* c);
+  void on_secondary_written(Work& w, bool ok);
   void remove_from_queue(Chunk* c);
   uint64_t usage() const;
   bool has_room_for_full_chunk() const;
@@ -293,7 +294,7 @@ class Buffer {
   Metrics* metrics_;
   std::string id_;
   Hooks hooks_;
-  std::unique_ptr<Secondary> secondary_;
+  std::shared_ptr<Secondary> secondary_;  // shared with the thread writing to it
 
   std::unordered_map<std::string, Chunk*> staged_;  // by chunk key
   std::string key_scratch_;

@@ -23,6 +23,7 @@ struct Buffer::Work {
   bool ok = false;
   std::string error;
   std::string loaded;
+  std::shared_ptr<Secondary> secondary;  // for write_to_secondary: outlives the buffer if need be
 };
 
 // The file name of chunk `id` in the directory `dir`.
@@ -110,6 +111,7 @@ void Buffer::resume_from_disk() {
 
 void Buffer::queue_disk_work(Chunk* c, void (*job)(Work&), void (Buffer::*done)(Work&, bool)) {
   auto* w = new Work{{}, this, alive_, all_.at(c->id), file_of(*c), job, done};
+  w->secondary = secondary_;
   w->req.data = w;
   ++pending_io_;
   uv_queue_work(
@@ -203,6 +205,47 @@ void Buffer::on_loaded(Work& w, bool ok) {
     if (hooks_.give_up) hooks_.give_up(*c, "unreadable chunk file: " + w.error);
     finish_chunk(c, false);
   }
+  pump();
+  maybe_finish_close();
+}
+
+// A chunk retries gave up on, to the <secondary>, on the thread pool (a file write and fsync):
+// read back from its chunk file first when it is not in memory. Out of the queue meanwhile.
+void Buffer::write_to_secondary(Chunk* c) {
+  remove_from_queue(c);
+  c->state = Chunk::State::Persisting;
+  queue_disk_work(
+      c,
+      [](Work& w) {
+        const Chunk* chunk = w.chunk.get();
+        Chunk copy;
+        if (!chunk->resident) {
+          std::string bytes;
+          if (!read_file(w.path, bytes, size_t(1) << 40, w.error) || !decode_chunk_file(bytes, copy, true, w.error))
+            return;
+          chunk = &copy;
+        }
+        w.ok = w.secondary->write(*chunk, w.loaded);
+        if (!w.ok) w.error = std::move(w.loaded);
+      },
+      &Buffer::on_secondary_written);
+}
+
+void Buffer::on_secondary_written(Work& w, bool ok) {
+  Chunk* c = w.chunk.get();
+  if (c->state == Chunk::State::Done) return;
+  if (ok) {
+    bump(*m_secondary_records_, c->records);
+    log::warn("output " + id_ + ": wrote a chunk of " + std::to_string(c->records) + " records to " + w.loaded);
+    finish_chunk(c, true);
+  } else {
+    log::error("output " + id_ + ": <secondary> could not take a chunk of " + std::to_string(c->records) +
+               " records: " + w.error);
+    if (hooks_.give_up) hooks_.give_up(*c, "<secondary> failed: " + w.error);
+    finish_chunk(c, false);
+  }
+  check_overflow();
+  update_gauges();
   pump();
   maybe_finish_close();
 }

@@ -93,7 +93,8 @@ class SecondaryFileTest(harness.SluiceTestCase):
         # tail, so only those chunks) reads them back from their files for the secondary.
         file_buffer = "    @type file\n    path %s\n" % self.path("chunks")
         s, log = self.es_to_nowhere(50, file_buffer + "    retry_max_times 1000")
-        s.wait_until(lambda: glob.glob(self.path("chunks", "sluice-chunk.*")), 20, "chunk files")
+        # A whole chunk file (not the .tmp one being written) before the kill.
+        s.wait_until(lambda: glob.glob(self.path("chunks", "sluice-chunk.*.zst")), 20, "chunk files")
         s.kill()
         quiet = "<source>\n  @type forward\n  bind 127.0.0.1\n  port %d\n</source>\n" % free_port()
         s, _ = self.es_to_nowhere(50, file_buffer + "    retry_max_times 1", source=quiet)
