@@ -170,6 +170,8 @@ bool ClientHandshake::on_pong(std::string_view frame, std::string& error) const 
 std::string ServerHandshake::helo() {
   nonce_ = random_bytes(16);
   auth_salt_ = s_.user_auth ? random_bytes(16) : std::string();
+  // Without fresh randomness a PING could be replayed: no HELO at all.
+  if (nonce_.empty() || (s_.user_auth && auth_salt_.empty())) return {};
   std::string out;
   msgpack::append_array_header(out, 2);
   msgpack::append_str(out, "HELO");

@@ -83,7 +83,8 @@ class ServerHandshake {
  public:
   explicit ServerHandshake(const ServerSecurity& s) : s_(s) {}
 
-  // The HELO that opens the connection (a fresh nonce, and salt with user_auth).
+  // The HELO that opens the connection (a fresh nonce, and salt with user_auth); empty when
+  // OpenSSL had no random bytes to give (the connection must then be closed).
   std::string helo();
   // Checks the PING of the client at `peer_address` and returns the PONG to send. `accepted`
   // false: send it, then close; `reason` says why (never a secret).

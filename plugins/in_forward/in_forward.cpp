@@ -209,7 +209,13 @@ class ForwardInput : public Input {
     if (s_.tls) c->tls = std::make_unique<TlsSession>(*s_.tls);
     if (s_.secure) {
       c->handshake = std::make_unique<forward::ServerHandshake>(s_.security);
-      write(c, c->handshake->helo());
+      std::string helo = c->handshake->helo();
+      if (helo.empty()) {
+        log::error("[" + id_ + "] no random bytes for the handshake's nonce; closing the connection from " + c->peer);
+        close_conn(c);
+        return;
+      }
+      write(c, std::move(helo));
       if (c->closing) return;
     }
     if (s_.linger_timeout > 0) {
