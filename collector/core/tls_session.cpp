@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -49,6 +50,7 @@ std::string unreadable(const std::string& path) {
 
 int give_passphrase(char* buf, int size, int, void* userdata) {
   const auto* pass = static_cast<const std::string*>(userdata);
+  if (!pass) return 0;
   const int n = static_cast<int>(std::min<size_t>(pass->size(), static_cast<size_t>(size)));
   std::memcpy(buf, pass->data(), static_cast<size_t>(n));
   return n;
@@ -78,7 +80,7 @@ std::shared_ptr<TlsContext> TlsContext::create(TlsRole role, const TlsOptions& o
     error = "cannot create a TLS context: " + openssl_errors();
     return nullptr;
   }
-  std::shared_ptr<TlsContext> self(new TlsContext(ctx, client && o.verify_hostname && !o.insecure, o.key_passphrase));
+  std::shared_ptr<TlsContext> self(new TlsContext(ctx, client && o.verify_hostname && !o.insecure));
   const std::string& lowest = o.min_version.empty() ? o.version : o.min_version;
   const std::string& highest = o.max_version.empty() ? (o.min_version.empty() ? o.version : "TLSv1_3") : o.max_version;
   const int min = protocol_version(lowest), max = protocol_version(highest);
@@ -111,10 +113,19 @@ std::shared_ptr<TlsContext> TlsContext::create(TlsRole role, const TlsOptions& o
   return self;
 }
 
-// The certificate and its key (a server's, or a client's for servers that ask for one).
+// The certificate and its key (a server's, or a client's for servers that ask for one). The
+// passphrase is handed to OpenSSL for this load only and kept nowhere.
 bool TlsContext::load_identity(const TlsOptions& o, std::string& error) {
+  std::string passphrase = o.key_passphrase;
   SSL_CTX_set_default_passwd_cb(ctx_, give_passphrase);
-  SSL_CTX_set_default_passwd_cb_userdata(ctx_, &passphrase_);
+  SSL_CTX_set_default_passwd_cb_userdata(ctx_, &passphrase);
+  const bool ok = load_identity_files(o, error);
+  SSL_CTX_set_default_passwd_cb_userdata(ctx_, nullptr);
+  OPENSSL_cleanse(passphrase.data(), passphrase.size());
+  return ok;
+}
+
+bool TlsContext::load_identity_files(const TlsOptions& o, std::string& error) {
   std::string why = unreadable(o.cert_path);
   if (why.empty() && SSL_CTX_use_certificate_chain_file(ctx_, o.cert_path.c_str()) != 1) why = openssl_errors();
   if (!why.empty()) {

@@ -53,13 +53,12 @@ class TlsContext {
   bool verify_hostname() const { return verify_hostname_; }
 
  private:
-  TlsContext(SSL_CTX* ctx, bool verify_hostname, std::string passphrase)
-      : ctx_(ctx), verify_hostname_(verify_hostname), passphrase_(std::move(passphrase)) {}
+  TlsContext(SSL_CTX* ctx, bool verify_hostname) : ctx_(ctx), verify_hostname_(verify_hostname) {}
   bool load_identity(const TlsOptions& o, std::string& error);
+  bool load_identity_files(const TlsOptions& o, std::string& error);
 
   SSL_CTX* ctx_;
   bool verify_hostname_;
-  std::string passphrase_;  // read by OpenSSL's password callback while the key is loaded
 };
 
 // One connection's TLS state.
