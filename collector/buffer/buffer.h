@@ -158,8 +158,9 @@ class Buffer {
     // Sends a chunk; `done` must be called exactly once (on the loop thread). The chunk stays
     // valid and unchanged until then.
     std::function<void(Chunk&, SendDone)> send;
-    // A chunk the buffer gives up on (retry limit, drop_oldest_chunk): the output may keep it
-    // somewhere (dead-letter file). Called before its claims are released.
+    // A chunk the buffer gives up on (retry limit without a <secondary>, or one that failed to
+    // take it; drop_oldest_chunk): the output may keep it somewhere (dead-letter file). Called
+    // before its claims are released.
     std::function<void(const Chunk&, const std::string& reason)> give_up;
     // close() ran out of time: abort what is in flight (done callbacks after this are ignored).
     std::function<void()> abort;

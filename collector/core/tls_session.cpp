@@ -241,4 +241,19 @@ TlsSession::Status TlsSession::decrypt(std::string& plain, std::string& error) {
   }
 }
 
+void TlsSession::close_notify(std::string& out) {
+  if (!SSL_is_init_finished(ssl_)) return;
+  SSL_shutdown(ssl_);
+  ERR_clear_error();
+  drain(out);
+}
+
+void send_close_notify(uv_stream_t* stream, TlsSession& tls) {
+  std::string alert;
+  tls.close_notify(alert);
+  if (alert.empty()) return;
+  uv_buf_t buf = uv_buf_init(alert.data(), static_cast<unsigned>(alert.size()));
+  uv_try_write(stream, &buf, 1);
+}
+
 }  // namespace sluice

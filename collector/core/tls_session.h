@@ -10,6 +10,8 @@
 //   tls.encrypt(frame, to_send, error);   tls.decrypt(plain, error);
 #pragma once
 
+#include <uv.h>
+
 #include <memory>
 #include <string>
 #include <string_view>
@@ -83,6 +85,9 @@ class TlsSession {
   // What the peer sent, decrypted so far, appended to `plain`: NeedMore while the session is
   // open, Done when the peer closed it (close_notify), Failed on a TLS error.
   Status decrypt(std::string& plain, std::string& error);
+  // The close_notify alert that ends the session cleanly, appended to `out` (once the handshake
+  // is done; nothing before).
+  void close_notify(std::string& out);
 
  private:
   void attach(SSL_CTX* ctx);
@@ -93,5 +98,9 @@ class TlsSession {
   BIO* from_peer_ = nullptr;  // owned by ssl_
   BIO* to_peer_ = nullptr;    // owned by ssl_
 };
+
+// Ends a TLS connection cleanly before `stream` is closed: its close_notify is written now if the
+// socket takes it at once (uv_try_write; nothing would wait for a queued write on a closing stream).
+void send_close_notify(uv_stream_t* stream, TlsSession& tls);
 
 }  // namespace sluice

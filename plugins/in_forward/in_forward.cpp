@@ -517,6 +517,7 @@ class ForwardInput : public Input {
     c->owner = nullptr;
     c->buf = std::string();
     if (uv_is_closing(reinterpret_cast<uv_handle_t*>(&c->tcp))) return;  // the worker's final sweep
+    if (c->tls) send_close_notify(reinterpret_cast<uv_stream_t*>(&c->tcp), *c->tls);
     uv_close(reinterpret_cast<uv_handle_t*>(&c->tcp), [](uv_handle_t* h) {
       // libuv has run the cancelled writes' callbacks before this one.
       delete static_cast<Conn*>(h->data);

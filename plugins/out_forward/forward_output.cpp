@@ -611,6 +611,7 @@ class ForwardOutput : public Output {
         auto* a = static_cast<Attempt*>(h->data);
         a->owner->unref(a);
       });
+    if (a->tls && a->connected) send_close_notify(reinterpret_cast<uv_stream_t*>(&a->tcp), *a->tls);
     if (a->tcp_open && !uv_is_closing(reinterpret_cast<uv_handle_t*>(&a->tcp)))
       uv_close(reinterpret_cast<uv_handle_t*>(&a->tcp), [](uv_handle_t* h) {
         auto* a = static_cast<Attempt*>(h->data);

@@ -46,6 +46,7 @@ class Receiver:
         self.compressed = compressed
         self.tls = tls
         self.tls_versions = []
+        self.ragged_tls_ends = 0  # TLS connections that ended without close_notify
         self.frame_connections = []  # for each frame, the number of the connection it came on
         self.connection_numbers = {}
         self.lock = threading.Lock()
@@ -78,7 +79,7 @@ class Receiver:
         if self.tls is not None:
             try:
                 conn.settimeout(10)
-                conn = self.tls.wrap_socket(conn, server_side=True)
+                conn = self.tls.wrap_socket(conn, server_side=True, suppress_ragged_eofs=False)
             except OSError:
                 conn.close()
                 return
@@ -109,8 +110,10 @@ class Receiver:
                     if self._frame(conn, msg, raw) == "close":
                         conn.close()
                         return
-        except OSError:
-            pass
+        except OSError as e:
+            if type(e).__name__ == "SSLEOFError":
+                with self.lock:
+                    self.ragged_tls_ends += 1
         finally:
             if not got_any:
                 with self.lock:

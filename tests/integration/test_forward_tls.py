@@ -41,6 +41,7 @@ class ForwardTlsTest(harness.SluiceTestCase):
             self.assertEqual(recv.errors, [])
             self.assertIn("TLSv1.2", recv.tls_versions)  # Fluentd's default tls_version
             self.assertEqual(s.stop(), 0)
+            self.assertEqual(recv.ragged_tls_ends, 0)  # every connection ended with close_notify
         finally:
             recv.stop()
 

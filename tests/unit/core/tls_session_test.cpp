@@ -10,10 +10,10 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
-#include <unistd.h>
 
-#include <cstdio>
-#include <fstream>
+#include <string>
+
+#include "support/test_support.h"
 
 namespace sluice {
 namespace {
@@ -70,23 +70,18 @@ struct Identity {
   }
 };
 
+// Files in a temporary directory, each written once under a fresh name.
 class TempFiles {
  public:
-  ~TempFiles() {
-    for (auto& p : paths_) std::remove(p.c_str());
-  }
   std::string write(const std::string& content) {
-    char path[] = "/tmp/sluice-tls-XXXXXX";
-    int fd = mkstemp(path);
-    EXPECT_GE(fd, 0);
-    EXPECT_EQ(::write(fd, content.data(), content.size()), ssize_t(content.size()));
-    close(fd);
-    paths_.push_back(path);
+    const std::string path = dir_.file("f" + std::to_string(count_++));
+    sluice::testing::write_file(path, content);
     return path;
   }
 
  private:
-  std::vector<std::string> paths_;
+  sluice::testing::TempDir dir_;
+  int count_ = 0;
 };
 
 // An OpenSSL server on memory buffers, as a Fluentd in_forward with <transport tls> would be.
@@ -384,6 +379,13 @@ TEST_F(TlsSessionTest, ServerSessionAgainstClientSession) {
   client.received(wire.data(), wire.size());
   EXPECT_EQ(client.decrypt(plain, client_error), TlsSession::Status::NeedMore);
   EXPECT_EQ(plain, "PONG");
+
+  // The client ends the session cleanly: the server reads the end, not an error.
+  wire.clear();
+  client.close_notify(wire);
+  EXPECT_FALSE(wire.empty());
+  server.received(wire.data(), wire.size());
+  EXPECT_EQ(server.decrypt(plain, server_error), TlsSession::Status::Done) << server_error;
 }
 
 TEST_F(TlsSessionTest, ServerAsksForClientCertificates) {
