@@ -33,6 +33,20 @@ bool get64(std::string_view& s, uint64_t& v) {
 }
 }  // namespace
 
+int write_fully(int fd, std::string_view bytes) {
+  while (!bytes.empty()) {
+    const ssize_t w = ::write(fd, bytes.data(), bytes.size());
+    if (w > 0) {
+      bytes.remove_prefix(size_t(w));
+    } else if (w < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return w < 0 ? errno : EIO;
+    }
+  }
+  return 0;
+}
+
 bool write_file_durably(const std::string& path, const std::string& bytes, std::string& error) {
   std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_CREAT | O_TRUNC | O_WRONLY | O_CLOEXEC, 0644);
@@ -40,19 +54,11 @@ bool write_file_durably(const std::string& path, const std::string& bytes, std::
     error = "open " + tmp + ": " + strerror(errno);
     return false;
   }
-  const char* p = bytes.data();
-  size_t n = bytes.size();
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) {
-      error = "write " + tmp + ": " + strerror(errno);
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return false;
-    }
-    p += w;
-    n -= size_t(w);
+  if (int err = write_fully(fd, bytes)) {
+    error = "write " + tmp + ": " + strerror(err);
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    return false;
   }
   if (::fsync(fd) != 0) {
     error = "fsync " + tmp + ": " + strerror(errno);

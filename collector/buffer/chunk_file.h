@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace sluice::buffer {
 
@@ -13,6 +14,9 @@ inline constexpr const char* kChunkSuffix = ".zst";
 bool write_file_durably(const std::string& path, const std::string& bytes, std::string& error);
 // Reads at most `max` bytes of a whole file.
 bool read_file(const std::string& path, std::string& out, size_t max, std::string& error);
+// Writes all of `bytes` to `fd` (retrying short writes and EINTR); 0, or the errno (EIO when
+// nothing could be written and no error was given).
+int write_fully(int fd, std::string_view bytes);
 bool mkdirs(const std::string& dir, std::string& error);
 
 }  // namespace sluice::buffer

@@ -17,6 +17,7 @@
 #include <list>
 #include <unordered_map>
 
+#include "buffer/chunk_file.h"
 #include "core/delivery.h"
 #include "core/log.h"
 #include "core/registry.h"
@@ -75,22 +76,6 @@ bool gzip(std::string_view in, std::string& out) {
   out.resize(zs.total_out);
   deflateEnd(&zs);
   return rc == Z_STREAM_END;
-}
-
-// Writes all of data; returns 0 or an errno.
-int write_fully(int fd, const char* p, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, p, n);
-    if (w > 0) {
-      p += w;
-      n -= static_cast<size_t>(w);
-    } else if (w < 0 && errno == EINTR) {
-      continue;
-    } else {
-      return w < 0 ? errno : EIO;
-    }
-  }
-  return 0;
 }
 
 // Whether the file at `path`, of `size` bytes, to which line-oriented `payload` is appended, ends
@@ -401,9 +386,9 @@ class FileOutput : public Output {
       // first record goes on a line of its own instead of being glued to that part.
       log::warn("file output " + id_ + ": " + actual + " ends inside a line (a write cut short, " +
                 "as by a crash); the next record starts a new line");
-      err = write_fully(fd, "\n", 1);
+      err = buffer::write_fully(fd, "\n");
     }
-    if (err == 0) err = write_fully(fd, payload.data(), payload.size());
+    if (err == 0) err = buffer::write_fully(fd, payload);
     if (err == 0 && fdatasync(fd) != 0 && errno != EINVAL && errno != EROFS) err = errno;
     if (err != 0) {
       // Leave no partial chunk behind: the whole chunk is written again at the next flush.

@@ -20,19 +20,6 @@ namespace sluice {
 
 namespace {
 
-bool write_all(int fd, std::string_view bytes, std::string& error) {
-  while (!bytes.empty()) {
-    const ssize_t n = ::write(fd, bytes.data(), bytes.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = strerror(errno);
-      return false;
-    }
-    bytes.remove_prefix(size_t(n));
-  }
-  return true;
-}
-
 // ${tag}, ${tag[N]} (N from 0, or from -1 backwards) and ${chunk_id} (16 hex digits).
 bool expand(const std::string& pattern, const buffer::Chunk& c, std::string& out, std::string& error) {
   out.clear();
@@ -109,13 +96,11 @@ class SecondaryFile final : public buffer::Secondary {
       return false;
     }
     const std::string compressed = gzip_ ? http::gzip_compress(c.payload, 6) : std::string();
-    std::string error;
-    const bool ok = ::flock(fd, LOCK_EX) == 0 && write_all(fd, gzip_ ? compressed : c.payload, error) &&
-                    ::fsync(fd) == 0;
-    if (!ok && error.empty()) error = strerror(errno);
+    int err = ::flock(fd, LOCK_EX) == 0 ? buffer::write_fully(fd, gzip_ ? compressed : c.payload) : errno;
+    if (err == 0 && ::fsync(fd) != 0) err = errno;
     ::close(fd);
-    where = ok ? path : "cannot write " + path + ": " + error;
-    return ok;
+    where = err == 0 ? path : "cannot write " + path + ": " + strerror(err);
+    return err == 0;
   }
 
  private:
