@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "format/line_format.h"
+#include "format/tag_placeholders.h"
 #include "format/time.h"
 
 namespace sluice {
@@ -291,44 +292,7 @@ class FileOutput : public Output {
       append_time(path, EventTime{c.slot, 0}, opts_.path_template, opts_.timekey_utc);
     else
       path = opts_.path_template;
-    // ${tag} and ${tag[N]} (N may be negative, counting from the end).
-    std::string out;
-    std::vector<std::string_view> parts;
-    size_t pos = 0;
-    while (true) {
-      size_t hit = path.find("${tag", pos);
-      if (hit == std::string::npos) break;
-      size_t close = path.find('}', hit);
-      if (close == std::string::npos) break;
-      std::string_view inner(path.data() + hit + 2, close - hit - 2);  // tag or tag[N]
-      std::string replacement;
-      if (inner == "tag") {
-        replacement = c.tag;
-      } else if (inner.size() > 5 && inner[3] == '[' && inner.back() == ']') {
-        if (parts.empty()) {
-          std::string_view t = c.tag;
-          size_t s = 0;
-          while (true) {
-            size_t d = t.find('.', s);
-            parts.push_back(t.substr(s, d == std::string_view::npos ? d : d - s));
-            if (d == std::string_view::npos) break;
-            s = d + 1;
-          }
-        }
-        long n = std::strtol(std::string(inner.substr(4, inner.size() - 5)).c_str(), nullptr, 10);
-        if (n < 0) n += static_cast<long>(parts.size());
-        if (n >= 0 && static_cast<size_t>(n) < parts.size()) replacement = parts[static_cast<size_t>(n)];
-      } else {
-        out.append(path, pos, close + 1 - pos);
-        pos = close + 1;
-        continue;
-      }
-      out.append(path, pos, hit - pos);
-      out.append(replacement);
-      pos = close + 1;
-    }
-    out.append(path, pos);
-    return out;
+    return expand_tag_placeholders(path, c.tag);
   }
 
   // Writes one chunk and drops it. Returns false (keeping the chunk) on failure.

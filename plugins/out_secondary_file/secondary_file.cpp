@@ -14,53 +14,35 @@
 #include "buffer/buffer.h"
 #include "buffer/chunk_file.h"
 #include "core/registry.h"
+#include "format/tag_placeholders.h"
 #include "http/http_client.h"
 
 namespace sluice {
 
 namespace {
 
-// ${tag}, ${tag[N]} (N from 0, or from -1 backwards) and ${chunk_id} (16 hex digits).
+// ${chunk_id} (16 hex digits), then the tag placeholders (format/tag_placeholders.h). A chunk
+// without a tag, or a tag without the part asked for, is an error here: the file would land
+// elsewhere than configured.
 bool expand(const std::string& pattern, const buffer::Chunk& c, std::string& out, std::string& error) {
-  out.clear();
-  size_t i = 0;
-  while (i < pattern.size()) {
-    const size_t open = pattern.find("${", i);
-    if (open == std::string::npos) break;
-    const size_t close = pattern.find('}', open);
-    out.append(pattern, i, open - i);
-    const std::string name = pattern.substr(open + 2, close - open - 2);
-    if (name == "chunk_id") {
-      char hex[17];
-      snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(c.id));
-      out += hex;
-    } else {
-      if (c.tag.empty()) {
-        error = "the chunk has no tag for ${" + name + "} (add tag to the <buffer> chunk keys)";
-        return false;
-      }
-      std::vector<std::string> parts;
-      for (size_t p = 0;;) {
-        const size_t dot = c.tag.find('.', p);
-        parts.push_back(c.tag.substr(p, dot - p));
-        if (dot == std::string::npos) break;
-        p = dot + 1;
-      }
-      if (name == "tag") {
-        out += c.tag;
-      } else {
-        const long n = std::stol(name.substr(4));
-        const long at = n < 0 ? long(parts.size()) + n : n;
-        if (at < 0 || at >= long(parts.size())) {
-          error = "the tag '" + c.tag + "' has no part ${" + name + "}";
-          return false;
-        }
-        out += parts[size_t(at)];
-      }
-    }
-    i = close + 1;
+  char hex[17];
+  snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(c.id));
+  out = pattern;
+  for (size_t at = out.find("${chunk_id}"); at != std::string::npos; at = out.find("${chunk_id}", at + 16))
+    out.replace(at, 11, hex);
+  const size_t tag_at = out.find("${tag");
+  if (tag_at == std::string::npos) return true;
+  if (c.tag.empty()) {
+    error = "the chunk has no tag for " + out.substr(tag_at, out.find('}', tag_at) + 1 - tag_at) +
+            " (add tag to the <buffer> chunk keys)";
+    return false;
   }
-  out.append(pattern, std::min(i, pattern.size()), std::string::npos);
+  std::string missing;
+  out = expand_tag_placeholders(out, c.tag, &missing);
+  if (!missing.empty()) {
+    error = "the tag '" + c.tag + "' has no part " + missing;
+    return false;
+  }
   return true;
 }
 
