@@ -51,6 +51,15 @@ class Parser {
   virtual uint64_t held_from() const { return UINT64_MAX; }
 };
 
+// Told of each line a parser could not parse, right after the parser appended the record that
+// keeps it raw ({"message": line, "_parse_error": reason}). A filter that embeds a parser sets one
+// to handle such records itself; parsers then do not warn about them.
+class ParseFailureListener {
+ public:
+  virtual ~ParseFailureListener() = default;
+  virtual void kept_raw(const Batch& out, std::string_view reason) = 0;
+};
+
 // A configured `<parse>` section; opens per-stream parsers.
 class ParserPlugin {
  public:
@@ -112,6 +121,8 @@ struct PluginContext {
   bool dry_run = false;
   // Where validation errors of nested sections go (all are reported, not only the first).
   std::vector<ConfigError>* errors = nullptr;
+  // For parsers built by make_parser: who hears of unparsable lines (null: they warn).
+  ParseFailureListener* parse_failures = nullptr;
 
   // Builds a parser from a `<parse>` section (or the given default type when absent).
   std::unique_ptr<ParserPlugin> make_parser(const ConfigSection* parse,

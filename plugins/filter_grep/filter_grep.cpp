@@ -19,6 +19,7 @@
 
 #include "core/log.h"
 #include "core/registry.h"
+#include "format/utf8_scrub.h"
 #include "record_path.h"
 
 namespace sluice {
@@ -66,58 +67,6 @@ class Regex {
  private:
   OnigRegex re_ = nullptr;
 };
-
-// Length of the valid UTF-8 sequence at p, or 0.
-size_t utf8_seq(const unsigned char* p, const unsigned char* end) {
-  unsigned char c = p[0];
-  if (c < 0x80) return 1;
-  size_t n;
-  uint32_t min;
-  if ((c & 0xE0) == 0xC0) n = 2, min = 0x80;
-  else if ((c & 0xF0) == 0xE0) n = 3, min = 0x800;
-  else if ((c & 0xF8) == 0xF0) n = 4, min = 0x10000;
-  else return 0;
-  if (static_cast<size_t>(end - p) < n) return 0;
-  uint32_t cp = c & (0x7F >> n);
-  for (size_t i = 1; i < n; ++i) {
-    if ((p[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (p[i] & 0x3F);
-  }
-  if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp < 0xE000)) return 0;
-  return n;
-}
-
-// Fluent::StringUtil.match_regexp retries with String#scrub('?') on invalid byte sequences;
-// Oniguruma must not see invalid UTF-8 either. Returns `s` or its scrubbed copy in `tmp`.
-std::string_view scrub(std::string_view s, std::string& tmp) {
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const auto* end = p + s.size();
-  const auto* q = p;
-  while (q < end && *q < 0x80) ++q;
-  if (q == end) return s;
-  bool valid = true;
-  for (const auto* r = q; r < end;) {
-    size_t n = utf8_seq(r, end);
-    if (!n) {
-      valid = false;
-      break;
-    }
-    r += n;
-  }
-  if (valid) return s;
-  tmp.assign(s.data(), static_cast<size_t>(q - p));
-  while (q < end) {
-    size_t n = utf8_seq(q, end);
-    if (n) {
-      tmp.append(reinterpret_cast<const char*>(q), n);
-      q += n;
-    } else {
-      tmp.push_back('?');
-      ++q;
-    }
-  }
-  return tmp;
-}
 
 struct Expression {
   std::string key;  // as written, for messages
@@ -176,7 +125,8 @@ class GrepFilter : public Filter {
       e.path.append_to_s(text_, v);
       text = text_;
     }
-    return e.regex->search(scrub(text, scrubbed_));
+    // Fluentd's match_regexp retries with scrub('?'); Oniguruma must not see invalid UTF-8.
+    return e.regex->search(scrub_utf8(text, scrubbed_));
   }
 
   bool keep(const Batch& batch, const Record& r) {

@@ -359,15 +359,16 @@ void ValueConverter::apply(Batch& batch, size_t first) const {
 
 // --- errors -------------------------------------------------------------------------------------
 
-ErrorSink::ErrorSink(const PluginContext& ctx, std::string type) : id_(ctx.id), type_(std::move(type)) {
+ErrorSink::ErrorSink(const PluginContext& ctx, std::string type)
+    : listener_(ctx.parse_failures), id_(ctx.id), type_(std::move(type)) {
   if (ctx.metrics) counter_ = &ctx.metrics->counter("sluice_parse_errors_total{plugin=\"" + ctx.id + "\"}");
 }
 
 void ErrorSink::keep_raw(Batch& out, const Line& line, std::string_view kind, std::string_view reason) {
   if (counter_) bump(*counter_);
-  std::string key = "parse_error/" + id_ + "/" + type_ + "/" + std::string(kind);
-  if (log::enabled(log::Level::Warn)) {
+  if (!listener_ && log::enabled(log::Level::Warn)) {
     // warn_once logs the first of each kind; build the message only when it may be logged.
+    std::string key = "parse_error/" + id_ + "/" + type_ + "/" + std::string(kind);
     std::string msg = "[" + id_ + "] " + std::string(reason) + ", kept as raw message (first of its kind; counted in "
                       "sluice_parse_errors_total): line=" + log::quote_excerpt(line.bytes);
     log::warn_once(key, msg);
@@ -375,6 +376,7 @@ void ErrorSink::keep_raw(Batch& out, const Line& line, std::string_view kind, st
   out.begin_record(now(), line.offset);
   out.add_field("message", Value::of_string(line.bytes));
   out.add_field("_parse_error", Value::of_string(out.arena.copy(reason)));
+  if (listener_) listener_->kept_raw(out, reason);
 }
 
 // --- Oniguruma ----------------------------------------------------------------------------------

@@ -64,7 +64,8 @@ class ValueConverter {
 };
 
 // Keeps an unparsable line: emits {"message": raw, "_parse_error": reason} with time now(), counts
-// it in sluice_parse_errors_total{plugin="<id>"} and warns once per plugin and kind of error.
+// it in sluice_parse_errors_total{plugin="<id>"} and warns once per plugin and kind of error, or
+// tells the context's ParseFailureListener instead of warning.
 class ErrorSink {
  public:
   ErrorSink() = default;
@@ -75,6 +76,7 @@ class ErrorSink {
 
  private:
   Counter* counter_ = nullptr;
+  ParseFailureListener* listener_ = nullptr;
   std::string id_;
   std::string type_;
 };

@@ -1,0 +1,18 @@
+// Ruby's String#scrub('?') for bytes that must be valid UTF-8 before a regexp or a parser sees
+// them. Fluentd scrubs in filter_grep's matching and filter_parser's replace_invalid_sequence.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace sluice {
+
+// Length of the valid UTF-8 sequence at p (p < end), or 0.
+size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end);
+
+// Returns `s` when it is valid UTF-8, else its copy in `tmp` with each invalid byte replaced by
+// '?' (Ruby replaces each maximal invalid subsequence with one '?').
+std::string_view scrub_utf8(std::string_view s, std::string& tmp);
+
+}  // namespace sluice
