@@ -414,6 +414,7 @@ class JsonParser final : public Parser {
         od::array arr;
         err = doc.get_array().get(arr);
         // Not iterated when get_array failed: begin() on an invalid array is undefined.
+        uint64_t element = 0;
         if (!err) for (auto el : arr) {
           if (err) break;
           od::object obj;
@@ -423,6 +424,8 @@ class JsonParser final : public Parser {
             break;
           }
           if (!object_record(obj, line, out, reason)) err = simdjson::TAPE_ERROR;
+          // Offsets name records (deterministic ids): line.offset + k stays below the next line's.
+          else out.records.back().offset = line.offset + element++;
         }
       } else if (!err) {
         err = simdjson::INCORRECT_TYPE;

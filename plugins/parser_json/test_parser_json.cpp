@@ -338,6 +338,8 @@ TEST(ParserJson, TopLevelArray) {
   h.feed1(R"([{"a":1},{"b":2}])");
   ASSERT_EQ(h.size(), 2u);
   EXPECT_EQ(h.keys(1), keys({"b"}));
+  // Offsets name records in deterministic ids: the objects of one line must not share one.
+  EXPECT_EQ(h.rec(1).offset, h.rec(0).offset + 1);
 }
 
 TEST(ParserJson, HugeAndBinary) {

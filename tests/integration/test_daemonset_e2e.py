@@ -15,11 +15,16 @@ ES7_CONF = os.path.join(FIXTURES, "fluentd-k8s-daemonset/docker-image/v1.18/debi
 
 
 class DaemonsetConfigTest(SluiceTestCase):
-    def run_daemonset(self, lines, env_extra):
-        """Runs the unchanged configuration tree on one container log file holding `lines`; returns
+    def run_daemonset(self, lines, env_extra, conf_d=None):
+        """Runs the unchanged configuration tree on one container log file holding `lines`, with
+        the files of `conf_d` (name: text) added where the image includes conf.d/*.conf; returns
         (ES test server, the expected-output case, the file's path, the kubernetes map wanted)."""
         conf = self.path("conf")
         shutil.copytree(ES7_CONF, conf)
+        for name, body in (conf_d or {}).items():
+            os.makedirs(os.path.join(conf, "conf.d"), exist_ok=True)
+            with open(os.path.join(conf, "conf.d", name), "w") as f:
+                f.write(body)
         # What the image's Dockerfile does, so FLUENTD_SYSTEMD_CONF=disable turns journald off.
         open(os.path.join(conf, "disable.conf"), "w").close()
         with open(EXPECTED) as f:
@@ -50,6 +55,7 @@ class DaemonsetConfigTest(SluiceTestCase):
         p = self.start(["-c", os.path.join(conf, "fluent.conf")], env=env)
         p.wait_until(lambda: sum(len(d) for d in es.docs().values()) >= 2, 30, "2 documents in ES")
         self.assertEqual(p.stop(), 0, p.stderr()[-3000:])
+        self.stderr = p.stderr()
         want_k = dict(case["expected_record"]["kubernetes"])
         want_k["master_url"] = api.url + "/api"
         return es, case, log, want_k
@@ -104,6 +110,39 @@ class DaemonsetConfigTest(SluiceTestCase):
         self.assertEqual(first["log"], 'line one "quoted" caf\u00e9 \u2192 \\ \ttab\n')
         self.assert_enriched_as_fluentd(first, case, log, want_k, "stdout", "2024-05-01T12:00:00.250000000+00:00")
         self.assertEqual((got[1]["log"], got[1]["stream"]), ("line two\n", "stderr"))
+
+    def test_es7_daemonset_config_with_a_json_parser_filter_in_conf_d(self):
+        # What users add to the image most: a conf.d file that parses applications' JSON
+        # messages. It runs after the kubernetes_metadata filter, so the parsed keys follow the
+        # docker and kubernetes maps, as Fluentd's Hash#merge puts them.
+        parse_json = """<filter kubernetes.**>
+  @type parser
+  key_name message
+  reserve_data true
+  remove_key_name_field true
+  reserve_time true
+  <parse>
+    @type json
+  </parse>
+</filter>
+"""
+        es, case, log, want_k = self.run_daemonset(
+            '2024-05-01T12:00:00.250000000Z stdout F {"level":"info","msg":"ready","port":8080,"tags":["a","b"]}\n'
+            "2024-05-01T12:00:01.500000000Z stderr F plain text, not JSON\n",
+            {"FLUENT_CONTAINER_TAIL_PARSER_TYPE": "cri"}, conf_d={"parse-json.conf": parse_json})
+        got = self.documents(es, "@timestamp")
+        parsed, plain = got
+        self.assertEqual(list(parsed), ["stream", "logtag", "time", "docker", "kubernetes", "level", "msg", "port",
+                                        "tags", "@timestamp", "tag"])
+        self.assertEqual((parsed["level"], parsed["msg"], parsed["port"], parsed["tags"]), ("info", "ready", 8080, ["a", "b"]))
+        self.assert_enriched_as_fluentd(parsed, case, log, want_k, "stdout", "2024-05-01T12:00:00.250000000+00:00")
+        # Not JSON: kept as it was (reserve_data), and the log says why.
+        self.assertEqual(list(plain), ["stream", "logtag", "message", "time", "docker", "kubernetes", "@timestamp", "tag"])
+        self.assertEqual(plain["message"], "plain text, not JSON")
+        self.assert_enriched_as_fluentd(plain, case, log, want_k, "stderr", "2024-05-01T12:00:01.500000000+00:00")
+        self.assertIn("field 'message' did not parse (invalid JSON", self.stderr)
+        self.assertIn('"plain text, not JSON"', self.stderr)
+        self.assertIn("the record is kept unparsed", self.stderr)
 
 
 if __name__ == "__main__":
