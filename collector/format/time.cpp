@@ -350,7 +350,15 @@ bool TimeParser::parse(std::string_view text, EventTime& out) const {
   Fields f;
   if (format_.empty()) {
     if (parse_rfc3339(text, out)) return true;
-    if (!parse_iso_lenient(text, f)) return false;
+    if (!parse_iso_lenient(text, f)) {
+      // Other shapes Ruby's Time.parse reads, as logs write them: ctime (Apache's error log).
+      static const char* const kCtimeShapes[] = {"%b %d %H:%M:%S.%N %Y", "%b %d %H:%M:%S %Y",
+                                                 "%a %b %d %H:%M:%S.%N %Y", "%a %b %d %H:%M:%S %Y"};
+      bool any = false;
+      for (const char* shape : kCtimeShapes)
+        if ((any = strptime_fields(shape, text, f = Fields{}))) break;
+      if (!any) return false;
+    }
   } else {
     if (!strptime_fields(format_, text, f)) return false;
   }

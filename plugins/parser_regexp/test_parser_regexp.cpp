@@ -86,3 +86,72 @@ TEST(ParserRegexp, BadExpressionIsAConfigError) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+using test::ParserHarness;
+
+const char* const kCombined =
+    R"L(192.168.0.1 - frank [10/Oct/2000:13:55:36 -0700] "GET /apache_pb.gif HTTP/1.0" 200 2326 "http://www.example.com/start.html" "Mozilla/4.08 [en] (Win98; I ;Nav)")L";
+
+TEST(ParserRegexpPresets, NginxAsFluentd) {
+  ParserHarness h("nginx");
+  h.feed({std::string("127.0.0.1 192.168.0.1 - [28/Feb/2013:12:00:00 +0900] \"GET / HTTP/1.1\" 200 777 \"-\" \"Opera/12.0\" \"10.0.0.1\""),
+          "not an access log"});
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.keys(0), std::vector<std::string>({"remote", "host", "user", "method", "path", "code", "size", "referer",
+                                                 "agent", "http_x_forwarded_for"}));
+  EXPECT_EQ(h.str(0, "path"), "/");
+  EXPECT_EQ(h.str(0, "code"), "200");  // strings, as Fluentd's preset leaves them
+  EXPECT_EQ(h.str(0, "http_x_forwarded_for"), "10.0.0.1");
+  EXPECT_EQ(h.rec(0).time.sec, 1362020400);
+  EXPECT_EQ(h.str(1, "_parse_error"), "pattern not matched");
+}
+
+TEST(ParserRegexpPresets, ApacheAndItsOwnExpression) {
+  ParserHarness h("apache");
+  h.feed1(kCombined);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h.str(0, "user"), "frank");
+  EXPECT_EQ(h.str(0, "size"), "2326");
+  EXPECT_EQ(h.rec(0).time.sec, 971211336);
+  // The preset's expression is only a default.
+  ParserHarness o("apache", {{"expression", "/^(?<first>\\S+)/"}});
+  o.feed1(kCombined);
+  EXPECT_EQ(o.keys(0), std::vector<std::string>({"first"}));
+}
+
+TEST(ParserRegexpPresets, Apache2NullsDashesAndCountsIntegers) {
+  ParserHarness h("apache2", {{"keep_time_key", "true"}});
+  h.feed({kCombined, R"L(::1 - - [10/Oct/2000:13:55:36 -0700] "GET /a\"b HTTP/1.0" 404 -)L"});
+  ASSERT_EQ(h.size(), 2u);
+  const std::vector<std::string> all = {"host", "user", "method", "path", "code", "size", "referer", "agent", "time"};
+  EXPECT_EQ(h.keys(0), all);
+  EXPECT_EQ(h.find(0, "code")->integer, 200);
+  EXPECT_EQ(h.find(0, "size")->kind, ValueKind::Int);
+  EXPECT_EQ(h.find(0, "size")->integer, 2326);
+  EXPECT_EQ(h.str(0, "time"), "10/Oct/2000:13:55:36 -0700");
+  EXPECT_EQ(h.rec(0).time.sec, 971211336);
+  EXPECT_EQ(h.keys(1), all);  // referer and agent absent: null, as are "-" values
+  for (const char* k : {"user", "size", "referer", "agent"}) EXPECT_EQ(h.find(1, k)->kind, ValueKind::Null) << k;
+  EXPECT_EQ(h.str(1, "path"), "/a\\\"b");
+  EXPECT_EQ(h.find(1, "code")->integer, 404);
+}
+
+TEST(ParserRegexpPresets, ApacheError) {
+  // No time_format, as in Fluentd, whose Time.parse reads the ctime stamps of Apache 2.4 and 2.2.
+  ParserHarness h("apache_error", {{"utc", "true"}});
+  h.feed({"[Wed Oct 11 14:32:52.123456 2000] [core:error] [pid 35708:tid 4328636416] [client 1.2.3.4:80] File does not exist",
+          "[Wed Oct 11 14:32:52 2000] [error] [client 127.0.0.1] client denied by server configuration"});
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.keys(0), std::vector<std::string>({"level", "pid", "client", "message"}));
+  EXPECT_EQ(h.str(0, "message"), "File does not exist");
+  EXPECT_EQ(h.rec(0).time.sec, 971274772);
+  EXPECT_EQ(h.rec(0).time.nsec, 123456000u);
+  EXPECT_EQ(h.keys(1), std::vector<std::string>({"level", "client", "message"}));
+  EXPECT_EQ(h.rec(1).time.sec, 971274772);
+}
+
+}  // namespace
+}  // namespace sluice
