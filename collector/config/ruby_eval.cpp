@@ -11,6 +11,8 @@
 #include <set>
 #include <vector>
 
+#include "core/hostname.h"
+
 namespace sluice::ruby {
 namespace {
 
@@ -25,12 +27,6 @@ struct UseDefaultSignal {};
 // ---- evaluation ----
 // Set before the configuration is read, never while it is (see set_worker_id).
 int g_worker_id = -1;
-
-std::string hostname() {
-  char buf[256] = {};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
 
 std::string file_join(const std::vector<Value>& args) {
   std::string r;
@@ -63,7 +59,7 @@ class Evaluator {
       }
       case Node::Var: return locals_[n.name];
       case Node::Builtin:
-        if (n.name == "hostname") return Value::str(hostname());
+        if (n.name == "hostname") return Value::str(local_hostname());
         if (n.name == "worker_id") {
           if (g_worker_id >= 0) return Value::str(std::to_string(g_worker_id));
           const char* w = getenv("SERVERENGINE_WORKER_ID");
@@ -140,7 +136,7 @@ class Evaluator {
       if (c == "ENV" && (m == "key?" || m == "has_key?" || m == "include?") && args.size() == 1)
         return Value::boolean(env(args[0]).t != Value::Nil);
       if (c == "File" && m == "join") return Value::str(file_join(args));
-      if (c == "Socket" && m == "gethostname" && args.empty()) return Value::str(hostname());
+      if (c == "Socket" && m == "gethostname" && args.empty()) return Value::str(local_hostname());
       if (c == "IPAddr" && m == "new" && args.size() == 1) return ipaddr(args[0]);
       throw RubyError{"unsupported call " + c + "." + m};
     }

@@ -123,6 +123,7 @@ void Pipeline::build_label(const ConfigSection& body, Router& r, std::vector<Con
     const PluginSpec* spec = lookup_spec(registry_, s, kind, errors);
     if (!spec) continue;
     PluginContext ctx = context_for(s, kind, errors);
+    ctx.emitter = &r;
     try {
       Params params(s, *spec);
       if (kind == "filter") {

@@ -114,6 +114,8 @@ struct PluginContext {
   int worker_id = 0;
   int workers = 1;  // <system> workers: sources shard their streams by worker_id
   // For inputs: where to send batches (the router of the source's @label, or the top level).
+  // For filters and outputs: the router of the label they are in (rewrite_tag_filter re-emits
+  // there).
   Emitter* emitter = nullptr;
   // For outputs that route records onward (`copy`'s stores, `relabel`, the @ERROR label).
   std::function<Emitter*(const std::string& label)> label_emitter;

@@ -20,7 +20,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "format/utf8_scrub.h"
-#include "record_path.h"
+#include "format/record_path.h"
 
 namespace sluice {
 

@@ -9,7 +9,6 @@
 // record (no record field, no time) are rendered once. Per record: the new fields are built in a
 // scratch vector kept across batches (then swapped with batch.fields), rendered strings go into
 // batch.arena, so there is no heap allocation per record once warm.
-#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -18,9 +17,10 @@
 #include <string>
 #include <vector>
 
-#include "../filter_grep/json_lookup.h"
+#include "core/hostname.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "format/json_lookup.h"
 #include "format/line_format.h"
 
 namespace sluice {
@@ -411,12 +411,6 @@ class RecordTransformer : public Filter {
   CachedTimeFormat time_format_;
   std::string time_buf_, buf_;
 };
-
-std::string local_hostname() {
-  char buf[256] = {0};
-  if (gethostname(buf, sizeof buf - 1) != 0) return "localhost";
-  return buf;
-}
 
 }  // namespace
 

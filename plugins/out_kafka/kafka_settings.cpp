@@ -1,9 +1,9 @@
 #include "kafka_settings.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <cmath>
+
+#include "core/hostname.h"
 
 namespace sluice::kafka {
 
@@ -527,11 +527,7 @@ Settings build_settings(Variant v, const Params& params, const ConfigSection* bu
     ic.time_key = in.str("time_key", ic.time_key);
     ic.hostname_key = in.str("hostname_key", "");
     ic.worker_id_key = in.str("worker_id_key", "");
-    if (!ic.hostname_key.empty()) {
-      char host[256] = {0};
-      gethostname(host, sizeof host - 1);
-      ic.hostname = in.str("hostname", host);
-    }
+    if (!ic.hostname_key.empty()) ic.hostname = in.str("hostname", local_hostname());
     std::string tt = in.str("time_type", "float");
     if (tt == "float") ic.time_type = InjectConfig::TimeType::Float;
     else if (tt == "unixtime") ic.time_type = InjectConfig::TimeType::Unixtime;

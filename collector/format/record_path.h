@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/event.h"
-#include "json_lookup.h"
+#include "format/json_lookup.h"
 #include "format/line_format.h"
 
 namespace sluice {
