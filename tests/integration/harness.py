@@ -1,5 +1,6 @@
 """Helpers for integration tests: run the real sluice binary against real files and services,
 and stop everything they start by PID."""
+import glob
 import json
 import os
 import re
@@ -142,6 +143,15 @@ class SluiceTestCase(unittest.TestCase):
         if ready:
             p.wait_until(lambda: "worker is now running" in p.stderr(), 20, "sluice to start")
         return p
+
+
+def json_lines(pattern):
+    """The records of the JSON-lines files matching `pattern` (out_file's output), file by file."""
+    out = []
+    for name in sorted(glob.glob(pattern)):
+        with open(name) as f:
+            out += [json.loads(l) for l in f if l.strip()]
+    return out
 
 
 def cri_line(i, stream="stdout", tag="F", text=None):

@@ -1,10 +1,7 @@
 """`@type parser` (Fluentd's filter_parser) in the real binary: a tailed file's JSON messages
 become fields, with their own time; lines that are not JSON go to the @ERROR label whole; a typo in
 the filter is a configuration error naming the line."""
-import glob
-import json
-
-from harness import SluiceTestCase, main, run, text
+from harness import SluiceTestCase, json_lines, main, run, text
 
 
 class FilterParserTest(SluiceTestCase):
@@ -63,11 +60,7 @@ class FilterParserTest(SluiceTestCase):
         self.assertEqual(len(p.records()), 2)
 
     def error_lines(self):
-        out = []
-        for name in sorted(glob.glob(self.path("errors*.log"))):
-            with open(name) as f:
-                out += [json.loads(l) for l in f if l.strip()]
-        return out
+        return json_lines(self.path("errors*.log"))
 
     def test_a_typo_is_a_configuration_error(self):
         r = run(["--dry-run", "-c", self.conf("  reserve_dat true", error_label=False)])
