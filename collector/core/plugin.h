@@ -20,6 +20,7 @@
 namespace sluice {
 
 class Registry;
+class Filter;
 
 // Where a source sends its batches: the router, for the source's label.
 class Emitter {
@@ -28,6 +29,9 @@ class Emitter {
   // Routes the batch through filters to outputs. Returns once every output has taken what it
   // needs; the batch (and the bytes it views) may then be reused.
   virtual void emit(Batch& batch) = 0;
+  // Routes the batch as if it came out of `filter`: through the filters after it, to the output.
+  // For filters that let records out later (concat's held lines). Emitters without filters emit.
+  virtual void emit_after(const Filter* filter, Batch& batch) { emit(batch); }
 };
 
 struct Line {

@@ -60,4 +60,18 @@ void Router::emit(Batch& batch) {
   route.output->write(batch);
 }
 
+void Router::emit_after(const Filter* filter, Batch& batch) {
+  if (batch.records.empty()) return;
+  const Route& route = route_for(batch.tag);
+  size_t next = 0;
+  while (next < route.filters.size() && route.filters[next] != filter) ++next;
+  // Not on this tag's route (or no <match>, which emit counts and warns about): all of it.
+  if (next == route.filters.size() || !route.output) return emit(batch);
+  for (++next; next < route.filters.size(); ++next) {
+    route.filters[next]->filter(batch);
+    if (batch.records.empty()) return;
+  }
+  route.output->write(batch);
+}
+
 }  // namespace sluice

@@ -22,6 +22,7 @@ class Router : public Emitter {
   void add_match(TagPattern pattern, Output* output);
 
   void emit(Batch& batch) override;
+  void emit_after(const Filter* filter, Batch& batch) override;
 
   const std::string& label() const { return label_; }
   size_t unmatched_records() const { return unmatched_; }

@@ -1,20 +1,21 @@
-// `@type concat` (fluent-plugin-concat 2.5) in the two forms Kubernetes configurations use it for
-// container runtimes' split lines, which sluice's parsers already join:
+// `@type concat` (fluent-plugin-concat 2.5).
 //
-//   use_partial_cri_logtag: the cri parser joined P lines up to their F line. What the filter
-//     still does is what concat does to the joined record: remove the logtag key (unless
+//   use_partial_cri_logtag: the cri parser already joined P lines up to their F line. What the
+//     filter still does is what concat does to the joined record: remove the logtag key (unless
 //     keep_partial_key) and the stream key.
-//   multiline_end_regexp /\n$/ (docker json-file's 16 KiB split, usually with separator ""): the
-//     docker parser joined the pieces; every record ends its own group, so nothing changes.
+//   multiline_start_regexp / multiline_end_regexp / continuous_line_regexp, n_lines: lines are
+//     joined here (line_joiner.h). Docker's 16 KiB pieces (multiline_end_regexp /\n$/) arrive
+//     joined by the docker parser, so each is a group of one and passes as it is.
 //
-// Other forms (n_lines, multiline_start_regexp, partial_key, use_partial_metadata) are
-// configuration errors that say what to use instead; they are not silently passed through.
+// partial_key and use_partial_metadata (Docker's fluentd and journald log drivers) are
+// configuration errors: files have no such records.
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "core/log.h"
 #include "core/registry.h"
+#include "line_joiner.h"
 
 namespace sluice {
 
@@ -52,17 +53,19 @@ class ConcatFilter final : public Filter {
 
 std::string unsupported(const std::string& what) {
   return "concat: " + what +
-         " is not supported: sluice's cri and docker parsers join the lines container runtimes "
-         "split (use_partial_cri_logtag, multiline_end_regexp /\\n$/ are accepted for that); for "
-         "multi-line messages such as stack traces use <parse> @type multiline in the <source>";
+         " is not supported: it joins records of Docker's fluentd and journald log drivers, which "
+         "tailed files do not have";
 }
+
+// concat strips the first and last character of its regexps (`/.../`) and compiles the rest.
+std::string concat_regexp(const std::string& text) { return text.size() >= 2 ? text.substr(1, text.size() - 2) : ""; }
 
 }  // namespace
 
 void register_filter_concat(Registry& registry) {
   PluginSpec spec{"filter", "concat",
-                  "fluent-plugin-concat for split container lines (use_partial_cri_logtag, "
-                  "multiline_end_regexp /\\n$/), which the cri and docker parsers join.",
+                  "Joins the lines of multi-line messages (fluent-plugin-concat); CRI split lines are "
+                  "joined by the cri parser.",
                   {},
                   {}};
   spec.params = {
@@ -72,55 +75,75 @@ void register_filter_concat(Registry& registry) {
       {"partial_cri_logtag_key", ParamType::String, "", "The logtag field, removed from records.", {}, false},
       {"partial_cri_stream_key", ParamType::String, "stream", "The stream field, removed from records."},
       {"keep_partial_key", ParamType::Bool, "false", "Keep the logtag field."},
-      {"multiline_end_regexp", ParamType::String, "", "Only /\\n$/ (docker's split lines, joined by the docker parser).",
-       {}, false},
-      {"stream_identity_key", ParamType::String, "", "Accepted: the parsers keep streams apart.", {}, false},
-      {"flush_interval", ParamType::Duration, "60", "Accepted: the parsers' own flush bounds held lines."},
-      {"timeout_label", ParamType::String, "", "Accepted: nothing is held here to time out.", {}, false},
-      {"use_first_timestamp", ParamType::Bool, "false", "Must stay false: joined records have the last part's time."},
-      {"n_lines", ParamType::Integer, "", "Not supported (configuration error).", {}, false},
-      {"multiline_start_regexp", ParamType::String, "", "Not supported (configuration error).", {}, false},
-      {"continuous_line_regexp", ParamType::String, "", "Not supported (configuration error).", {}, false},
+      {"multiline_start_regexp", ParamType::String, "", "/regexp/ of a group's first line.", {}, false},
+      {"multiline_end_regexp", ParamType::String, "", "/regexp/ of a group's last line.", {}, false},
+      {"continuous_line_regexp", ParamType::String, "", "/regexp/ lines inside a group must match.", {}, false},
+      {"n_lines", ParamType::Integer, "", "Join every N lines.", {}, false},
+      {"stream_identity_key", ParamType::String, "", "Field that tells streams of one tag apart.", {}, false},
+      {"flush_interval", ParamType::Duration, "60", "A group idle this long leaves (0: never)."},
+      {"timeout_label", ParamType::String, "", "Label for groups that timed out (else @ERROR).", {}, false},
+      {"use_first_timestamp", ParamType::Bool, "false", "A joined record takes its first line's time."},
+      {"buffer_limit_size", ParamType::Size, "512000", "Bound on a group's joined text; a fuller group leaves."},
+      {"buffer_overflow_method", ParamType::String, "ignore", "Accepted: groups are always bounded (see README)."},
       {"partial_key", ParamType::String, "", "Not supported (configuration error).", {}, false},
       {"partial_value", ParamType::String, "", "Not supported (configuration error).", {}, false},
       {"use_partial_metadata", ParamType::Bool, "false", "Not supported (configuration error)."},
       {"partial_metadata_format", ParamType::String, "docker-fluentd", "Not supported (configuration error)."},
       {"keep_partial_metadata", ParamType::Bool, "false", "Not supported (configuration error)."},
   };
-  registry.add_filter(std::move(spec), [](PluginContext& ctx, const Params& params) {
-    for (const char* p : {"n_lines", "multiline_start_regexp", "continuous_line_regexp", "partial_key"})
+  registry.add_filter(std::move(spec), [](PluginContext& ctx, const Params& params) -> std::unique_ptr<Filter> {
+    for (const char* p : {"partial_key", "partial_value"})
       if (params.has(p)) throw ConfigException(params.pos(p), unsupported(p));
     if (params.has("use_partial_metadata") && params.flag("use_partial_metadata"))
       throw ConfigException(params.pos("use_partial_metadata"), unsupported("use_partial_metadata"));
-    if (params.flag("use_first_timestamp"))
-      throw ConfigException(params.pos("use_first_timestamp"),
-                            "concat: use_first_timestamp is not supported: the cri parser gives a joined "
-                            "record its last part's time, as concat does by default");
     const bool cri = params.flag("use_partial_cri_logtag");
-    const bool docker = params.has("multiline_end_regexp");
-    if (cri && docker)
-      throw ConfigException(params.pos("multiline_end_regexp"),
+    const bool lines = params.has("n_lines");
+    const bool regexps = params.has("multiline_start_regexp") || params.has("multiline_end_regexp");
+    // concat's own checks, with its messages.
+    if (lines && regexps)
+      throw ConfigException(params.pos("n_lines"), "n_lines and multiline_start_regexp/multiline_end_regexp are exclusive");
+    if (cri && lines) throw ConfigException(params.pos("n_lines"), "use_partial_cri_logtag and n_lines are exclusive");
+    if (cri && regexps)
+      throw ConfigException(params.pos("use_partial_cri_logtag"),
                             "use_partial_cri_logtag and multiline_start_regexp/multiline_end_regexp are exclusive");
-    if (docker && params.str("multiline_end_regexp") != "/\\n$/")
-      throw ConfigException(params.pos("multiline_end_regexp"),
-                            unsupported("multiline_end_regexp " + params.str("multiline_end_regexp")));
-    if (!cri && !docker)
+    if (!cri && !lines && !regexps)
       throw ConfigException(params.section().pos,
-                            "concat: Either n_lines, multiline_start_regexp, multiline_end_regexp, partial_key, "
+                            "Either n_lines, multiline_start_regexp, multiline_end_regexp, partial_key, "
                             "use_partial_metadata or use_partial_cri_logtag is required");
-    std::vector<std::string> remove;
     if (cri) {
+      if (params.flag("use_first_timestamp"))
+        throw ConfigException(params.pos("use_first_timestamp"),
+                              "concat: use_first_timestamp is not supported with use_partial_cri_logtag: the cri "
+                              "parser gives a joined record its last part's time, as concat does by default");
       if (!params.has("partial_cri_logtag_key"))
         throw ConfigException(params.section().pos, "concat: partial_cri_logtag_key is required with use_partial_cri_logtag");
+      std::vector<std::string> remove;
       if (!params.flag("keep_partial_key")) remove.push_back(params.str("partial_cri_logtag_key"));
       remove.push_back(params.str("partial_cri_stream_key"));
+      if (params.str("separator") != "" && !ctx.dry_run)
+        log::warn("[" + ctx.id + "] concat: separator " + log::quote_excerpt(params.str("separator")) +
+                  " is not used: the cri parser joins the parts of a split line as the runtime cut them "
+                  "(concat configurations for CRI set separator \"\")");
+      return std::make_unique<ConcatFilter>(params.str("key"), std::move(remove));
     }
-    if (params.str("separator") != "" && !ctx.dry_run)
-      log::warn("[" + ctx.id + "] concat: separator " + log::quote_excerpt(params.str("separator")) +
-                " is not used: the " + (cri ? "cri" : "docker") +
-                " parser joins the parts of a split line as the runtime cut them (concat configurations for "
-                "split lines set separator \"\")");
-    return std::make_unique<ConcatFilter>(params.str("key"), std::move(remove));
+    concat::JoinSettings s;
+    s.key = params.str("key");
+    s.separator = params.str("separator");
+    s.stream_identity_key = params.str("stream_identity_key");
+    s.timeout_label = params.str("timeout_label");
+    if (lines) {
+      s.n_lines = params.integer("n_lines");
+      if (s.n_lines < 1) throw ConfigException(params.pos("n_lines"), "concat: n_lines must be at least 1");
+    }
+    if (params.has("multiline_start_regexp")) s.start_regexp = concat_regexp(params.str("multiline_start_regexp"));
+    if (params.has("multiline_end_regexp")) s.end_regexp = concat_regexp(params.str("multiline_end_regexp"));
+    if (params.has("continuous_line_regexp")) s.continuous_regexp = concat_regexp(params.str("continuous_line_regexp"));
+    s.flush_interval = params.seconds("flush_interval");
+    s.use_first_timestamp = params.flag("use_first_timestamp");
+    s.buffer_limit_size = params.size("buffer_limit_size");
+    if (!s.timeout_label.empty() && ctx.label_emitter && !ctx.label_emitter(s.timeout_label))
+      throw ConfigException(params.pos("timeout_label"), "concat: no <label " + s.timeout_label + "> for timeout_label");
+    return std::make_unique<concat::LineJoiner>(ctx, std::move(s));
   });
 }
 

@@ -3,40 +3,20 @@
 #include "config/config.h"
 #include "core/registry.h"
 #include "format/json.h"
+#include "support/plugin_config.h"
 
 using namespace sluice;
 
 namespace {
 
-struct Env {
-  Registry reg;
-  ConfigSection section;
-  std::vector<ConfigError> errors;
-  Env() { register_all_plugins(reg); }
-
+struct Env : sluice::testing::PluginConfig {
   std::unique_ptr<Filter> make(const std::string& body) {
-    auto parsed = parse_config_text("<filter **>\n  @type concat\n" + body + "</filter>\n", "t.conf", ".");
-    EXPECT_TRUE(parsed.errors.empty()) << parsed.errors[0].to_string();
-    section = parsed.root.children.at(0);
-    const PluginSpec* spec = reg.spec("filter", "concat");
-    for (auto& e : validate_params(section, *spec)) errors.push_back(e);
-    PluginContext ctx;
-    ctx.registry = &reg;
-    ctx.id = "concat0";
-    ctx.errors = &errors;
-    ctx.section = &section;
+    PluginContext ctx = parse("filter", "filter", "concat", body, "concat0");
     ctx.dry_run = true;
-    Params p(section, *spec);
-    return (*reg.filter("concat"))(ctx, p);
+    return (*registry.filter("concat"))(ctx, params());
   }
-
   std::string config_error(const std::string& body) {
-    try {
-      make(body);
-    } catch (const ConfigException& e) {
-      return e.error.to_string();
-    }
-    return errors.empty() ? "" : errors[0].to_string();
+    return error_of([&] { make(body); });
   }
 };
 
@@ -98,11 +78,13 @@ TEST(FilterConcat, DockerEndRegexpChangesNothing) {
   EXPECT_EQ(json_of(b, 0), R"({"stream":"stdout","logtag":"F","message":"partial-part-1 partial-part-2","time":"2024-05-01T12:00:02.5Z"})");
 }
 
-TEST(FilterConcat, OtherFormsAreConfigurationErrorsThatSayWhatToUse) {
-  EXPECT_NE(Env().config_error("  key log\n  multiline_start_regexp /^\\d{4}/\n").find("t.conf:4: concat: multiline_start_regexp is not supported"),
+TEST(FilterConcat, ConfigurationMistakes) {
+  EXPECT_NE(Env().config_error("  key log\n  partial_key p\n  partial_value true\n").find("t.conf:4: concat: partial_key is not supported"),
             std::string::npos);
-  EXPECT_NE(Env().config_error("  key log\n  n_lines 3\n").find("<parse> @type multiline"), std::string::npos);
-  EXPECT_NE(Env().config_error("  key log\n  multiline_end_regexp /;$/\n").find("not supported"), std::string::npos);
+  EXPECT_NE(Env().config_error("  key log\n  n_lines 3\n  multiline_start_regexp /x/\n").find("exclusive"), std::string::npos);
+  EXPECT_NE(Env().config_error("  key log\n  n_lines 0\n").find("at least 1"), std::string::npos);
+  EXPECT_NE(Env().config_error("  key log\n  multiline_start_regexp /(/\n").find("t.conf:4: concat: invalid multiline_start_regexp"),
+            std::string::npos);
   EXPECT_NE(Env().config_error("  key log\n").find("Either n_lines"), std::string::npos);
   EXPECT_NE(Env().config_error("  key log\n  use_partial_cri_logtag true\n").find("partial_cri_logtag_key is required"),
             std::string::npos);

@@ -5,6 +5,7 @@
 #include "config/config.h"
 #include "core/registry.h"
 #include "format/json.h"
+#include "support/plugin_config.h"
 
 using namespace sluice;
 
@@ -24,44 +25,23 @@ struct ErrorLabel : Emitter {
   }
 };
 
-struct Env {
-  Registry reg;
-  ConfigSection section;
-  std::vector<ConfigError> errors;
+struct Env : sluice::testing::PluginConfig {
   ErrorLabel error_label;
   bool with_error_label = true;
   Env() {
     setenv("TZ", "UTC", 1);
     tzset();
-    register_all_plugins(reg);
   }
 
   std::unique_ptr<Filter> make(const std::string& body) {
-    auto parsed = parse_config_text("<filter **>\n  @type parser\n" + body + "</filter>\n", "t.conf", ".");
-    EXPECT_TRUE(parsed.errors.empty()) << parsed.errors[0].to_string();
-    section = parsed.root.children.at(0);
-    const PluginSpec* spec = reg.spec("filter", "parser");
-    for (auto& e : validate_params(section, *spec)) errors.push_back(e);
-    PluginContext ctx;
-    ctx.registry = &reg;
-    ctx.id = "fp0";
-    ctx.errors = &errors;
-    ctx.section = &section;
+    PluginContext ctx = parse("filter", "filter", "parser", body, "fp0");
     ctx.label_emitter = [this](const std::string& label) -> Emitter* {
       return with_error_label && label == "@ERROR" ? &error_label : nullptr;
     };
-    Params p(section, *spec);
-    return (*reg.filter("parser"))(ctx, p);
+    return (*registry.filter("parser"))(ctx, params());
   }
-
-  // The ConfigException's message, or "" when the filter was built.
   std::string config_error(const std::string& body) {
-    try {
-      make(body);
-    } catch (const ConfigException& e) {
-      return e.error.to_string();
-    }
-    return errors.empty() ? "" : errors[0].to_string();
+    return error_of([&] { make(body); });
   }
 };
 

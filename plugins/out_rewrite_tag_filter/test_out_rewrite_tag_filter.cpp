@@ -3,6 +3,7 @@
 #include "config/config.h"
 #include "core/registry.h"
 #include "format/json.h"
+#include "support/plugin_config.h"
 
 using namespace sluice;
 
@@ -26,38 +27,18 @@ struct Router : Emitter {
   }
 };
 
-struct Env {
-  Registry reg;
-  ConfigSection section;
-  std::vector<ConfigError> errors;
+struct Env : sluice::testing::PluginConfig {
   Router router;
   Metrics metrics;
-  Env() { register_all_plugins(reg); }
 
   std::unique_ptr<Output> make(const std::string& body) {
-    auto parsed = parse_config_text("<match **>\n  @type rewrite_tag_filter\n" + body + "</match>\n", "t.conf", ".");
-    EXPECT_TRUE(parsed.errors.empty()) << parsed.errors[0].to_string();
-    section = parsed.root.children.at(0);
-    const PluginSpec* spec = reg.spec("output", "rewrite_tag_filter");
-    for (auto& e : validate_params(section, *spec)) errors.push_back(e);
-    PluginContext ctx;
-    ctx.registry = &reg;
+    PluginContext ctx = parse("match", "output", "rewrite_tag_filter", body, "rw0");
     ctx.metrics = &metrics;
-    ctx.id = "rw0";
-    ctx.errors = &errors;
-    ctx.section = &section;
     ctx.emitter = &router;
-    Params p(section, *spec);
-    return (*reg.output("rewrite_tag_filter"))(ctx, p);
+    return (*registry.output("rewrite_tag_filter"))(ctx, params());
   }
-
   std::string config_error(const std::string& body) {
-    try {
-      make(body);
-    } catch (const ConfigException& e) {
-      return e.error.to_string();
-    }
-    return errors.empty() ? "" : errors[0].to_string();
+    return error_of([&] { make(body); });
   }
 };
 
