@@ -56,8 +56,8 @@ class Parser {
 };
 
 // Told of each line a parser could not parse, right after the parser appended the record that
-// keeps it raw ({"message": line, "_parse_error": reason}). A filter that embeds a parser sets one
-// to handle such records itself; parsers then do not warn about them.
+// keeps it raw ({"message": line, "_parse_error": reason}). A plugin that embeds a parser sets one
+// to handle such records itself; parsers then neither warn about them nor count them.
 class ParseFailureListener {
  public:
   virtual ~ParseFailureListener() = default;

@@ -84,11 +84,11 @@ class ParserFilter final : public Filter, ParseFailureListener {
       const Record orig = b.records[i];  // a copy: the parser appends to b.records
       const Value* v = b.find(orig, s_.key_name);
       if (!v) {
-        fail(b, orig, "is missing", {}, true);
+        fail(b, orig, "is missing", {});
         continue;
       }
       if (v->kind != ValueKind::String) {
-        fail(b, orig, "is not a string", {}, true);
+        fail(b, orig, "is not a string", {});
         continue;
       }
       parse_value(b, orig, v->text);
@@ -111,12 +111,12 @@ class ParserFilter final : public Filter, ParseFailureListener {
     stream_->parse({&line, 1}, b);
     stream_->flush(b);
     const size_t last = b.records.size();
-    if (first == last) fail(b, orig, "pattern not matched", text, true);
+    if (first == last) fail(b, orig, "pattern not matched", text);
     size_t next_raw = 0;
     for (size_t r = first; r < last; ++r) {
       if (next_raw < raw_records_.size() && raw_records_[next_raw] == r) {
         ++next_raw;
-        fail(b, orig, raw_reason_, text, false);
+        fail(b, orig, raw_reason_, text);
         continue;
       }
       keep_parsed(b, orig, b.records[r], r - first);
@@ -126,8 +126,8 @@ class ParserFilter final : public Filter, ParseFailureListener {
   // Fluentd: the record goes to the @ERROR label (emit_invalid_record_to_error) and, with
   // reserve_data, stays as it was (plus an empty hash_value_field).
   // `what` is about key_name's value; `data` is that value when there was one.
-  void fail(Batch& b, const Record& orig, std::string_view what, std::string_view data, bool count) {
-    if (count && failures_) bump(*failures_);
+  void fail(Batch& b, const Record& orig, std::string_view what, std::string_view data) {
+    if (failures_) bump(*failures_);
     if (s_.emit_invalid_record_to_error) {
       if (errors_.records.empty()) {
         error_kind_ = what.substr(0, what.find(':'));

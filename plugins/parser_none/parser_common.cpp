@@ -365,7 +365,7 @@ ErrorSink::ErrorSink(const PluginContext& ctx, std::string type)
 }
 
 void ErrorSink::keep_raw(Batch& out, const Line& line, std::string_view kind, std::string_view reason) {
-  if (counter_) bump(*counter_);
+  if (counter_ && !listener_) bump(*counter_);
   if (!listener_ && log::enabled(log::Level::Warn)) {
     // warn_once logs the first of each kind; build the message only when it may be logged.
     std::string key = "parse_error/" + id_ + "/" + type_ + "/" + std::string(kind);

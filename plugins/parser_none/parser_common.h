@@ -65,7 +65,7 @@ class ValueConverter {
 
 // Keeps an unparsable line: emits {"message": raw, "_parse_error": reason} with time now(), counts
 // it in sluice_parse_errors_total{plugin="<id>"} and warns once per plugin and kind of error, or
-// tells the context's ParseFailureListener instead of warning.
+// tells the context's ParseFailureListener instead (which decides whether it was an error).
 class ErrorSink {
  public:
   ErrorSink() = default;
