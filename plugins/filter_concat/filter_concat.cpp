@@ -21,9 +21,9 @@ namespace sluice {
 
 namespace {
 
-class ConcatFilter final : public Filter {
+class CriLogtagFilter final : public Filter {
  public:
-  ConcatFilter(std::string key, std::vector<std::string> remove) : key_(std::move(key)), remove_(std::move(remove)) {}
+  CriLogtagFilter(std::string key, std::vector<std::string> remove) : key_(std::move(key)), remove_(std::move(remove)) {}
 
   void filter(Batch& b) override {
     if (remove_.empty()) return;
@@ -70,7 +70,7 @@ void register_filter_concat(Registry& registry) {
                   {}};
   spec.params = {
       {"key", ParamType::String, "", "The field holding the message.", {}, false, true},
-      {"separator", ParamType::String, "\n", "Between joined parts: the parsers join without one (see README)."},
+      {"separator", ParamType::String, "\n", "Between joined lines (CRI split lines: the cri parser joins them without one)."},
       {"use_partial_cri_logtag", ParamType::Bool, "false", "CRI P/F lines (joined by the cri parser)."},
       {"partial_cri_logtag_key", ParamType::String, "", "The logtag field, removed from records.", {}, false},
       {"partial_cri_stream_key", ParamType::String, "stream", "The stream field, removed from records."},
@@ -124,7 +124,7 @@ void register_filter_concat(Registry& registry) {
         log::warn("[" + ctx.id + "] concat: separator " + log::quote_excerpt(params.str("separator")) +
                   " is not used: the cri parser joins the parts of a split line as the runtime cut them "
                   "(concat configurations for CRI set separator \"\")");
-      return std::make_unique<ConcatFilter>(params.str("key"), std::move(remove));
+      return std::make_unique<CriLogtagFilter>(params.str("key"), std::move(remove));
     }
     concat::JoinSettings s;
     s.key = params.str("key");
