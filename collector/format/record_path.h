@@ -75,6 +75,12 @@ class RecordPath {
     if (jsonscan::lookup(top->text, steps_, 1, token)) jsonscan::append_token_to_s(out, token);
   }
 
+  // For a nested path: the raw JSON token at it inside `top` (`"abc"` with its quotes, `12`,
+  // `{...}`); false when absent.
+  bool nested_token(const Value* top, std::string_view& token) const {
+    return top && top->kind == ValueKind::Json && jsonscan::lookup(top->text, steps_, 1, token);
+  }
+
  private:
   std::vector<jsonscan::Step> steps_;
 };

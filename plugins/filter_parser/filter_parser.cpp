@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "format/json.h"
+#include "format/record_path.h"
 #include "format/utf8_scrub.h"
 
 namespace sluice {
@@ -22,6 +23,7 @@ namespace {
 
 struct Settings {
   std::string key_name;
+  RecordPath path;  // key_name as a record_accessor path (`log`, or `$.a.b` into a map)
   bool reserve_data = false;
   bool reserve_time = false;
   bool remove_key_name_field = false;
@@ -82,16 +84,31 @@ class ParserFilter final : public Filter, ParseFailureListener {
     errors_.clear();
     for (size_t i = 0; i < n; ++i) {
       const Record orig = b.records[i];  // a copy: the parser appends to b.records
-      const Value* v = b.find(orig, s_.key_name);
-      if (!v) {
+      const Value* v = b.find(orig, s_.path.top());
+      std::string_view text;
+      if (s_.path.nested()) {
+        std::string_view token;
+        if (!s_.path.nested_token(v, token) || token == "null") {
+          fail(b, orig, "is missing", {});
+          continue;
+        }
+        if (token[0] != '"') {
+          fail(b, orig, "is not a string", {});
+          continue;
+        }
+        nested_.clear();
+        jsonscan::append_token_to_s(nested_, token);
+        text = b.arena.copy(nested_);
+      } else if (!v) {
         fail(b, orig, "is missing", {});
         continue;
-      }
-      if (v->kind != ValueKind::String) {
+      } else if (v->kind != ValueKind::String) {
         fail(b, orig, "is not a string", {});
         continue;
+      } else {
+        text = v->text;
       }
-      parse_value(b, orig, v->text);
+      parse_value(b, orig, text);
     }
     b.records.swap(records_);
     b.fields.swap(fields_);
@@ -228,7 +245,7 @@ class ParserFilter final : public Filter, ParseFailureListener {
   std::vector<Field> fields_;
   Batch errors_;
   std::vector<size_t> raw_records_;  // records of the current value the parser kept raw
-  std::string raw_reason_, error_kind_, error_reason_, scrubbed_, json_;
+  std::string raw_reason_, error_kind_, error_reason_, scrubbed_, json_, nested_;
 };
 
 }  // namespace
@@ -261,10 +278,11 @@ void register_filter_parser(Registry& registry) {
       if (const ConfigParam* p = section.param(name); p && (!section.param("format") || section.child("parse")))
         throw ConfigException(p->pos, std::string(name) + " belongs in the <parse> section");
     s.key_name = params.str("key_name");
-    if (s.key_name.size() > 1 && s.key_name[0] == '$' && (s.key_name[1] == '.' || s.key_name[1] == '['))
-      throw ConfigException(params.pos("key_name"),
-                            "key_name: record_accessor paths like " + s.key_name +
-                                " are not supported here; name a top-level field");
+    try {
+      s.path = RecordPath(s.key_name);
+    } catch (const std::invalid_argument& e) {
+      throw ConfigException(params.pos("key_name"), std::string("key_name: ") + e.what());
+    }
     s.reserve_data = params.flag("reserve_data");
     s.reserve_time = params.flag("reserve_time");
     s.remove_key_name_field = params.flag("remove_key_name_field");
@@ -272,6 +290,10 @@ void register_filter_parser(Registry& registry) {
     s.emit_invalid_record_to_error = params.flag("emit_invalid_record_to_error");
     s.inject_key_prefix = params.str("inject_key_prefix");
     s.hash_value_field = params.str("hash_value_field");
+    if (s.path.nested() && s.remove_key_name_field && s.reserve_data)
+      throw ConfigException(params.pos("remove_key_name_field"),
+                            "remove_key_name_field with a nested key_name (" + s.key_name +
+                                ") is not supported: it would rewrite the map that holds it");
     return std::make_unique<ParserFilter>(ctx, std::move(s));
   });
 }

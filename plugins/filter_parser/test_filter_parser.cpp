@@ -204,7 +204,11 @@ TEST(FilterParser, ReplaceInvalidSequence) {
 TEST(FilterParser, ConfigurationMistakes) {
   EXPECT_NE(Env().config_error("  <parse>\n    @type json\n  </parse>\n").find("key_name"), std::string::npos);
   EXPECT_NE(Env().config_error("  key_name log\n").find("<parse> section is required"), std::string::npos);
-  EXPECT_NE(Env().config_error("  key_name $.a.b\n  <parse>\n    @type json\n  </parse>\n").find("t.conf:3: key_name"),
+  EXPECT_NE(Env().config_error("  key_name $.a[\n  <parse>\n    @type json\n  </parse>\n").find("t.conf:3: key_name"),
+            std::string::npos);
+  EXPECT_NE(Env().config_error("  key_name $.a.b\n  reserve_data true\n  remove_key_name_field true\n"
+                               "  <parse>\n    @type json\n  </parse>\n")
+                .find("t.conf:5: remove_key_name_field with a nested key_name"),
             std::string::npos);
   EXPECT_NE(Env().config_error(std::string(kJson) + "  time_format %s\n").find("t.conf:7: time_format belongs in the <parse>"),
             std::string::npos);
@@ -213,4 +217,21 @@ TEST(FilterParser, ConfigurationMistakes) {
   EXPECT_NE(Env().config_error("  key_name log\n  format apache3\n").find("t.conf:4: unknown parser type 'apache3'"),
             std::string::npos);
   EXPECT_EQ(Env().config_error(kJson), "");
+}
+
+TEST(FilterParser, NestedKeyNameReadsIntoMaps) {
+  Env env;
+  auto f = env.make("  key_name $.payload.msg\n  reserve_data true\n  reserve_time true\n  <parse>\n    @type json\n  </parse>\n");
+  Batch b;
+  b.tag = "t";
+  b.begin_record({1700000000, 0, false});
+  b.add_field("payload", Value::of_json(R"({"msg":"{\"level\":\"info\"}","n":1})"));
+  b.begin_record({1700000001, 0, false});
+  b.add_field("payload", Value::of_json(R"({"msg":7})"));
+  b.begin_record({1700000002, 0, false});
+  b.add_field("payload", Value::of_string("not a map"));
+  f->filter(b);
+  EXPECT_EQ(records(b), (Lines{R"({"payload":{"msg":"{\"level\":\"info\"}","n":1},"level":"info"} @1700000000)",
+                               R"({"payload":{"msg":7}} @1700000001)", R"({"payload":"not a map"} @1700000002)"}));
+  EXPECT_EQ(env.error_label.records.size(), 2u);
 }
