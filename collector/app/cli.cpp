@@ -10,7 +10,9 @@ const char* usage() {
                                            embedded default tails the bundled samples to stdout
   sluice --dry-run -c FILE                 check a configuration: errors as file:line: message
   sluice tail PATH... [options]            follow files without a config file
-      --parser auto|cri|docker|json|none   line format (default auto: CRI or docker per line)
+      --parser auto|cri|docker|json|none   line format (default auto: CRI or docker per line);
+                                           or another parser needing no parameters, such as
+                                           nginx, apache2, syslog (`sluice plugins` lists them)
       --from-head                          read files from their start
       --tag TAG                            tag (default tail.*; * expands to the path)
       --to TARGET                          where records go (default stdout): stdout, null,

@@ -20,6 +20,19 @@ class TailOnceTest(SluiceTestCase):
             '2024-05-01 03:00:01.000000001 +0000 %s: {"stream":"stderr","logtag":"F","message":"tokyo","time":"2024-05-01T12:00:01.000000001+09:00"}' % tag,
         ])
 
+    def test_any_parser_type_such_as_nginx(self):
+        log = self.write("access.log",
+                         '127.0.0.1 - - [28/Feb/2013:12:00:00 +0900] "GET / HTTP/1.1" 200 777 "-" "Opera/12.0"\n')
+        r = run(["tail", log, "--parser", "nginx", "--tag", "web", "--exit-on-eof"])
+        self.assertEqual(r.returncode, 0, r.stderr.decode())
+        self.assertEqual(parse_stdout_records(r.stdout), [
+            ("2013-02-28 03:00:00.000000000 +0000", "web",
+             {"remote": "127.0.0.1", "host": "-", "user": "-", "method": "GET", "path": "/", "code": "200",
+              "size": "777", "referer": "-", "agent": "Opera/12.0"})])
+        r = run(["tail", log, "--parser", "nginxx", "--exit-on-eof"])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("unknown parser type 'nginxx'", r.stderr.decode())
+
     def test_partial_lines_are_joined(self):
         log = self.write("p.log",
                          "2024-05-01T12:00:02.5Z stdout P partial-part-1 \n"
