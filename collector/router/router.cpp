@@ -53,22 +53,22 @@ void Router::emit(Batch& batch) {
                        (label_.empty() ? "" : " in label " + label_));
     return;
   }
-  for (Filter* f : route.filters) {
-    f->filter(batch);
-    if (batch.records.empty()) return;
-  }
-  route.output->write(batch);
+  run(route, 0, batch);
 }
 
 void Router::emit_after(const Filter* filter, Batch& batch) {
   if (batch.records.empty()) return;
   const Route& route = route_for(batch.tag);
-  size_t next = 0;
-  while (next < route.filters.size() && route.filters[next] != filter) ++next;
+  size_t at = 0;
+  while (at < route.filters.size() && route.filters[at] != filter) ++at;
   // Not on this tag's route (or no <match>, which emit counts and warns about): all of it.
-  if (next == route.filters.size() || !route.output) return emit(batch);
-  for (++next; next < route.filters.size(); ++next) {
-    route.filters[next]->filter(batch);
+  if (at == route.filters.size() || !route.output) return emit(batch);
+  run(route, at + 1, batch);
+}
+
+void Router::run(const Route& route, size_t first_filter, Batch& batch) {
+  for (size_t i = first_filter; i < route.filters.size(); ++i) {
+    route.filters[i]->filter(batch);
     if (batch.records.empty()) return;
   }
   route.output->write(batch);

@@ -38,6 +38,8 @@ class Router : public Emitter {
     Output* output = nullptr;
   };
   const Route& route_for(std::string_view tag);
+  // The route's filters from `first_filter` on, then its output.
+  void run(const Route& route, size_t first_filter, Batch& batch);
 
   std::string label_;
   std::vector<Rule> rules_;

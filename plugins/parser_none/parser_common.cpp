@@ -470,8 +470,6 @@ bool RubyRegex::Matcher::search(std::string_view text) {
   return r >= 0;
 }
 
-int RubyRegex::Matcher::captures() const { return region_->num_regs > 0 ? region_->num_regs - 1 : 0; }
-
 bool RubyRegex::Matcher::capture(int n, std::string_view& out) const {
   if (n < 1 || n >= region_->num_regs || region_->beg[n] < 0) return false;
   out = text_.substr(static_cast<size_t>(region_->beg[n]), static_cast<size_t>(region_->end[n] - region_->beg[n]));

@@ -126,9 +126,8 @@ class RubyRegex {
     // The bytes captured by a named group (the last participating group of that name); false
     // when the group did not participate.
     bool group(size_t index, std::string_view& out) const;
-    // After a match: how many groups capture (Ruby's $~.captures.size), and capture n (1-based,
-    // Ruby's $n); false when that group did not take part.
-    int captures() const;
+    // After a match: capture n (1-based, Ruby's $n); false when that group did not take part or
+    // does not exist.
     bool capture(int n, std::string_view& out) const;
 
    private:
