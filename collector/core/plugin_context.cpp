@@ -23,8 +23,21 @@ const PluginSpec* PluginContext::check_section(const ConfigSection& section,
 std::unique_ptr<ParserPlugin> PluginContext::make_parser(const ConfigSection* parse,
                                                          const std::string& default_type) const {
   static const ConfigSection empty{"parse", "", {}, {}, {}};
+  std::string type = (parse ? *parse : empty).get("@type", default_type);
+  // Fluentd's Plugin.new_parser: a type written `/.../` is a regexp parser with that expression
+  // (the v0.12 `format /re/`, multi_format's patterns).
+  ConfigSection regexp_form;
+  if (parse && type.size() >= 2 && type.front() == '/' && type.back() == '/') {
+    regexp_form = *parse;
+    const ConfigParam* written = parse->param("@type");
+    const SourcePos at = written ? written->pos : parse->pos;
+    std::erase_if(regexp_form.params, [](const ConfigParam& p) { return p.key == "@type"; });
+    regexp_form.params.push_back({"@type", "regexp", at});
+    regexp_form.params.push_back({"expression", type, at});
+    type = "regexp";
+    parse = &regexp_form;
+  }
   const ConfigSection& section = parse ? *parse : empty;
-  std::string type = section.get("@type", default_type);
   SourcePos pos = parse ? parse->pos : (this->section ? this->section->pos : SourcePos{});
   const ParserFactory* factory = registry->parser(type);
   const PluginSpec* spec = registry->spec("parser", type);

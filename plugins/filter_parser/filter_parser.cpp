@@ -43,15 +43,9 @@ const char* const kLegacyParserParams[] = {
 };
 
 ConfigSection legacy_parse_section(const ConfigSection& filter) {
+  // `format /re/` stays as written: make_parser reads a `/.../` type as a regexp.
   const ConfigParam* format = filter.param("format");
-  ConfigSection parse{"parse", "", format->pos, {}, {}};
-  std::string type = format->value;
-  if (type.size() >= 2 && type.front() == '/' && type.back() == '/') {
-    parse.params.push_back({"@type", "regexp", format->pos});
-    parse.params.push_back({"expression", type, format->pos});
-  } else {
-    parse.params.push_back({"@type", type, format->pos});
-  }
+  ConfigSection parse{"parse", "", format->pos, {{"@type", format->value, format->pos}}, {}};
   for (const char* name : kLegacyParserParams)
     if (const ConfigParam* p = filter.param(name)) parse.params.push_back(*p);
   return parse;

@@ -39,19 +39,13 @@ class MultiFormatPlugin final : public ParserPlugin, public ParseFailureListener
     const ConfigSection& section = params.section();
     for (const ConfigSection& p : section.children) {
       if (p.name != "pattern") continue;
-      // `format X` is the pattern's @type; `format /re/` a regexp with that expression.
+      // `format X` is the pattern's @type (`format /re/`: make_parser reads it as a regexp).
       ConfigSection sub = p;
       sub.name = "parse";
       if (const ConfigParam* format = p.param("format")) {
         std::erase_if(sub.params, [](const ConfigParam& c) { return c.key == "format" || c.key == "@type"; });
-        const std::string& f = format->value;
         sub.pos = format->pos;  // errors about the type point at `format`
-        if (f.size() >= 2 && f.front() == '/' && f.back() == '/') {
-          sub.params.push_back({"@type", "regexp", format->pos});
-          sub.params.push_back({"expression", f, format->pos});
-        } else {
-          sub.params.push_back({"@type", f, format->pos});
-        }
+        sub.params.push_back({"@type", format->value, format->pos});
       } else if (!p.param("@type")) {
         throw ConfigException(p.pos, "<pattern> needs `format` or @type");
       }

@@ -155,3 +155,18 @@ TEST(ParserRegexpPresets, ApacheError) {
 
 }  // namespace
 }  // namespace sluice
+
+namespace sluice {
+namespace {
+
+TEST(ParserRegexp, ATypeWrittenAsARegexpIsTheRegexpParser) {
+  // Fluentd's Plugin.new_parser: `@type /re/` (and the v0.12 `format /re/`).
+  test::ParserHarness h("/^(?<k>\\w+)=(?<v>\\d+)$/", {{"types", "v:integer"}});
+  h.feed({"a=1", "nope"});
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.find(0, "v")->integer, 1);
+  EXPECT_EQ(h.str(1, "_parse_error"), "pattern not matched");
+}
+
+}  // namespace
+}  // namespace sluice
