@@ -75,6 +75,15 @@ class RecordPath {
     if (jsonscan::lookup(top->text, steps_, 1, token)) jsonscan::append_token_to_s(out, token);
   }
 
+  // The same as a view: the string value itself when the path is a top-level string field (no
+  // copy), else its to_s written into `scratch`.
+  std::string_view to_s(const Value* top, std::string& scratch) const {
+    if (top && !nested() && top->kind == ValueKind::String) return top->text;
+    scratch.clear();
+    append_to_s(scratch, top);
+    return scratch;
+  }
+
   // For a nested path: the raw JSON token at it inside `top` (`"abc"` with its quotes, `12`,
   // `{...}`); false when absent.
   bool nested_token(const Value* top, std::string_view& token) const {

@@ -117,14 +117,7 @@ class GrepFilter : public Filter {
   }
 
   bool eval(const Expression& e, const Value* v) {
-    std::string_view text;
-    if (v && !e.path.nested() && v->kind == ValueKind::String) {
-      text = v->text;  // the common case: no copy
-    } else {
-      text_.clear();
-      e.path.append_to_s(text_, v);
-      text = text_;
-    }
+    std::string_view text = e.path.to_s(v, text_);
     // Fluentd's match_regexp retries with scrub('?'); Oniguruma must not see invalid UTF-8.
     return e.regex->search(scrub_utf8(text, scrubbed_));
   }

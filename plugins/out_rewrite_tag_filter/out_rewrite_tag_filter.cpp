@@ -109,17 +109,8 @@ class RewriteTagFilter final : public Output {
   bool rewrite(const Batch& in, const Record& r) {
     for (rewrite::Rule& rule : rules_) {
       const RecordPath& path = rule.path();
-      const Value* v = in.find(r, path.top());
-      std::string_view text;
-      if (v && !path.nested() && v->kind == ValueKind::String) {
-        text = v->text;
-      } else {
-        value_.clear();
-        path.append_to_s(value_, v);
-        text = value_;
-      }
       unknown_.clear();
-      if (!rule.apply(text, ctx_, capitalize_, new_tag_, unknown_)) continue;
+      if (!rule.apply(path.to_s(in.find(r, path.top()), value_), ctx_, capitalize_, new_tag_, unknown_)) continue;
       if (!unknown_.empty())
         log::warn_once("rewrite_placeholder/" + id_ + "/" + unknown_,
                        "[" + id_ + "] rewrite_tag_filter: unknown placeholder found. :placeholder=>" + unknown_ +
