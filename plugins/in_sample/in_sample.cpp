@@ -9,19 +9,15 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "core/uv_handle.h"
+#include "format/json_dom_fields.h"
 #include "format/time.h"
 
 namespace sluice {
 
 namespace {
 
-// A sample record: its fields as parsed once, the texts owned here.
-struct SampleRecord {
-  std::vector<std::string> keys, texts;
-  std::vector<Value> values;  // String and Json values view `texts`
-};
-
-std::vector<SampleRecord> parse_samples(const std::string& json, const SourcePos& pos) {
+// The sample records, parsed once into `samples` (whose arena keeps their texts).
+void parse_samples(const std::string& json, const SourcePos& pos, Batch& samples) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(json);
   simdjson::dom::element doc;
@@ -34,43 +30,22 @@ std::vector<SampleRecord> parse_samples(const std::string& json, const SourcePos
   } else {
     items.push_back(doc);
   }
-  std::vector<SampleRecord> out;
   for (size_t i = 0; i < items.size(); ++i) {
     simdjson::dom::object obj;
     if (items[i].get_object().get(obj))
       throw ConfigException(pos, std::to_string(i) + "th element of sample, " + simdjson::minify(items[i]) +
                                      ", is not a hash");
-    SampleRecord r;
-    for (auto field : obj) {
-      r.keys.emplace_back(field.key);
-      simdjson::dom::element v = field.value;
-      Value value;
-      switch (v.type()) {
-        case simdjson::dom::element_type::STRING: value = Value::of_string({}); r.texts.emplace_back(std::string_view(v)); break;
-        case simdjson::dom::element_type::INT64: value = Value::of_int(int64_t(v)); r.texts.emplace_back(); break;
-        case simdjson::dom::element_type::UINT64: value = Value::of_int(int64_t(uint64_t(v))); r.texts.emplace_back(); break;
-        case simdjson::dom::element_type::DOUBLE: value = Value::of_float(double(v)); r.texts.emplace_back(); break;
-        case simdjson::dom::element_type::BOOL: value = Value::of_bool(bool(v)); r.texts.emplace_back(); break;
-        case simdjson::dom::element_type::NULL_VALUE: value = Value::null(); r.texts.emplace_back(); break;
-        default: value = Value::of_json({}); r.texts.emplace_back(simdjson::minify(v)); break;
-      }
-      r.values.push_back(value);
-    }
-    out.push_back(std::move(r));
+    samples.begin_record({});
+    add_dom_fields(samples, obj);
   }
-  // The texts no longer move: point the values at them.
-  for (SampleRecord& r : out)
-    for (size_t i = 0; i < r.values.size(); ++i)
-      if (r.values[i].kind == ValueKind::String || r.values[i].kind == ValueKind::Json) r.values[i].text = r.texts[i];
-  return out;
 }
 
 class SampleInput final : public Input {
  public:
-  SampleInput(const PluginContext& ctx, std::string tag, int64_t size, int64_t rate, std::string increment_key,
-              std::vector<SampleRecord> samples)
+  SampleInput(const PluginContext& ctx, std::string tag, int64_t size, int64_t rate, std::string increment_key)
       : loop_(ctx.loop), emitter_(ctx.emitter), flow_(ctx.flow), dry_run_(ctx.dry_run), tag_(std::move(tag)),
-        size_(size), rate_(rate), increment_key_(std::move(increment_key)), samples_(std::move(samples)) {}
+        size_(size), rate_(rate), increment_key_(std::move(increment_key)) {}
+  Batch& samples() { return samples_; }
   ~SampleInput() override { close_uv_handle(timer_); }
 
   void start() override {
@@ -97,15 +72,15 @@ class SampleInput final : public Input {
     batch_.tag = tag_;
     EventTime t = now();
     for (int64_t i = 0; i < size_; ++i) {
-      const SampleRecord& s = samples_[next_++ % samples_.size()];
+      const Record& s = samples_.records[next_++ % samples_.records.size()];
       batch_.begin_record(t);
       bool counted = increment_key_.empty();
-      for (size_t f = 0; f < s.keys.size(); ++f) {
-        if (!counted && s.keys[f] == increment_key_) {
-          batch_.add_field(s.keys[f], Value::of_int(++counter_));  // Hash#[]= keeps the key's place
+      for (const Field* f = samples_.begin(s); f != samples_.end(s); ++f) {
+        if (!counted && f->key == increment_key_) {
+          batch_.add_field(f->key, Value::of_int(++counter_));  // Hash#[]= keeps the key's place
           counted = true;
         } else {
-          batch_.add_field(s.keys[f], s.values[f]);
+          batch_.add_field(f->key, f->value);
         }
       }
       if (!counted) batch_.add_field(increment_key_, Value::of_int(++counter_));
@@ -121,7 +96,7 @@ class SampleInput final : public Input {
   std::string tag_;
   int64_t size_, rate_;
   std::string increment_key_;
-  std::vector<SampleRecord> samples_;
+  Batch samples_;
   uv_timer_t* timer_ = nullptr;
   Batch batch_;
   size_t next_ = 0;
@@ -149,10 +124,10 @@ void register_in_sample(Registry& registry) {
       int64_t size = params.integer("size"), rate = params.integer("rate");
       if (size < 1 || size > 100000) throw ConfigException(params.pos("size"), "size must be 1 to 100000");
       if (rate < 0 || rate > 10000000) throw ConfigException(params.pos("rate"), "rate must be 0 to 10000000");
-      auto samples = parse_samples(params.str(key), params.pos(key));
-      if (samples.empty()) throw ConfigException(params.pos(key), "sample: no records");
-      return std::make_unique<SampleInput>(ctx, params.str("tag"), size, rate, params.str("auto_increment_key"),
-                                           std::move(samples));
+      auto input = std::make_unique<SampleInput>(ctx, params.str("tag"), size, rate, params.str("auto_increment_key"));
+      parse_samples(params.str(key), params.pos(key), input->samples());
+      if (input->samples().records.empty()) throw ConfigException(params.pos(key), "sample: no records");
+      return input;
     });
   }
 }

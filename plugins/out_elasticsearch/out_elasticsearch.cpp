@@ -21,6 +21,7 @@
 #include "format/base64.h"
 #include "es_response.h"
 #include "format/json.h"
+#include "format/json_dom_fields.h"
 #include "format/time.h"
 #include "http/http_client.h"
 
@@ -466,33 +467,18 @@ class ElasticsearchOutput : public Output {
     Batch batch;
     std::string tag = c.tag;
     EventTime t = now();
-    for (auto field : obj) {
-      std::string_view key = batch.arena.copy(field.key);
-      simdjson::dom::element v = field.value;
-      Value value;
-      switch (v.type()) {
-        case simdjson::dom::element_type::STRING:
-          value = Value::of_string(batch.arena.copy(std::string_view(v)));
-          break;
-        case simdjson::dom::element_type::INT64: value = Value::of_int(int64_t(v)); break;
-        case simdjson::dom::element_type::UINT64: value = Value::of_int(int64_t(uint64_t(v))); break;
-        case simdjson::dom::element_type::DOUBLE: value = Value::of_float(double(v)); break;
-        case simdjson::dom::element_type::BOOL: value = Value::of_bool(bool(v)); break;
-        case simdjson::dom::element_type::NULL_VALUE: value = Value::null(); break;
-        default: value = Value::of_json(batch.arena.copy(simdjson::minify(v))); break;
-      }
-      if (key == "@timestamp" && value.kind == ValueKind::String) {
+    const Record& r = batch.begin_record(t);
+    add_dom_fields(batch, obj);
+    for (const Field* f = batch.begin(r); f != batch.end(r); ++f) {
+      if (f->value.kind != ValueKind::String) continue;
+      if (f->key == "@timestamp") {
         int64_t sec;
         uint32_t nsec;
         int32_t off;
-        if (es::BulkFormatter::parse_datetime(value.text, sec, nsec, off)) t = EventTime{sec, nsec};
+        if (es::BulkFormatter::parse_datetime(f->value.text, sec, nsec, off)) t = EventTime{sec, nsec};
       }
-      if (tag.empty() && key == fmt_.config().tag_key && value.kind == ValueKind::String)
-        tag.assign(value.text);
-      if (batch.records.empty()) batch.begin_record(t);
-      batch.add_field(key, value);
+      if (tag.empty() && f->key == fmt_.config().tag_key) tag.assign(f->value.text);
     }
-    if (batch.records.empty()) batch.begin_record(t);
     batch.records.back().time = t;
     if (tag.empty()) tag = "elasticsearch.error";
     batch.tag = tag;

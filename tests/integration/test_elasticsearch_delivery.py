@@ -121,6 +121,40 @@ class DeliveryTest(SluiceTestCase):
         self.assertEqual(dead[0]["tag"], "j")
         self.assertEqual(sorted(s["seq"] for s in es.all_sources()), [i for i in range(100) if i % 10 != 5])
 
+    def test_rejected_documents_go_to_the_error_label(self):
+        # With an @ERROR label, a document Elasticsearch rejects comes back there as a record:
+        # its fields with their JSON types, its tag, its @timestamp as the event time.
+        es = EsServer(self.dir, "--mapping-conflicts").start()
+        self.addCleanup(es.stop)
+        log = self.write("j.log", '{"seq":1,"v":2}\n{"seq":5,"v":"text","ctx":{"a":[1,null]},"ok":true,"f":1.5}\n')
+        conf = self.config("""
+<source>
+  @type tail
+  path %s
+  pos_file %s/tail.pos
+  read_from_head true
+  tag j
+  <parse>
+    @type json
+  </parse>
+</source>
+""" % (log, self.dir) + es_match(es.port, "index_name t\n  include_timestamp true") + """
+<label @ERROR>
+  <match **>
+    @type stdout
+  </match>
+</label>
+""")
+        p = self.start(["-c", conf])
+        got = p.wait_records(1)
+        p.stop()
+        self.assertEqual(len(got), 1)
+        time, tag, record = got[0]
+        self.assertEqual(tag, "j")
+        self.assertEqual({k: v for k, v in record.items() if k != "@timestamp"},
+                         {"seq": 5, "v": "text", "ctx": {"a": [1, None]}, "ok": True, "f": 1.5})
+        self.assertEqual(time.replace(" ", "T")[:19], record["@timestamp"][:19])
+
     def kill_during_delivery(self, buffer_extra, deterministic):
         es = EsServer(self.dir, "--delay-ms", "150").start()
         self.addCleanup(es.stop)
