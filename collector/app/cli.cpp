@@ -17,7 +17,8 @@ const char* usage() {
       --tag TAG                            tag (default tail.*; * expands to the path)
       --to TARGET                          where records go (default stdout): stdout, null,
                                            file:PATH, es://HOST[:PORT][/INDEX] (ess:// for
-                                           https), kafka://BROKER[/TOPIC], forward://HOST[:PORT]
+                                           https; os:// and oss:// for OpenSearch),
+                                           kafka://BROKER[/TOPIC], forward://HOST[:PORT]
       --pos-file FILE                      remember positions across runs
       --exit-on-eof                        read to the end, flush, exit 0
   sluice plugins                           list supported plugins and their parameters
@@ -104,6 +105,22 @@ std::string quoted(const std::string& s) {
   }
   return out + "\"";
 }
+
+struct SearchTarget {
+  std::string_view scheme;
+  std::string_view type;
+  bool https;
+};
+
+const SearchTarget* search_target(const std::string& to) {
+  static constexpr SearchTarget targets[] = {{"es://", "elasticsearch", false},
+                                             {"ess://", "elasticsearch", true},
+                                             {"os://", "opensearch", false},
+                                             {"oss://", "opensearch", true}};
+  for (const SearchTarget& t : targets)
+    if (to.starts_with(t.scheme)) return &t;
+  return nullptr;
+}
 }  // namespace
 
 bool tail_config(const CliOptions& o, std::string& config, std::string& error) {
@@ -146,20 +163,21 @@ bool match_block(const std::string& to, std::string& config, std::string& error)
     config += "  @type kafka2\n  brokers " + quoted(brokers) + "\n";
     if (!topic.empty()) config += "  default_topic " + quoted(topic) + "\n";
     config += "  close_timeout 10s\n  <format>\n    @type json\n  </format>\n";
-  } else if (to.rfind("es://", 0) == 0 || to.rfind("ess://", 0) == 0) {
-    // es://HOST[:PORT][/INDEX] (ess:// for https); without an index, logstash-YYYY.MM.DD.
-    bool tls = to.rfind("ess://", 0) == 0;
-    std::string rest = to.substr(tls ? 6 : 5), index, host, port;
+  } else if (const SearchTarget* target = search_target(to)) {
+    // es://HOST[:PORT][/INDEX] (ess:// for https, os:// and oss:// for OpenSearch); without an
+    // index, logstash-YYYY.MM.DD.
+    const std::string scheme(target->scheme);
+    std::string rest = to.substr(scheme.size()), index, host, port;
     if (size_t slash = rest.find('/'); slash != std::string::npos) {
       index = rest.substr(slash + 1);
       rest = rest.substr(0, slash);
     }
     if (!host_port(rest, "9200", host, port)) {
-      error = "es:// needs a host, as es://HOST[:PORT][/INDEX]";
+      error = scheme + " needs a host, as " + scheme + "HOST[:PORT][/INDEX]";
       return false;
     }
-    config += "  @type elasticsearch\n  host " + quoted(host) + "\n  port " + quoted(port) + "\n";
-    if (tls) config += "  scheme https\n";
+    config += "  @type " + std::string(target->type) + "\n  host " + quoted(host) + "\n  port " + quoted(port) + "\n";
+    if (target->https) config += "  scheme https\n";
     config += index.empty() ? std::string("  logstash_format true\n") : "  index_name " + quoted(index) + "\n";
     config += "  include_tag_key true\n  include_timestamp true\n  deterministic_id true\n"
               "  <buffer>\n    flush_mode immediate\n    retry_wait 1s\n    retry_max_interval 5s\n"
@@ -175,8 +193,8 @@ bool match_block(const std::string& to, std::string& config, std::string& error)
               "\n  </server>\n  <buffer>\n    flush_interval 1s\n  </buffer>\n";
   } else {
     error = "unknown --to target '" + to +
-            "' (stdout, null, file:PATH, es://HOST[:PORT][/INDEX], kafka://BROKER[/TOPIC], "
-            "forward://HOST[:PORT])";
+            "' (stdout, null, file:PATH, es://HOST[:PORT][/INDEX], os://HOST[:PORT][/INDEX], "
+            "kafka://BROKER[/TOPIC], forward://HOST[:PORT])";
     return false;
   }
   config += "</match>\n";

@@ -86,12 +86,34 @@ constexpr auto& P = spec::with_default;
 constexpr auto& Opt = spec::optional;
 constexpr auto& Ign = spec::ignored;
 
-PluginSpec plugin_spec() {
-  PluginSpec s{"output", "elasticsearch",
-               "Sends records to Elasticsearch with _bulk (fluent-plugin-elasticsearch 5.2.5's "
-               "documents and action lines); at-least-once with <buffer> retries.",
+const Dialect kElasticsearch{"elasticsearch", "Elasticsearch", "es", "default_elasticsearch_version",
+                             "5", false};
+const Dialect kOpenSearch{"opensearch", "OpenSearch", "os", "default_opensearch_version", "1", true};
+
+int action_line_version(const Dialect& dialect, int server_major, bool suppress_type_name) {
+  if (!dialect.opensearch) return server_major;
+  return server_major >= 2 || suppress_type_name ? 8 : 7;
+}
+
+namespace {
+
+std::string versioned(const Dialect& d, const char* before, const char* after) {
+  return std::string(before) + std::string(d.param_infix) + after;
+}
+
+}  // namespace
+
+PluginSpec plugin_spec(const Dialect& d) {
+  const std::string product(d.product);
+  PluginSpec s{"output", std::string(d.type),
+               d.opensearch
+                   ? "Sends records to OpenSearch with _bulk (fluent-plugin-opensearch 1.1.5's "
+                     "documents and action lines); at-least-once with <buffer> retries."
+                   : "Sends records to Elasticsearch with _bulk (fluent-plugin-elasticsearch "
+                     "5.2.5's documents and action lines); at-least-once with <buffer> retries.",
                {},
                {"buffer", "secondary"}};
+  if (d.opensearch) s.sections.push_back("endpoint");
   ParamSpec scheme = P("scheme", ParamType::Enum, "http", "http or https.");
   scheme.choices = {"http", "https"};
   ParamSpec wop = P("write_operation", ParamType::Enum, "index",
@@ -100,8 +122,8 @@ PluginSpec plugin_spec() {
   ParamSpec comp = P("compression_level", ParamType::Enum, "no_compression", "gzip request bodies.");
   comp.choices = {"no_compression", "best_speed", "best_compression", "default_compression"};
   s.params = {
-      P("host", ParamType::String, "localhost", "Elasticsearch host."),
-      P("port", ParamType::Integer, "9200", "Elasticsearch port."),
+      P("host", ParamType::String, "localhost", product + " host."),
+      P("port", ParamType::Integer, "9200", product + " port."),
       Opt("hosts", ParamType::String,
           "host:port,host:port or URLs (https://user:pass@host:port/path); requests go round-robin, "
           "failing hosts are skipped for a while."),
@@ -109,7 +131,6 @@ PluginSpec plugin_spec() {
       Opt("path", ParamType::String, "Path prefix of the REST API."),
       Opt("user", ParamType::String, "Basic auth user."),
       spec::secret("password", ParamType::String, "Basic auth password."),
-      spec::secret("api_key", ParamType::String, "Sent as `Authorization: ApiKey base64(api_key)`."),
       P("ssl_verify", ParamType::Bool, "true", "Verify the server certificate and host name."),
       Opt("ca_file", ParamType::String, "CA bundle (PEM)."),
       Opt("client_cert", ParamType::String, "Client certificate (PEM)."),
@@ -140,20 +161,23 @@ PluginSpec plugin_spec() {
       Opt("remove_keys", ParamType::String, "Comma-separated fields removed from documents."),
       Opt("target_index_key", ParamType::String, "Field holding the index (removed from documents)."),
       wop,
-      P("type_name", ParamType::String, "fluentd", "_type for Elasticsearch < 7."),
-      P("suppress_type_name", ParamType::Bool, "false", "_type null on Elasticsearch 7."),
+      P("suppress_type_name", ParamType::Bool, "false",
+        d.opensearch ? "No _type on OpenSearch 1 (2 has none)." : "_type null on Elasticsearch 7."),
       Opt("pipeline", ParamType::String, "Ingest pipeline."),
       P("request_timeout", ParamType::Duration, "5s", "Per request."),
       comp,
-      P("verify_es_version_at_startup", ParamType::Bool, "true",
+      P(versioned(d, "verify_", "_version_at_startup"), ParamType::Bool, "true",
         "GET / for the version (sources wait until it is known)."),
-      P("default_elasticsearch_version", ParamType::Integer, "5", "Version when not verified."),
-      P("max_retry_get_es_version", ParamType::Integer, "15", "GET / attempts before the default."),
-      P("fail_on_detecting_es_version_retry_exceed", ParamType::Bool, "true",
-        "true: keep trying GET / (sources wait); false: use default_elasticsearch_version."),
+      P(std::string(d.default_version_param), ParamType::Integer, std::string(d.default_version),
+        "Version when not verified."),
+      P(versioned(d, "max_retry_get_", "_version"), ParamType::Integer, "15",
+        "GET / attempts before the default."),
+      P(versioned(d, "fail_on_detecting_", "_version_retry_exceed"), ParamType::Bool, "true",
+        "true: keep trying GET / (sources wait); false: use " + std::string(d.default_version_param) +
+            "."),
       Opt("unrecoverable_error_types", ParamType::Array,
           "Item error types dead-lettered instead of retried (sluice never drops a whole chunk)."),
-      P("log_es_400_reason", ParamType::Bool, "false", "Log 400 reasons at warn."),
+      P(versioned(d, "log_", "_400_reason"), ParamType::Bool, "false", "Log 400 reasons at warn."),
       Opt("custom_headers", ParamType::Hash, "Extra request headers."),
       Opt("dead_letter_path", ParamType::String,
           "sluice: file (NDJSON) for rejected records when there is no @ERROR label; default "
@@ -178,13 +202,6 @@ PluginSpec plugin_spec() {
       Ign("max_retry_putting_template", ParamType::Integer, "Accepted; ignored."),
       Ign("fail_on_putting_template_retry_exceed", ParamType::Bool, "Accepted; ignored."),
       Ign("use_legacy_template", ParamType::Bool, "Accepted; ignored."),
-      Ign("enable_ilm", ParamType::Bool, "Accepted; ILM setup is not done (yet)."),
-      Ign("ilm_policy_id", ParamType::String, "Accepted; ignored."),
-      Ign("ilm_policy", ParamType::Hash, "Accepted; ignored."),
-      Ign("ilm_policies", ParamType::Hash, "Accepted; ignored."),
-      Ign("ilm_policy_overwrite", ParamType::Bool, "Accepted; ignored."),
-      Ign("rollover_index", ParamType::Bool, "Accepted; ignored."),
-      Ign("deflector_alias", ParamType::String, "Accepted; ignored."),
       Ign("index_date_pattern", ParamType::String, "Accepted; ignored."),
       Ign("with_transporter_log", ParamType::Bool, "Accepted; ignored."),
       Ign("content_type", ParamType::String, "Accepted; bulk bodies are application/x-ndjson."),
@@ -207,15 +224,42 @@ PluginSpec plugin_spec() {
       Ign("truncate_caches_interval", ParamType::Duration, "Accepted; ignored."),
       Ign("catch_transport_exception_on_retry", ParamType::Bool, "Accepted; ignored."),
       Ign("target_index_affinity", ParamType::Bool, "Accepted; ignored."),
-      Ign("cloud_id", ParamType::String, "Accepted; not supported (use hosts)."),
-      Ign("cloud_auth", ParamType::String, "Accepted; not supported."),
-      Ign("ssl_verify_hostname", ParamType::Bool, "Accepted; ssl_verify covers it."),
   };
+  const std::vector<ParamSpec> own =
+      d.opensearch
+          ? std::vector<ParamSpec>{
+                P("emit_error_label_event", ParamType::Bool, "true",
+                  "Rejected records go to the @ERROR label when there is one; false: to "
+                  "dead_letter_path."),
+                Opt("unrecoverable_record_types", ParamType::Array,
+                    "Item error types dead-lettered instead of retried, as unrecoverable_error_types."),
+                Ign("index_separator", ParamType::String, "Accepted; used by templates only."),
+            }
+          : std::vector<ParamSpec>{
+                spec::secret("api_key", ParamType::String,
+                             "Sent as `Authorization: ApiKey base64(api_key)`."),
+                P("type_name", ParamType::String, "fluentd", "_type for Elasticsearch < 7."),
+                Ign("enable_ilm", ParamType::Bool, "Accepted; ILM setup is not done (yet)."),
+                Ign("ilm_policy_id", ParamType::String, "Accepted; ignored."),
+                Ign("ilm_policy", ParamType::Hash, "Accepted; ignored."),
+                Ign("ilm_policies", ParamType::Hash, "Accepted; ignored."),
+                Ign("ilm_policy_overwrite", ParamType::Bool, "Accepted; ignored."),
+                Ign("rollover_index", ParamType::Bool, "Accepted; ignored."),
+                Ign("deflector_alias", ParamType::String, "Accepted; ignored."),
+                Ign("cloud_id", ParamType::String, "Accepted; not supported (use hosts)."),
+                Ign("cloud_auth", ParamType::String, "Accepted; not supported."),
+                Ign("ssl_verify_hostname", ParamType::Bool, "Accepted; ssl_verify covers it."),
+            };
+  s.params.insert(s.params.end(), own.begin(), own.end());
   return s;
 }
 
-OutputConfig parse_config(PluginContext& ctx, const Params& p) {
+OutputConfig parse_config(PluginContext& ctx, const Params& p, const Dialect& d) {
   const ConfigSection& section = p.section();
+  if (const ConfigSection* endpoint = section.child("endpoint"))
+    throw ConfigException(endpoint->pos,
+                          "<endpoint> (AWS SigV4 request signing) is not supported; use user and "
+                          "password (fine-grained access control) or a signing proxy");
   FormatConfig f;
   f.logstash_format = p.flag("logstash_format");
   f.logstash_prefix = p.str("logstash_prefix");
@@ -241,7 +285,7 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
   if (f.write_operation == "update" || f.write_operation == "upsert")
     throw ConfigException(p.pos("write_operation"),
                           "write_operation " + f.write_operation + " is not supported (index, create)");
-  f.type_name = p.str("type_name");
+  f.type_name = d.opensearch ? "_doc" : p.str("type_name");
   f.suppress_type_name = p.flag("suppress_type_name");
   f.deterministic_id = p.flag("deterministic_id");
   if (f.id_key.find('.') != std::string::npos || f.id_key.rfind("$", 0) == 0)
@@ -265,6 +309,7 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
                               "' has timestamp placeholders, but chunk key 'time' is not configured");
 
   Settings s;
+  s.dialect = &d;
   std::string scheme = p.str("scheme");
   int port = int(p.integer("port"));
   if (p.has("hosts") && !p.str("hosts").empty()) {
@@ -285,7 +330,7 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
   }
   if (p.has("user") && !p.has("password"))
     throw ConfigException(section.pos, "`password` must be present if `user` is present");
-  s.api_key = p.str("api_key");
+  if (!d.opensearch) s.api_key = p.str("api_key");
   s.tls.verify_peer = s.tls.verify_host = p.flag("ssl_verify");
   s.tls.ca_file = p.str("ca_file");
   s.tls.client_cert = p.str("client_cert");
@@ -295,12 +340,15 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
   s.compression_level = level == "best_speed" ? 1 : level == "best_compression" ? 9
                         : level == "default_compression"                     ? 6
                                                                               : 0;
-  s.verify_version = p.flag("verify_es_version_at_startup");
-  s.default_version = int(p.integer("default_elasticsearch_version"));
-  s.max_retry_get_es_version = int(p.integer("max_retry_get_es_version"));
-  s.fail_on_detecting_version = p.flag("fail_on_detecting_es_version_retry_exceed");
-  if (p.has("unrecoverable_error_types")) s.unrecoverable_error_types = p.list("unrecoverable_error_types");
-  s.log_es_400_reason = p.flag("log_es_400_reason");
+  s.verify_version = p.flag(versioned(d, "verify_", "_version_at_startup"));
+  s.default_version = int(p.integer(std::string(d.default_version_param)));
+  s.max_retry_get_es_version = int(p.integer(versioned(d, "max_retry_get_", "_version")));
+  s.fail_on_detecting_version = p.flag(versioned(d, "fail_on_detecting_", "_version_retry_exceed"));
+  for (const char* key : {"unrecoverable_error_types", "unrecoverable_record_types"})
+    if (p.has(key))
+      for (auto& type : p.list(key)) s.unrecoverable_error_types.push_back(trim(type));
+  s.log_es_400_reason = p.flag(versioned(d, "log_", "_400_reason"));
+  if (d.opensearch) s.emit_error_label_event = p.flag("emit_error_label_event");
   if (p.has("custom_headers"))
     for (auto& kv : p.hash("custom_headers")) s.custom_headers.push_back(kv);
   s.dead_letter_path = p.str("dead_letter_path");

@@ -1,8 +1,10 @@
-// The `<match> @type elasticsearch` parameters (fluent-plugin-elasticsearch 5.2.5's names) and
-// what they become: the hosts, the request settings, the document format and the buffer.
+// The `<match> @type elasticsearch` parameters (fluent-plugin-elasticsearch 5.2.5's names), or
+// `@type opensearch`'s (fluent-plugin-opensearch 1.1.5, a fork of it), and what they become: the
+// hosts, the request settings, the document format and the buffer.
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "buffer/buffer.h"
@@ -11,6 +13,19 @@
 #include "http/http_client.h"
 
 namespace sluice::es {
+
+// What tells the two plugins apart. The documents and the bulk protocol are the same; parameter
+// names, defaults and how the server's version decides the action line's `_type` differ.
+struct Dialect {
+  std::string_view type;         // the `@type`
+  std::string_view product;      // in messages: "Elasticsearch", "OpenSearch"
+  std::string_view param_infix;  // "es" / "os": verify_es_version_at_startup, log_os_400_reason
+  std::string_view default_version_param;
+  std::string_view default_version;
+  bool opensearch;
+};
+extern const Dialect kElasticsearch;
+extern const Dialect kOpenSearch;
 
 struct Host {
   std::string scheme = "http";
@@ -30,6 +45,7 @@ struct Host {
 };
 
 struct Settings {
+  const Dialect* dialect = &kElasticsearch;
   std::vector<Host> hosts;
   std::string api_key;
   http::TlsOptions tls;
@@ -42,6 +58,7 @@ struct Settings {
   std::vector<std::string> unrecoverable_error_types;
   std::string dead_letter_path;
   bool log_es_400_reason = false;
+  bool emit_error_label_event = true;  // rejected records go to @ERROR when there is one
   http::HeaderList custom_headers;
 };
 
@@ -51,9 +68,13 @@ struct OutputConfig {
   buffer::Config buffer;
 };
 
-PluginSpec plugin_spec();
+PluginSpec plugin_spec(const Dialect& dialect);
 
 // Throws ConfigException (file:line) for bad values; checks the <buffer> section into ctx.errors.
-OutputConfig parse_config(PluginContext& ctx, const Params& p);
+OutputConfig parse_config(PluginContext& ctx, const Params& p, const Dialect& dialect);
+
+// The major version of Elasticsearch whose action lines the server takes: OpenSearch 1 is
+// Elasticsearch 7.10 with `_type` always `_doc`; OpenSearch 2 has no `_type`, like Elasticsearch 8.
+int action_line_version(const Dialect& dialect, int server_major, bool suppress_type_name);
 
 }  // namespace sluice::es

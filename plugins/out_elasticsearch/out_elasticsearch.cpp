@@ -1,6 +1,7 @@
-// `<match> @type elasticsearch`: fluent-plugin-elasticsearch 5.2.5's documents and action lines,
-// formatted into buffer chunks at write() time, sent with `_bulk` over libcurl multi on the loop,
-// responses read item by item (see README.md).
+// `<match> @type elasticsearch` and `@type opensearch`: fluent-plugin-elasticsearch 5.2.5's (and
+// fluent-plugin-opensearch 1.1.5's) documents and action lines, formatted into buffer chunks at
+// write() time, sent with `_bulk` over libcurl multi on the loop, responses read item by item
+// (see README.md).
 #include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
@@ -182,11 +183,13 @@ class ElasticsearchOutput : public Output {
 
   // ---- version ----
 
+  std::string product() const { return std::string(s_.dialect->product); }
+
   void set_version(int major, bool log_it) {
     version_known_ = true;
-    fmt_.set_major_version(major);
-    if (!log_it) return;
     auto& c = fmt_.config();
+    fmt_.set_major_version(es::action_line_version(*s_.dialect, major, c.suppress_type_name));
+    if (!log_it || s_.dialect->opensearch) return;
     if (c.suppress_type_name && major >= 7) return;
     if (major == 6 && c.type_name != "_doc")
       log::info("Detected ES 6.x: ES 7.x will only accept `_doc` in type_name.");
@@ -227,7 +230,7 @@ class ElasticsearchOutput : public Output {
           if (dot != std::string_view::npos) minor = atoi(std::string(number.substr(dot + 1)).c_str());
           const std::string* product = r.header("X-elastic-product");
           // elasticsearch-ruby refuses such a server; sluice warns and goes on.
-          if ((major > 7 || (major == 7 && minor >= 14)) &&
+          if (!s_.dialect->opensearch && (major > 7 || (major == 7 && minor >= 14)) &&
               (!product || *product != "Elasticsearch"))
             log::warn("output " + id_ + ": the server says version " + std::string(number) +
                       " but sends no `X-elastic-product: Elasticsearch` header; "
@@ -235,20 +238,20 @@ class ElasticsearchOutput : public Output {
         }
       }
       if (problem.empty()) {
-        log::info("Connection opened to Elasticsearch cluster => " + hp->describe() +
+        log::info("Connection opened to " + product() + " cluster => " + hp->describe() +
                   " (version " + std::to_string(major) + ")");
         version_ready(major, true);
         return;
       }
       ++version_attempts_;
       if (version_attempts_ > s_.max_retry_get_es_version && !s_.fail_on_detecting_version) {
-        log::warn("output " + id_ + ": could not get the Elasticsearch version (" + problem +
+        log::warn("output " + id_ + ": could not get the " + product() + " version (" + problem +
                   "); assuming " + std::to_string(s_.default_version));
         version_ready(s_.default_version, true);
         return;
       }
       double wait = std::min(30.0, std::pow(2.0, std::min(version_attempts_ - 1, 5)));
-      log::warn("output " + id_ + ": cannot reach Elasticsearch at " + hp->describe() + " (" +
+      log::warn("output " + id_ + ": cannot reach " + product() + " at " + hp->describe() + " (" +
                 problem + "); sources wait; retrying in " + std::to_string(int(wait)) + "s");
       uv_timer_start(
           version_timer_,
@@ -327,7 +330,7 @@ class ElasticsearchOutput : public Output {
     std::string_view seg(payload.data() + b, e - b);
     if (!r.error.empty()) {
       host->dead_until = double(uv_now(loop_)) / 1000.0 + 5;
-      whole_failure(job, "could not push logs to Elasticsearch cluster (" + host->describe() +
+      whole_failure(job, "could not push logs to " + product() + " cluster (" + host->describe() +
                              "): " + r.error);
       return;
     }
@@ -347,7 +350,7 @@ class ElasticsearchOutput : public Output {
       return;
     }
     if (r.status < 200 || r.status >= 300) {
-      whole_failure(job, "Elasticsearch answered HTTP " + std::to_string(r.status) + ": " +
+      whole_failure(job, product() + " answered HTTP " + std::to_string(r.status) + ": " +
                              log::quote_excerpt(r.body, 300));
       return;
     }
@@ -428,10 +431,11 @@ class ElasticsearchOutput : public Output {
     while (!doc.empty() && doc.back() == '\n') doc.remove_suffix(1);
     if (s_.log_es_400_reason || status != 400)
       log::warn_once("es.dead." + id_ + "." + std::to_string(status),
-                     "output " + id_ + ": " + std::to_string(status) + " - Rejected by Elasticsearch" +
+                     "output " + id_ + ": " + std::to_string(status) + " - Rejected by " + product() +
                          (type.empty() ? "" : " [error type]: " + type) + "; error: " +
                          log::quote_excerpt(error_json, 300));
-    Emitter* error_label = label_emitter_ ? label_emitter_("@ERROR") : nullptr;
+    Emitter* error_label =
+        label_emitter_ && s_.emit_error_label_event ? label_emitter_("@ERROR") : nullptr;
     if (error_label && emit_error(*error_label, c, doc)) return;
     std::string line = "{\"time\":\"";
     EventTime t = now();
@@ -480,7 +484,7 @@ class ElasticsearchOutput : public Output {
       if (tag.empty() && f->key == fmt_.config().tag_key) tag.assign(f->value.text);
     }
     batch.records.back().time = t;
-    if (tag.empty()) tag = "elasticsearch.error";
+    if (tag.empty()) tag = std::string(s_.dialect->type) + ".error";
     batch.tag = tag;
     emitter.emit(batch);
     return true;
@@ -516,16 +520,20 @@ class ElasticsearchOutput : public Output {
   Counter* m_refused_;
 };
 
-std::unique_ptr<Output> make_es(PluginContext& ctx, const Params& p) {
-  es::OutputConfig c = es::parse_config(ctx, p);
+template <const es::Dialect& dialect>
+std::unique_ptr<Output> make_output(PluginContext& ctx, const Params& p) {
+  es::OutputConfig c = es::parse_config(ctx, p, dialect);
   return std::make_unique<ElasticsearchOutput>(ctx, std::move(c.settings), std::move(c.format),
                                                std::move(c.buffer));
 }
 
 }  // namespace
 
+// fluent-plugin-opensearch is a fork of fluent-plugin-elasticsearch that kept its documents,
+// bulk protocol and error handling: one output speaks both, with each plugin's parameters.
 void register_out_elasticsearch(Registry& registry) {
-  registry.add_output(es::plugin_spec(), make_es);
+  registry.add_output(es::plugin_spec(es::kElasticsearch), make_output<es::kElasticsearch>);
+  registry.add_output(es::plugin_spec(es::kOpenSearch), make_output<es::kOpenSearch>);
 }
 
 }  // namespace sluice

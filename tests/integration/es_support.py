@@ -75,10 +75,10 @@ class EsServer:
         return self.get("/_control/stats")
 
 
-def es_match(port, extra="", buffer="", index=""):
+def es_match(port, extra="", buffer="", index="", type="elasticsearch"):
     return """
 <match **>
-  @type elasticsearch
+  @type %s
   host 127.0.0.1
   port %d
   request_timeout 3s
@@ -91,4 +91,4 @@ def es_match(port, extra="", buffer="", index=""):
     %s
   </buffer>
 </match>
-""" % (port, extra, buffer)
+""" % (type, port, extra, buffer)

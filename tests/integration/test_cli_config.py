@@ -2,6 +2,7 @@
 errors, and the real fluentd-kubernetes-daemonset configuration trees."""
 import glob
 import os
+import shutil
 
 from harness import FIXTURES, SluiceTestCase, main, run
 
@@ -173,6 +174,19 @@ class CliTest(SluiceTestCase):
             # Every plugin and parameter of the images' trees is known: they pass as they are.
             self.assertEqual(r.returncode, 0, "%s:\n%s" % (conf, r.stderr.decode()))
             self.assertIn("configuration is valid", r.stdout.decode() + r.stderr.decode(), conf)
+
+    def test_opensearch_and_forward_image_configs_pass_dry_run_unchanged(self):
+        data = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data/fluentd-k8s-daemonset")
+        es8 = os.path.join(FIXTURES, "fluentd-k8s-daemonset/docker-image/v1.19/debian-elasticsearch8/conf")
+        env = {"KUBERNETES_SERVICE_HOST": "10.0.0.1", "KUBERNETES_SERVICE_PORT": "443",
+               "K8S_NODE_NAME": "node-1", "FLUENT_OPENSEARCH_HOST": "opensearch", "FLUENT_OPENSEARCH_PORT": "9200",
+               "FLUENT_FORWARD_HOST": "aggregator", "FLUENT_FORWARD_PORT": "24224"}
+        for image in ("opensearch", "forward"):
+            tree = self.path(image)
+            shutil.copytree(es8, tree)
+            shutil.copyfile(os.path.join(data, image, "fluent.conf"), os.path.join(tree, "fluent.conf"))
+            r = run(["--dry-run", "-c", os.path.join(tree, "fluent.conf")], env=env)
+            self.assertEqual(r.returncode, 0, "%s:\n%s" % (image, r.stderr.decode()))
 
     def test_log_level_from_the_command_line_wins_over_system(self):
         def conf(system):

@@ -2,7 +2,9 @@
 unchanged, run by sluice with the environment the DaemonSet gives it. Container logs in CRI format
 (FLUENT_CONTAINER_TAIL_PARSER_TYPE cri) and in docker json-file format (the image's default json
 parser) go through the kubernetes_metadata filter (API server from a recorded response) to an
-Elasticsearch 7 test server, and the documents are the ones Fluentd would index."""
+Elasticsearch 7 test server, and the documents are the ones Fluentd would index. The OpenSearch
+image's tree (fluent-plugin-opensearch) does the same against the test server speaking as
+OpenSearch 2."""
 import json
 import os
 import shutil
@@ -12,15 +14,22 @@ from harness import FIXTURES, SluiceTestCase, main
 from test_kubernetes_metadata import CASSETTES, EXPECTED, KubeletServer
 
 ES7_CONF = os.path.join(FIXTURES, "fluentd-k8s-daemonset/docker-image/v1.18/debian-elasticsearch7/conf")
+ES8_CONF = os.path.join(FIXTURES, "fluentd-k8s-daemonset/docker-image/v1.19/debian-elasticsearch8/conf")
+# The OpenSearch image's fluent.conf; the rest of its tree is the elasticsearch8 one (PROVENANCE.md).
+OPENSEARCH_FLUENT_CONF = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                      "data/fluentd-k8s-daemonset/opensearch/fluent.conf")
 
 
 class DaemonsetConfigTest(SluiceTestCase):
-    def run_daemonset(self, lines, env_extra, conf_d=None):
-        """Runs the unchanged configuration tree on one container log file holding `lines`, with
-        the files of `conf_d` (name: text) added where the image includes conf.d/*.conf; returns
-        (ES test server, the expected-output case, the file's path, the kubernetes map wanted)."""
+    def run_daemonset(self, lines, env_extra, conf_d=None, opensearch=False):
+        """Runs the unchanged configuration tree (elasticsearch7's, or with `opensearch` the
+        OpenSearch image's) on one container log file holding `lines`, with the files of `conf_d`
+        (name: text) added where the image includes conf.d/*.conf; returns (the test server, the
+        expected-output case, the file's path, the kubernetes map wanted)."""
         conf = self.path("conf")
-        shutil.copytree(ES7_CONF, conf)
+        shutil.copytree(ES8_CONF if opensearch else ES7_CONF, conf)
+        if opensearch:
+            shutil.copyfile(OPENSEARCH_FLUENT_CONF, os.path.join(conf, "fluent.conf"))
         for name, body in (conf_d or {}).items():
             os.makedirs(os.path.join(conf, "conf.d"), exist_ok=True)
             with open(os.path.join(conf, "conf.d", name), "w") as f:
@@ -36,7 +45,8 @@ class DaemonsetConfigTest(SluiceTestCase):
         api = KubeletServer(self, os.path.join(CASSETTES, "kubernetes_get_pod.yml"),
                             namespaces=os.path.join(CASSETTES, "kubernetes_get_namespace_default.yml"),
                             token="")
-        es = EsServer(self.dir, "--version", "7.17.9").start()
+        server_args = ("--distribution", "opensearch", "--version", "2.11.1") if opensearch else ("--version", "7.17.9")
+        es = EsServer(self.dir, *server_args).start()
         self.addCleanup(es.stop)
         pos_dir = os.path.relpath(self.dir, "/var/log")  # File.join('/var/log/', X, 'x.pos')
         env = {
@@ -50,6 +60,9 @@ class DaemonsetConfigTest(SluiceTestCase):
             "FLUENT_ELASTICSEARCH_HOST": "127.0.0.1",
             "FLUENT_ELASTICSEARCH_PORT": str(es.port),
             "FLUENT_ELASTICSEARCH_BUFFER_FLUSH_INTERVAL": "1s",
+            "FLUENT_OPENSEARCH_HOST": "127.0.0.1",
+            "FLUENT_OPENSEARCH_PORT": str(es.port),
+            "FLUENT_OPENSEARCH_BUFFER_FLUSH_INTERVAL": "1s",
         }
         env.update(env_extra)
         p = self.start(["-c", os.path.join(conf, "fluent.conf")], env=env)
@@ -95,6 +108,27 @@ class DaemonsetConfigTest(SluiceTestCase):
         with open(self.path("fluentd-containers.log.pos")) as f:
             pos = f.read()
         self.assertIn(log + "\t", pos)
+
+    def test_opensearch_daemonset_config_unchanged_end_to_end(self):
+        # The image's defaults: logstash_format false, so the index is `fluentd` and documents
+        # get no @timestamp; OpenSearch 2 takes action lines without `_type`.
+        es, case, log, want_k = self.run_daemonset(
+            "2024-05-01T12:00:00.250000000Z stdout F line one\n"
+            "2024-05-01T12:00:01.500000000Z stderr F line two\n",
+            {"FLUENT_CONTAINER_TAIL_PARSER_TYPE": "cri"}, opensearch=True)
+        docs = es.docs()
+        self.assertEqual(list(docs), ["fluentd"])
+        got = sorted((d["_source"] for d in docs["fluentd"]), key=lambda d: d["message"])
+        self.assertEqual(list(got[0]), ["stream", "logtag", "message", "time", "docker", "kubernetes", "tag"])
+        self.assertEqual((got[0]["message"], got[0]["stream"]), ("line one", "stdout"))
+        self.assertEqual(got[0]["docker"], case["expected_record"]["docker"])
+        self.assertEqual(got[0]["kubernetes"], want_k)
+        self.assertEqual(got[0]["tag"], "kubernetes" + log.replace("/", "."))
+        self.assertEqual((got[1]["message"], got[1]["stream"]), ("line two", "stderr"))
+        body = es.requests()[0]["body"]
+        self.assertTrue(body.startswith('{"index":{"_index":"fluentd"}}\n'), body[:200])
+        self.assertIn("Connection opened to OpenSearch cluster", self.stderr)
+        self.assertNotIn("X-elastic-product", self.stderr)
 
     def test_es7_daemonset_config_docker_json_file_lines(self):
         # The image's default parser: `@type json` with time_format %Y-%m-%dT%H:%M:%S.%NZ, on

@@ -23,6 +23,18 @@ class EsTargetTest(SluiceTestCase):
         finally:
             es.stop()
 
+    def test_ships_a_file_to_opensearch_and_exits(self):
+        server = EsServer(self.dir, "--distribution", "opensearch", "--version", "2.11.1").start()
+        self.addCleanup(server.stop)
+        log = self.write("a.log", "".join(cri_line(i) for i in range(5)))
+        r = run(["tail", log, "--parser", "cri", "--tag", "app",
+                 "--to", "os://127.0.0.1:%d" % server.port, "--exit-on-eof"], timeout=60)
+        self.assertEqual(r.returncode, 0, text(r.stderr)[-2000:])
+        # OpenSearch 2 refuses an Elasticsearch-style `_type`: every line arrived, without it.
+        got = [d["_source"]["message"] for docs in server.docs().values() for d in docs]
+        self.assertEqual(sorted(got), sorted("line %d" % i for i in range(5)))
+        self.assertNotIn('"_type"', server.requests()[0]["body"])
+
 
 class ForwardTargetTest(SluiceTestCase):
     def test_ships_a_file_to_a_forward_server_and_exits(self):

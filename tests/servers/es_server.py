@@ -4,7 +4,8 @@
 Speaks what a log shipper uses: `GET /` (version banner + `X-elastic-product: Elasticsearch`),
 `POST /_bulk` and `POST /<index>/_bulk` (NDJSON, gzip bodies, validation, per-item results like
 Elasticsearch 8), basic auth and API-key checks, optional TLS. It stores accepted documents and
-can dump them.
+can dump them. With `--distribution opensearch` it answers as OpenSearch does: its `GET /` banner
+(`version.distribution`), no `X-elastic-product` header, and from 2.x no `_type` in action lines.
 
 Fault switches (CLI flags, or POST /_control with a JSON object of the same names):
   reject_429_pct     reject this % of items with 429 es_rejected_execution_exception
@@ -23,7 +24,8 @@ Control / inspection:
   GET  /_control/stats     counters
   POST /_control           set switches; POST /_control/reset clears documents and counters
 
-Usage: es_server.py --port 0 --port-file /tmp/p [--version 8.13.0] [--user u --password p]
+Usage: es_server.py --port 0 --port-file /tmp/p [--version 8.13.0] [--distribution opensearch]
+                    [--user u --password p]
                     [--api-key KEY] [--tls-cert c.pem --tls-key k.pem] [--reject-429-pct 30] ...
 """
 import argparse
@@ -64,6 +66,7 @@ class State:
     def __init__(self, args):
         self.lock = threading.Lock()
         self.version = args.version
+        self.opensearch = args.distribution == "opensearch"
         self.user = args.user
         self.password = args.password
         self.api_key = args.api_key
@@ -118,7 +121,8 @@ class Handler(BaseHTTPRequestHandler):
         body = json.dumps(obj, separators=(",", ":")).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
-        self.send_header("X-elastic-product", "Elasticsearch")
+        if not self.st.opensearch:
+            self.send_header("X-elastic-product", "Elasticsearch")
         self.send_header("Content-Length", str(len(body)))
         for k, v in extra_headers:
             self.send_header(k, v)
@@ -177,6 +181,16 @@ class Handler(BaseHTTPRequestHandler):
         if self.path in ("/", ""):
             with st.lock:
                 st.stats["get_root"] += 1
+            if st.opensearch:
+                self.send_json(200, {"name": "os-test", "cluster_name": "sluice-test",
+                                     "cluster_uuid": "sluice-test-cluster",
+                                     "version": {"distribution": "opensearch", "number": st.version,
+                                                 "build_type": "tar", "build_snapshot": False,
+                                                 "lucene_version": "9.7.0",
+                                                 "minimum_wire_compatibility_version": "7.10.0",
+                                                 "minimum_index_compatibility_version": "7.0.0"},
+                                     "tagline": "The OpenSearch Project: https://opensearch.org/"})
+                return
             self.send_json(200, {"name": "es-test", "cluster_name": "sluice-test",
                                  "cluster_uuid": "sluice-test-cluster",
                                  "version": {"number": st.version, "build_flavor": "default",
@@ -188,7 +202,8 @@ class Handler(BaseHTTPRequestHandler):
     def do_HEAD(self):
         self.send_response(200)
         self.send_header("Content-Length", "0")
-        self.send_header("X-elastic-product", "Elasticsearch")
+        if not self.st.opensearch:
+            self.send_header("X-elastic-product", "Elasticsearch")
         self.end_headers()
 
     def do_POST(self):
@@ -261,7 +276,9 @@ class Handler(BaseHTTPRequestHandler):
                     raise ValueError("Malformed action/metadata line [%d], expected one of [create, delete, index, update] but found [%s]" % (i + 1, op))
                 if not isinstance(meta, dict):
                     raise ValueError("Malformed action/metadata line [%d]" % (i + 1))
-                if int(st.version.split(".")[0]) >= 8 and "_type" in meta and meta["_type"] is not None:
+                major = int(st.version.split(".")[0])
+                if "_type" in meta and (meta["_type"] is not None or st.opensearch) and \
+                        (major >= 8 or (st.opensearch and major >= 2)):
                     raise ValueError("Action/metadata line [%d] contains an unknown parameter [_type]" % (i + 1))
                 source = None
                 if op != "delete":
@@ -352,7 +369,8 @@ class Handler(BaseHTTPRequestHandler):
             data = json.dumps(resp).encode()
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
-            self.send_header("X-elastic-product", "Elasticsearch")
+            if not self.st.opensearch:
+                self.send_header("X-elastic-product", "Elasticsearch")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data[: len(data) // 2])
@@ -371,6 +389,7 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--port-file")
     ap.add_argument("--version", default="8.13.0")
+    ap.add_argument("--distribution", choices=["elasticsearch", "opensearch"], default="elasticsearch")
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--api-key")
