@@ -86,6 +86,66 @@ constexpr auto& P = spec::with_default;
 constexpr auto& Opt = spec::optional;
 constexpr auto& Ign = spec::ignored;
 
+namespace {
+
+PluginSpec endpoint_spec() {
+  PluginSpec s{"aws-endpoint", "endpoint", "", {}, {}};
+  ParamSpec url = Opt("url", ParamType::String, "The domain's endpoint, https://search-....es.amazonaws.com.");
+  url.required = true;
+  ParamSpec region = Opt("region", ParamType::String, "The domain's region, e.g. eu-west-1.");
+  region.required = true;
+  s.params = {
+      url,
+      region,
+      Opt("access_key_id", ParamType::String, "Static credentials (else the environment, IRSA, ...)."),
+      spec::secret("secret_access_key", ParamType::String, "Static credentials."),
+      Opt("assume_role_arn", ParamType::String, "Role taken with assume_role_web_identity_token_file."),
+      P("assume_role_session_name", ParamType::String, "fluentd", "STS session name."),
+      Opt("assume_role_web_identity_token_file", ParamType::String,
+          "Web identity token (EKS IRSA: AWS_WEB_IDENTITY_TOKEN_FILE)."),
+      Opt("sts_credentials_region", ParamType::String, "STS region (default: region)."),
+      Opt("ecs_container_credentials_relative_uri", ParamType::String,
+          "Container credentials path (default: AWS_CONTAINER_CREDENTIALS_RELATIVE_URI)."),
+      P("refresh_credentials_interval", ParamType::Duration, "5h", "Temporary credentials are fetched again "
+                                                                     "after this long, or before they expire."),
+      spec::choice("aws_service_name", "es", {"es", "aoss"}, "es: OpenSearch Service; aoss: Serverless."),
+  };
+  return s;
+}
+
+std::unique_ptr<AwsEndpoint> parse_endpoint(const ConfigSection& section) {
+  static const PluginSpec spec = endpoint_spec();
+  auto errors = validate_params(section, spec);
+  if (!errors.empty()) throw ConfigException(errors[0].pos, errors[0].message);
+  Params p(section, spec);
+  auto e = std::make_unique<AwsEndpoint>();
+  e->url = p.str("url");
+  while (!e->url.empty() && e->url.back() == '/') e->url.pop_back();
+  e->region = p.str("region");
+  e->service = p.str("aws_service_name");
+  e->access_key_id = p.str("access_key_id");
+  e->secret_access_key = p.str("secret_access_key");
+  if (e->access_key_id.empty() != e->secret_access_key.empty())
+    throw ConfigException(section.pos, "<endpoint> needs both access_key_id and secret_access_key, or neither");
+  e->assume_role_arn = p.str("assume_role_arn");
+  e->assume_role_session_name = p.str("assume_role_session_name");
+  e->web_identity_token_file = p.str("assume_role_web_identity_token_file");
+  if (!e->assume_role_arn.empty() && e->web_identity_token_file.empty()) {
+    const char* from_env = getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
+    if (!from_env || !*from_env)
+      throw ConfigException(p.pos("assume_role_arn"),
+                            "assume_role_arn needs assume_role_web_identity_token_file (AssumeRole with other "
+                            "credentials is not supported)");
+    e->web_identity_token_file = from_env;
+  }
+  e->sts_region = p.str("sts_credentials_region");
+  e->container_relative_uri = p.str("ecs_container_credentials_relative_uri");
+  e->refresh_interval = p.seconds("refresh_credentials_interval");
+  return e;
+}
+
+}  // namespace
+
 const Dialect kElasticsearch{"elasticsearch", "Elasticsearch", "es", "default_elasticsearch_version",
                              "5", false};
 const Dialect kOpenSearch{"opensearch", "OpenSearch", "os", "default_opensearch_version", "1", true};
@@ -256,10 +316,7 @@ PluginSpec plugin_spec(const Dialect& d) {
 
 OutputConfig parse_config(PluginContext& ctx, const Params& p, const Dialect& d) {
   const ConfigSection& section = p.section();
-  if (const ConfigSection* endpoint = section.child("endpoint"))
-    throw ConfigException(endpoint->pos,
-                          "<endpoint> (AWS SigV4 request signing) is not supported; use user and "
-                          "password (fine-grained access control) or a signing proxy");
+
   FormatConfig f;
   f.logstash_format = p.flag("logstash_format");
   f.logstash_prefix = p.str("logstash_prefix");
@@ -327,6 +384,13 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p, const Dialect& d)
       h.password = p.str("password");
     }
     if (h.path.empty() && p.has("path")) h.path = p.str("path");
+  }
+  if (const ConfigSection* endpoint = section.child("endpoint")) {
+    if (p.has("user") && !p.str("user").empty())
+      throw ConfigException(p.pos("user"), "user and <endpoint> exclude each other: requests are signed with AWS "
+                                           "credentials");
+    s.aws = parse_endpoint(*endpoint);
+    s.hosts = parse_hosts(s.aws->url, scheme, port, endpoint->pos);
   }
   if (p.has("user") && !p.has("password"))
     throw ConfigException(section.pos, "`password` must be present if `user` is present");

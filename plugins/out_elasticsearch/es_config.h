@@ -3,10 +3,12 @@
 // hosts, the request settings, the document format and the buffer.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "aws_credentials.h"
 #include "buffer/buffer.h"
 #include "core/plugin.h"
 #include "es_format.h"
@@ -60,6 +62,7 @@ struct Settings {
   bool log_es_400_reason = false;
   bool emit_error_label_event = true;  // rejected records go to @ERROR when there is one
   http::HeaderList custom_headers;
+  std::unique_ptr<AwsEndpoint> aws;  // <endpoint>: requests are signed with AWS SigV4
 };
 
 struct OutputConfig {

@@ -17,6 +17,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "core/uv_handle.h"
+#include "aws_credentials.h"
 #include "es_config.h"
 #include "es_format.h"
 #include "format/base64.h"
@@ -24,6 +25,7 @@
 #include "format/json.h"
 #include "format/json_dom_fields.h"
 #include "format/time.h"
+#include "http/aws_sigv4.h"
 #include "http/http_client.h"
 
 namespace sluice {
@@ -65,6 +67,7 @@ class ElasticsearchOutput : public Output {
     buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(bconf), flow_, metrics_, id_,
                                                std::move(hooks));
     buffer_->set_secondary(ctx.make_secondary(*ctx.section));
+    if (s_.aws) aws_ = std::make_unique<es::AwsCredentialsProvider>(loop_, *s_.aws);
     if (!s_.verify_version) set_version(s_.default_version, false);
   }
 
@@ -82,6 +85,7 @@ class ElasticsearchOutput : public Output {
     o.pool_size = o.max_concurrent;
     o.user_agent = std::string("sluice/") + SLUICE_VERSION;
     client_ = std::make_unique<http::HttpClient>(loop_, o);
+    if (aws_) log::info("output " + id_ + ": signing requests with AWS credentials from " + aws_->source());
     if (version_known_) {
       buffer_->start();
       return;
@@ -206,7 +210,7 @@ class ElasticsearchOutput : public Output {
     req.headers.emplace_back("Content-Type", "application/json");
     std::weak_ptr<bool> alive = alive_;
     Host* hp = &h;
-    client_->send(std::move(req), [this, alive, hp](http::HttpResponse r) {
+    send(std::move(req), {}, [this, alive, hp](http::HttpResponse r) {
       auto a = alive.lock();
       if (!a || !*a || closing_) return;
       std::string problem;
@@ -271,6 +275,31 @@ class ElasticsearchOutput : public Output {
 
   // ---- sending ----
 
+  // Sends `req`, whose body bytes are `payload`, signed when the output talks to AWS. Without
+  // credentials the callback gets a transport error, so the request is retried as any other.
+  void send(http::HttpRequest req, std::string_view payload, http::ResponseCallback done) {
+    if (!aws_) {
+      client_->send(std::move(req), std::move(done));
+      return;
+    }
+    std::weak_ptr<bool> alive = alive_;
+    // `payload` stays valid: it is the request's own body, or a chunk in flight until `done`.
+    auto pending = std::make_shared<http::HttpRequest>(std::move(req));
+    if (!pending->body.empty()) payload = pending->body;
+    aws_->get(*client_, [this, alive, pending, payload, done = std::move(done)](
+                            const http::aws::Credentials* credentials, const std::string& error) mutable {
+      if (!alive.lock() || closing_) return;
+      if (!credentials) {
+        http::HttpResponse r;
+        r.error = "no AWS credentials: " + error;
+        done(std::move(r));
+        return;
+      }
+      http::aws::sign(*pending, payload, *credentials, {s_.aws->region, s_.aws->service, true}, time(nullptr));
+      client_->send(std::move(*pending), std::move(done));
+    });
+  }
+
   void send_chunk(buffer::Chunk& c, buffer::SendDone done) {
     auto job = std::make_shared<Job>();
     job->chunk = &c;
@@ -304,7 +333,8 @@ class ElasticsearchOutput : public Output {
     bump(*m_wire_bytes_, req.body_view.empty() ? req.body.size() : req.body_view.size());
     std::weak_ptr<bool> alive = alive_;
     Host* hp = &h;
-    client_->send(std::move(req), [this, alive, job, hp, b = b, e = e, items](http::HttpResponse r) {
+    const std::string_view payload = req.body_view.empty() ? std::string_view(req.body) : req.body_view;
+    send(std::move(req), payload, [this, alive, job, hp, b = b, e = e, items](http::HttpResponse r) {
       auto a = alive.lock();
       if (!a || !*a) return;
       on_response(job, hp, b, e, items, std::move(r));
@@ -500,6 +530,7 @@ class ElasticsearchOutput : public Output {
   es::BulkFormatter fmt_;
   std::unique_ptr<buffer::Buffer> buffer_;
   std::unique_ptr<http::HttpClient> client_;
+  std::unique_ptr<es::AwsCredentialsProvider> aws_;
   std::shared_ptr<bool> alive_;
   size_t rr_ = 0;
   bool version_known_ = false;

@@ -1,6 +1,6 @@
 """tail -> `@type opensearch` (fluent-plugin-opensearch 1.1.5's parameters) with the real binary,
 against the test server answering as OpenSearch: the action line follows the server's major
-version, rejected documents follow emit_error_label_event, AWS request signing is refused."""
+version, rejected documents follow emit_error_label_event, configuration errors name their line."""
 import json
 import os
 
@@ -121,6 +121,8 @@ class OpenSearchTest(SluiceTestCase):
   <endpoint>
     url https://search-domain.eu-west-1.es.amazonaws.com
     region eu-west-1
+    assume_role_arn arn:aws:iam::123456789012:role/logs
+    secret_access_key only-half-of-a-key-pair
   </endpoint>
 </match>
 """)
@@ -131,7 +133,8 @@ class OpenSearchTest(SluiceTestCase):
         self.assertIn("fluent.conf:5: unknown parameter 'type_name'", err)
         self.assertIn("fluent.conf:6: unknown parameter 'verify_es_version_at_startup'", err)
         self.assertIn("did you mean 'verify_os_version_at_startup'", err)
-        self.assertIn("fluent.conf:7: <endpoint> (AWS SigV4 request signing) is not supported", err)
+        self.assertIn("fluent.conf:7: <endpoint> needs both access_key_id and secret_access_key, or neither", err)
+        self.assertNotIn("only-half-of-a-key-pair", err)
 
 
 if __name__ == "__main__":

@@ -6,6 +6,9 @@ Speaks what a log shipper uses: `GET /` (version banner + `X-elastic-product: El
 Elasticsearch 8), basic auth and API-key checks, optional TLS. It stores accepted documents and
 can dump them. With `--distribution opensearch` it answers as OpenSearch does: its `GET /` banner
 (`version.distribution`), no `X-elastic-product` header, and from 2.x no `_type` in action lines.
+With `--aws-sigv4 REGION:SERVICE --aws-keys FILE` it checks every request's AWS Signature Version 4
+as Amazon OpenSearch Service does (FILE: a JSON list of [key id, secret, session token or null]),
+answering 403 when it does not hold.
 
 Fault switches (CLI flags, or POST /_control with a JSON object of the same names):
   reject_429_pct     reject this % of items with 429 es_rejected_execution_exception
@@ -29,6 +32,7 @@ Usage: es_server.py --port 0 --port-file /tmp/p [--version 8.13.0] [--distributi
                     [--api-key KEY] [--tls-cert c.pem --tls-key k.pem] [--reject-429-pct 30] ...
 """
 import argparse
+import aws_sigv4_check
 import base64
 import gzip
 import json
@@ -67,6 +71,11 @@ class State:
         self.lock = threading.Lock()
         self.version = args.version
         self.opensearch = args.distribution == "opensearch"
+        self.aws_scope = args.aws_sigv4.split(":") if args.aws_sigv4 else None
+        self.aws_keys = {}
+        if args.aws_keys:
+            with open(args.aws_keys) as f:
+                self.aws_keys = {k: (secret, token) for k, secret, token in json.load(f)}
         self.user = args.user
         self.password = args.password
         self.api_key = args.api_key
@@ -89,7 +98,8 @@ class State:
         self.requests = []
         self.stats = {"bulk_requests": 0, "items": 0, "created": 0, "updated": 0, "rejected_429": 0,
                       "rejected_400": 0, "conflicts_409": 0, "whole_503": 0, "closed_mid_response": 0,
-                      "too_large_413": 0, "get_root": 0, "auth_failures": 0}
+                      "too_large_413": 0, "get_root": 0, "auth_failures": 0, "sigv4_ok": 0,
+                      "sigv4_failures": 0, "sigv4_keys": []}
 
 
 def json_type(v):
@@ -143,8 +153,18 @@ class Handler(BaseHTTPRequestHandler):
                 self.rfile.readline()
         return body
 
-    def authorized(self):
+    def authorized(self, body=b""):
         st = self.st
+        if st.aws_scope:
+            reason, key_id = aws_sigv4_check.verify(self.command, self.path, self.headers, body, st.aws_keys,
+                                                    *st.aws_scope)
+            with st.lock:
+                st.stats["sigv4_failures" if reason else "sigv4_ok"] += 1
+                if not reason and key_id not in st.stats["sigv4_keys"]:
+                    st.stats["sigv4_keys"].append(key_id)
+            if reason:
+                self.send_json(403, {"message": reason})
+            return not reason
         if not st.user and not st.api_key:
             return True
         auth = self.headers.get("Authorization", "")
@@ -218,7 +238,7 @@ class Handler(BaseHTTPRequestHandler):
                 out = dict(st.switches)
             self.send_json(200, out)
             return
-        if not self.authorized():
+        if not self.authorized(body):
             return
         path = self.path.split("?")[0]
         if not path.endswith("/_bulk"):
@@ -390,6 +410,8 @@ def main():
     ap.add_argument("--port-file")
     ap.add_argument("--version", default="8.13.0")
     ap.add_argument("--distribution", choices=["elasticsearch", "opensearch"], default="elasticsearch")
+    ap.add_argument("--aws-sigv4", help="REGION:SERVICE: require AWS SigV4 signatures")
+    ap.add_argument("--aws-keys", help="JSON list of [key id, secret, session token or null]")
     ap.add_argument("--user")
     ap.add_argument("--password")
     ap.add_argument("--api-key")

@@ -1,0 +1,294 @@
+#include "aws_credentials.h"
+
+#include <simdjson.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "core/log.h"
+#include "core/uv_handle.h"
+
+namespace sluice::es {
+
+namespace {
+
+constexpr time_t kRefreshAhead = 300;          // fetch again this long before expiry
+constexpr size_t kMaxTokenBytes = 64 * 1024;   // web identity / authorization token files
+constexpr size_t kMaxResponseBytes = 64 * 1024;
+
+std::string env(const char* name) {
+  const char* v = getenv(name);
+  return v ? v : "";
+}
+
+bool read_small_file(const std::string& path, std::string& out, std::string& error) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) {
+    error = "cannot read " + path;
+    return false;
+  }
+  out.assign(kMaxTokenBytes + 1, '\0');
+  f.read(out.data(), std::streamsize(out.size()));
+  out.resize(size_t(f.gcount()));
+  if (out.size() > kMaxTokenBytes) {
+    error = path + " is larger than " + std::to_string(kMaxTokenBytes) + " bytes";
+    return false;
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) out.pop_back();
+  return true;
+}
+
+// "2024-05-01T12:00:00Z" (fractions and offsets are not used by these endpoints; a fraction is
+// ignored). 0 when it does not parse.
+time_t parse_expiration(std::string_view text) {
+  struct tm tm = {};
+  int n = 0;
+  std::string s(text);
+  if (sscanf(s.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+             &tm.tm_min, &tm.tm_sec, &n) != 6)
+    return 0;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  return timegm(&tm);
+}
+
+std::string_view xml_element(std::string_view body, std::string_view name) {
+  std::string open = "<" + std::string(name) + ">", close = "</" + std::string(name) + ">";
+  size_t b = body.find(open);
+  if (b == std::string_view::npos) return {};
+  b += open.size();
+  size_t e = body.find(close, b);
+  return e == std::string_view::npos ? std::string_view() : body.substr(b, e - b);
+}
+
+std::string describe_failure(const http::HttpResponse& r, std::string_view what) {
+  if (!r.error.empty()) return std::string(what) + ": " + r.error;
+  std::string out = std::string(what) + ": HTTP " + std::to_string(r.status);
+  std::string_view code = xml_element(r.body, "Code"), message = xml_element(r.body, "Message");
+  if (!code.empty()) out += " " + std::string(code);
+  if (!message.empty()) out += ": " + log::quote_excerpt(std::string(message), 300);
+  return out;
+}
+
+}  // namespace
+
+bool parse_credentials_json(std::string_view body, http::aws::Credentials& out, std::string& error) {
+  simdjson::dom::parser parser;
+  simdjson::padded_string padded(body);
+  simdjson::dom::object doc;
+  std::string_view key, secret, token, expiration;
+  if (parser.parse(padded).get(doc) || doc["AccessKeyId"].get(key) || doc["SecretAccessKey"].get(secret) ||
+      key.empty() || secret.empty()) {
+    error = "the credentials document has no AccessKeyId and SecretAccessKey";
+    return false;
+  }
+  if (doc["Token"].get(token)) token = {};
+  if (doc["Expiration"].get(expiration)) expiration = {};
+  out = {std::string(key), std::string(secret), std::string(token), parse_expiration(expiration)};
+  return true;
+}
+
+bool parse_sts_response(std::string_view body, http::aws::Credentials& out, std::string& error) {
+  std::string_view creds = xml_element(body, "Credentials");
+  std::string_view key = xml_element(creds, "AccessKeyId"), secret = xml_element(creds, "SecretAccessKey");
+  if (key.empty() || secret.empty()) {
+    error = "the STS answer has no Credentials";
+    return false;
+  }
+  out = {std::string(key), std::string(secret), std::string(xml_element(creds, "SessionToken")),
+         parse_expiration(xml_element(creds, "Expiration"))};
+  return true;
+}
+
+AwsCredentialsProvider::AwsCredentialsProvider(uv_loop_t* loop, AwsEndpoint endpoint)
+    : loop_(loop), endpoint_(std::move(endpoint)), alive_(std::make_shared<bool>(true)) {
+  const AwsEndpoint& e = endpoint_;
+  std::string role = e.assume_role_arn, token_file = e.web_identity_token_file;
+  if (e.access_key_id.empty() && role.empty() && env("AWS_ACCESS_KEY_ID").empty()) {
+    role = env("AWS_ROLE_ARN");
+    token_file = env("AWS_WEB_IDENTITY_TOKEN_FILE");
+  }
+  const std::string region = e.sts_region.empty() ? e.region : e.sts_region;
+  if (!e.access_key_id.empty() && !e.secret_access_key.empty()) {
+    kind_ = Kind::Static;
+    current_ = {e.access_key_id, e.secret_access_key, "", 0};
+    have_ = true;
+    source_ = "access_key_id of the configuration";
+  } else if (!role.empty() && !token_file.empty()) {
+    kind_ = Kind::WebIdentity;
+    role_arn_ = role;
+    token_file_ = token_file;
+    url_ = env("AWS_ENDPOINT_URL_STS");
+    if (url_.empty()) url_ = "https://sts." + region + ".amazonaws.com";
+    source_ = "web identity (role " + role + ")";
+  } else if (!env("AWS_ACCESS_KEY_ID").empty() && !env("AWS_SECRET_ACCESS_KEY").empty()) {
+    kind_ = Kind::Static;
+    current_ = {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"), 0};
+    have_ = true;
+    source_ = "AWS_ACCESS_KEY_ID of the environment";
+  } else if (std::string rel = e.container_relative_uri.empty() ? env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+                                                                 : e.container_relative_uri;
+             !rel.empty() || !env("AWS_CONTAINER_CREDENTIALS_FULL_URI").empty()) {
+    kind_ = Kind::Container;
+    url_ = rel.empty() ? env("AWS_CONTAINER_CREDENTIALS_FULL_URI") : "http://169.254.170.2" + rel;
+    token_file_ = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+    token_ = env("AWS_CONTAINER_AUTHORIZATION_TOKEN");
+    source_ = "the container credentials endpoint " + url_;
+  } else {
+    kind_ = Kind::InstanceProfile;
+    url_ = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    if (url_.empty()) url_ = "http://169.254.169.254";
+    while (!url_.empty() && url_.back() == '/') url_.pop_back();
+    source_ = "the instance profile (" + url_ + ")";
+  }
+}
+
+AwsCredentialsProvider::~AwsCredentialsProvider() {
+  *alive_ = false;
+  close_uv_handle(later_);
+}
+
+bool AwsCredentialsProvider::fresh(time_t now) const {
+  if (!have_) return false;
+  if (kind_ == Kind::Static) return true;
+  if (current_.expires_at != 0 && now + kRefreshAhead >= current_.expires_at) return false;
+  return double(now - fetched_at_) < endpoint_.refresh_interval;
+}
+
+void AwsCredentialsProvider::get(http::HttpClient& client, Done done) {
+  if (fresh(time(nullptr))) {
+    done(&current_, "");
+    return;
+  }
+  waiting_.push_back(std::move(done));
+  if (waiting_.size() == 1) fetch(client);
+}
+
+void AwsCredentialsProvider::fetch(http::HttpClient& client) {
+  switch (kind_) {
+    case Kind::WebIdentity: return fetch_web_identity(client);
+    case Kind::Container: return fetch_container(client);
+    case Kind::InstanceProfile: return fetch_instance_profile(client);
+    case Kind::Static: return finish(current_, "");
+  }
+}
+
+void AwsCredentialsProvider::fetch_web_identity(http::HttpClient& client) {
+  std::string token, error;
+  if (!read_small_file(token_file_, token, error)) return finish_later("web identity token: " + error);
+  http::HttpRequest req;
+  req.method = "POST";
+  req.url = url_ + "/";
+  req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
+  using http::aws::uri_encode;
+  req.body = "Action=AssumeRoleWithWebIdentity&DurationSeconds=3600&RoleArn=" + uri_encode(role_arn_, false) +
+             "&RoleSessionName=" + uri_encode(endpoint_.assume_role_session_name, false) +
+             "&Version=2011-06-15&WebIdentityToken=" + uri_encode(token, false);
+  req.max_response_bytes = kMaxResponseBytes;
+  std::weak_ptr<bool> alive = alive_;
+  client.send(std::move(req), [this, alive](http::HttpResponse r) {
+    if (!alive.lock()) return;
+    http::aws::Credentials c;
+    std::string error;
+    if (!r.ok()) return finish({}, describe_failure(r, "STS AssumeRoleWithWebIdentity at " + url_));
+    if (!parse_sts_response(r.body, c, error)) return finish({}, error);
+    finish(std::move(c), "");
+  });
+}
+
+void AwsCredentialsProvider::fetch_container(http::HttpClient& client) {
+  http::HttpRequest req;
+  req.url = url_;
+  req.max_response_bytes = kMaxResponseBytes;
+  std::string token = token_, error;
+  if (!token_file_.empty() && !read_small_file(token_file_, token, error))
+    return finish_later("container authorization token: " + error);
+  if (!token.empty()) req.headers.emplace_back("Authorization", token);
+  std::weak_ptr<bool> alive = alive_;
+  client.send(std::move(req), [this, alive](http::HttpResponse r) {
+    if (!alive.lock()) return;
+    http::aws::Credentials c;
+    std::string error;
+    if (!r.ok()) return finish({}, describe_failure(r, "container credentials at " + url_));
+    if (!parse_credentials_json(r.body, c, error)) return finish({}, error);
+    finish(std::move(c), "");
+  });
+}
+
+// IMDSv2: a session token (PUT), the role's name, then its credentials.
+void AwsCredentialsProvider::fetch_instance_profile(http::HttpClient& client) {
+  http::HttpRequest req;
+  req.method = "PUT";
+  req.url = url_ + "/latest/api/token";
+  req.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", "21600");
+  req.max_response_bytes = kMaxResponseBytes;
+  req.timeout_ms = 5000;
+  std::weak_ptr<bool> alive = alive_;
+  http::HttpClient* c = &client;
+  client.send(std::move(req), [this, alive, c](http::HttpResponse r) {
+    if (!alive.lock()) return;
+    if (!r.ok()) return finish({}, describe_failure(r, "instance metadata token at " + url_));
+    const std::string session = r.body;
+    http::HttpRequest role;
+    role.url = url_ + "/latest/meta-data/iam/security-credentials/";
+    role.headers.emplace_back("X-aws-ec2-metadata-token", session);
+    role.max_response_bytes = kMaxResponseBytes;
+    role.timeout_ms = 5000;
+    c->send(std::move(role), [this, alive, c, session](http::HttpResponse r) {
+      if (!alive.lock()) return;
+      std::string name = r.body.substr(0, r.body.find('\n'));
+      if (!r.ok() || name.empty()) return finish({}, describe_failure(r, "instance profile role at " + url_));
+      http::HttpRequest creds;
+      creds.url = url_ + "/latest/meta-data/iam/security-credentials/" + http::aws::uri_encode(name, false);
+      creds.headers.emplace_back("X-aws-ec2-metadata-token", session);
+      creds.max_response_bytes = kMaxResponseBytes;
+      creds.timeout_ms = 5000;
+      c->send(std::move(creds), [this, alive](http::HttpResponse r) {
+        if (!alive.lock()) return;
+        http::aws::Credentials got;
+        std::string error;
+        if (!r.ok()) return finish({}, describe_failure(r, "instance profile credentials at " + url_));
+        if (!parse_credentials_json(r.body, got, error)) return finish({}, error);
+        finish(std::move(got), "");
+      });
+    });
+  });
+}
+
+void AwsCredentialsProvider::finish(http::aws::Credentials credentials, std::string error) {
+  const time_t now = time(nullptr);
+  if (error.empty()) {
+    current_ = std::move(credentials);
+    have_ = true;
+    fetched_at_ = now;
+  } else if (have_ && (current_.expires_at == 0 || now < current_.expires_at)) {
+    // Refreshing early failed: the credentials held are still good for a while.
+    log::warn_once("aws.refresh." + source_, "AWS credentials from " + source_ + " could not be refreshed (" +
+                                                 error + "); using the current ones until they expire");
+    error.clear();
+  }
+  std::vector<Done> waiting;
+  waiting.swap(waiting_);
+  for (Done& d : waiting) d(error.empty() ? &current_ : nullptr, error);
+}
+
+// A failure found before any request: told on the next loop turn, as a fetch's would be, so
+// callers never see their callback run inside get().
+void AwsCredentialsProvider::finish_later(std::string error) {
+  if (!later_) {
+    later_ = new uv_timer_t;
+    uv_timer_init(loop_, later_);
+    later_->data = this;
+  }
+  later_error_ = std::move(error);
+  uv_timer_start(
+      later_,
+      [](uv_timer_t* t) {
+        auto* self = static_cast<AwsCredentialsProvider*>(t->data);
+        self->finish({}, std::move(self->later_error_));
+      },
+      0, 0);
+}
+
+}  // namespace sluice::es

@@ -1,0 +1,76 @@
+// Where `@type opensearch`'s <endpoint> gets AWS credentials to sign requests with, in the order
+// the AWS SDKs look: keys in the configuration, a web identity (EKS IRSA: AssumeRoleWithWebIdentity
+// at STS), AWS_ACCESS_KEY_ID in the environment, the container credentials endpoint (ECS, EKS Pod
+// Identity), the instance profile (IMDSv2). Temporary credentials are fetched again before they
+// expire; requests wait for them.
+#pragma once
+
+#include <uv.h>
+
+#include <ctime>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "http/aws_sigv4.h"
+#include "http/http_client.h"
+
+namespace sluice::es {
+
+struct AwsEndpoint {
+  std::string url;
+  std::string region;
+  std::string service = "es";  // aws_service_name: es, or aoss (OpenSearch Serverless)
+  std::string access_key_id, secret_access_key;
+  std::string assume_role_arn, assume_role_session_name = "fluentd", web_identity_token_file;
+  std::string sts_region;
+  std::string container_relative_uri;
+  double refresh_interval = 18000;
+};
+
+class AwsCredentialsProvider {
+ public:
+  using Done = std::function<void(const http::aws::Credentials* credentials, const std::string& error)>;
+
+  // Chooses the source from the configuration and the environment (AWS_* variables).
+  AwsCredentialsProvider(uv_loop_t* loop, AwsEndpoint endpoint);
+  ~AwsCredentialsProvider();
+
+  // Calls `done` with credentials that stay valid for a few minutes more, or with why there are
+  // none. From the cache when it can (then before returning), else once a fetch completes.
+  void get(http::HttpClient& client, Done done);
+  const std::string& source() const { return source_; }  // for logs; holds no secret
+
+ private:
+  enum class Kind { Static, WebIdentity, Container, InstanceProfile };
+  bool fresh(time_t now) const;
+  void fetch(http::HttpClient& client);
+  void fetch_web_identity(http::HttpClient& client);
+  void fetch_container(http::HttpClient& client);
+  void fetch_instance_profile(http::HttpClient& client);
+  void finish(http::aws::Credentials credentials, std::string error);
+  void finish_later(std::string error);
+
+  uv_loop_t* loop_;
+  AwsEndpoint endpoint_;
+  Kind kind_ = Kind::Static;
+  std::string source_;
+  std::string url_;         // STS, container or IMDS endpoint
+  std::string token_file_;  // web identity token, or the container authorization token
+  std::string token_;       // container authorization token given inline
+  std::string role_arn_;
+  http::aws::Credentials current_;
+  bool have_ = false;
+  time_t fetched_at_ = 0;
+  std::vector<Done> waiting_;
+  uv_timer_t* later_ = nullptr;
+  std::string later_error_;
+  std::shared_ptr<bool> alive_;
+};
+
+// The fields of a credentials document, JSON (container endpoint, IMDS) or STS's XML answer.
+bool parse_credentials_json(std::string_view body, http::aws::Credentials& out, std::string& error);
+bool parse_sts_response(std::string_view body, http::aws::Credentials& out, std::string& error);
+
+}  // namespace sluice::es

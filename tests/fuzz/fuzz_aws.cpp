@@ -1,0 +1,38 @@
+// libFuzzer target: what comes back from AWS credential endpoints (the container/IMDS JSON and
+// STS's XML) and SigV4's canonical form of arbitrary URLs and header values. Checks: accepted
+// credentials have a key id and a secret; the Authorization header never holds the secret.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "../../plugins/out_elasticsearch/aws_credentials.h"
+#include "fuzz_support.h"
+#include "http/aws_sigv4.h"
+
+namespace aws = sluice::http::aws;
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  aws::Credentials c;
+  std::string error;
+  if (sluice::es::parse_credentials_json(input, c, error))
+    SLUICE_FUZZ_CHECK(!c.access_key_id.empty() && !c.secret_access_key.empty());
+  if (sluice::es::parse_sts_response(input, c, error))
+    SLUICE_FUZZ_CHECK(!c.access_key_id.empty() && !c.secret_access_key.empty());
+
+  // The first line is a URL, the second a header value; the rest is the body.
+  size_t nl = input.find('\n');
+  std::string_view url = input.substr(0, nl);
+  std::string_view rest = nl == std::string_view::npos ? std::string_view() : input.substr(nl + 1);
+  size_t nl2 = rest.find('\n');
+  sluice::http::HttpRequest req;
+  req.method = "POST";
+  req.url = std::string(url);
+  req.headers.emplace_back("Content-Type", std::string(rest.substr(0, nl2)));
+  const aws::Credentials secret{"AKIDFUZZ", "fuzz-secret-never-sent", "token", 0};
+  aws::sign(req, rest, secret, {"eu-west-1", "es", true}, 1440938160);
+  const std::string* authorization = sluice::http::find_header(req.headers, "Authorization");
+  SLUICE_FUZZ_CHECK(authorization && authorization->find(secret.secret_access_key) == std::string::npos);
+  return 0;
+}
