@@ -14,6 +14,7 @@
 #include "core/registry.h"
 #include "core/tcp_listen.h"
 #include "core/uv_handle.h"
+#include "http/server_connection.h"
 #include "prometheus_http.h"
 
 namespace sluice {
@@ -108,7 +109,7 @@ class PrometheusInput : public Input {
     if (uv_accept(reinterpret_cast<uv_stream_t*>(server_), reinterpret_cast<uv_stream_t*>(&c->tcp)) != 0) {
       c->owner = nullptr;
       c->closing = true;
-      close_handles(c);
+      http::close_tcp_and_timer(c);
       return;
     }
     conns_.insert(c);
@@ -216,37 +217,11 @@ class PrometheusInput : public Input {
 
   // The answer is out: half-close, then wait (bounded) for the peer to close its side.
   void after_write(Conn* c) {
-    auto* req = new uv_shutdown_t;
-    req->data = c;
-    if (uv_shutdown(req, reinterpret_cast<uv_stream_t*>(&c->tcp), [](uv_shutdown_t* r, int) {
-          delete r;
-        }) != 0) {
-      delete req;
+    if (!http::shutdown_and_linger(&c->tcp, &c->timer, kLingerMs, [](uv_timer_t* t) {
+          auto* c = static_cast<Conn*>(t->data);
+          if (c->owner && !c->closing) c->owner->close_conn(c);
+        }))
       close_conn(c);
-      return;
-    }
-    uv_timer_start(&c->timer, [](uv_timer_t* t) {
-      auto* c = static_cast<Conn*>(t->data);
-      if (c->owner && !c->closing) c->owner->close_conn(c);
-    }, kLingerMs, 0);
-  }
-
-  static void close_handles(Conn* c) {
-    auto* tcp = reinterpret_cast<uv_handle_t*>(&c->tcp);
-    auto* timer = reinterpret_cast<uv_handle_t*>(&c->timer);
-    if (uv_is_closing(tcp) || uv_is_closing(timer)) {
-      // The worker's final sweep closed them (without our callback): libuv may still hold the
-      // handles, so the small Conn is left alone (leaked at exit) rather than freed under it.
-      if (!uv_is_closing(tcp)) uv_close(tcp, nullptr);
-      if (!uv_is_closing(timer)) uv_close(timer, nullptr);
-      return;
-    }
-    auto done = [](uv_handle_t* h) {
-      auto* c = static_cast<Conn*>(h->data);
-      if (--c->handles == 0) delete c;
-    };
-    uv_close(tcp, done);
-    uv_close(timer, done);
   }
 
   void close_conn(Conn* c) {
@@ -255,7 +230,7 @@ class PrometheusInput : public Input {
     conns_.erase(c);
     c->owner = nullptr;
     c->buf = std::string();
-    close_handles(c);
+    http::close_tcp_and_timer(c);
   }
 
   uv_loop_t* loop_;

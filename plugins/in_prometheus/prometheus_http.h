@@ -1,5 +1,5 @@
-// The pure parts of `@type prometheus`: the text exposition of a Metrics snapshot, a bounded
-// HTTP/1.x request-head parser for untrusted peers, and the router that answers a request.
+// The pure parts of `@type prometheus`: the text exposition of a Metrics snapshot and the router
+// that answers a request (parsed by http/request_head.h).
 #pragma once
 
 #include <cstdint>
@@ -8,6 +8,8 @@
 #include <utility>
 #include <vector>
 
+#include "http/request_head.h"
+
 namespace sluice::prometheus {
 
 // Prometheus text format 0.0.4: `# TYPE <family> counter|gauge` once per family (families ending
@@ -15,21 +17,12 @@ namespace sluice::prometheus {
 // valid metric names, or label blocks that are not `{...}` on one line, are left out.
 std::string render(const std::vector<std::pair<std::string, uint64_t>>& snapshot);
 
-struct Request {
-  std::string method;
-  std::string target;   // as sent, with any query string
-  std::string path;     // target without the query string
-  std::string version;  // "HTTP/1.0" or "HTTP/1.1"
-  std::vector<std::pair<std::string, std::string>> headers;  // names lowercased
-  const std::string* header(std::string_view lower_name) const;
-};
-
-enum class ParseStatus { NeedMore, Ok, Bad, TooLarge };
-
-// Parses the request head at the start of `buf` (terminated by an empty line, CRLF or LF). Fails
-// early (Bad) on bytes that cannot begin an HTTP request; TooLarge when no complete head fits in
-// `max_head` bytes. On Ok, `head_len` is the head's length including the empty line.
-ParseStatus parse_request(std::string_view buf, size_t max_head, Request& out, size_t& head_len);
+// The request head parser is shared with other servers (http/request_head.h).
+using Request = http::RequestHead;
+using ParseStatus = http::HeadStatus;
+inline ParseStatus parse_request(std::string_view buf, size_t max_head, Request& out, size_t& head_len) {
+  return http::parse_request_head(buf, max_head, out, head_len);
+}
 
 struct Routes {
   std::string metrics_path = "/metrics";
