@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "msgpack_reader.h"
+#include "format/msgpack_reader.h"
 
 namespace sluice::forward {
 

@@ -92,10 +92,4 @@ class FrameDecoder {
   std::string scratch_;
 };
 
-// Helpers shared with tests and out_forward.
-namespace mp {
-// Reads one msgpack object at data[pos]: advances pos past it. False when malformed/truncated.
-bool skip(std::string_view data, size_t& pos, uint32_t max_depth);
-}  // namespace mp
-
 }  // namespace sluice::forward

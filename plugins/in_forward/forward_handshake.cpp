@@ -10,7 +10,7 @@
 #include <initializer_list>
 #include <vector>
 
-#include "msgpack_reader.h"
+#include "format/msgpack_reader.h"
 #include "config/config.h"
 #include "config/params.h"
 #include "core/log.h"

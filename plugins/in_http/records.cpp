@@ -2,12 +2,11 @@
 
 #include <cmath>
 
-#include "../in_forward/msgpack_reader.h"
+#include "format/msgpack_reader.h"
 #include "format/json_dom_fields.h"
 
 namespace sluice::in_http {
 
-namespace mp = forward::mp;
 
 namespace {
 

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "format/base64.h"
 #include "format/msgpack.h"
+#include "format/msgpack_reader.h"
 #include "http/http_client.h"
 #include "../in_forward/forward_decoder.h"
 
@@ -96,12 +97,12 @@ bool check_ack(std::string_view resp, const std::string& chunk_id, std::string& 
   for (uint64_t i = 0; i < pairs; ++i) {
     std::string_view k, v;
     bool ks = read_str(resp, pos, k);
-    if (!ks && !forward::mp::skip(resp, pos, 8)) break;
+    if (!ks && !mp::skip(resp, pos, 8)) break;
     size_t vpos = pos;
     bool vs = read_str(resp, pos, v);
     if (!vs) {
       pos = vpos;
-      if (!forward::mp::skip(resp, pos, 8)) break;
+      if (!mp::skip(resp, pos, 8)) break;
     }
     if (ks && k == "ack" && vs) {
       ack.assign(v);

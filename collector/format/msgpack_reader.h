@@ -1,4 +1,4 @@
-// The msgpack readers behind forward_decoder.h (FrameScanner, FrameDecoder, mp::skip): the header
+// Bounded msgpack readers (in_forward's frame scanner and decoder, in_http's bodies): the header
 // of one object, and a bounds-checked reader over one complete in-memory text. Inline because the
 // scanner and the record decoder run them on every byte received.
 #pragma once
@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-namespace sluice::forward::mp {
+namespace sluice::mp {
 
 struct Head {
   enum Kind : uint8_t { Nil, Bool, UInt, Int, Float32, Float64, Str, Bin, Ext, Array, Map, Never };
@@ -204,4 +204,7 @@ inline bool is_event_time(const Head& h) { return h.kind == Head::Ext && h.ext_t
 // advances past it. Depth-bounded recursion.
 bool write_json(Reader& r, std::string& out, uint32_t depth);
 
-}  // namespace sluice::forward::mp
+// Reads one msgpack object at data[pos]: advances pos past it. False when malformed/truncated.
+bool skip(std::string_view data, size_t& pos, uint32_t max_depth);
+
+}  // namespace sluice::mp

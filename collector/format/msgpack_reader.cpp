@@ -1,9 +1,8 @@
-#include "msgpack_reader.h"
+#include "format/msgpack_reader.h"
 
 #include "format/json.h"
-#include "forward_decoder.h"
 
-namespace sluice::forward::mp {
+namespace sluice::mp {
 
 const char* kind_name(Head::Kind k) {
   switch (k) {
@@ -90,4 +89,4 @@ bool skip(std::string_view data, size_t& pos, uint32_t max_depth) {
   return true;
 }
 
-}  // namespace sluice::forward::mp
+}  // namespace sluice::mp
