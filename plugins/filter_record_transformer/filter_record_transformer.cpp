@@ -22,6 +22,7 @@
 #include "core/registry.h"
 #include "format/json_lookup.h"
 #include "format/line_format.h"
+#include "format/tag_parts.h"
 
 namespace sluice {
 
@@ -148,7 +149,7 @@ class RecordTransformer : public Filter {
   RecordTransformer() : time_format_("%Y-%m-%d %H:%M:%S %z", false) {}
 
   void filter(Batch& batch) override {
-    prepare_tag(batch.tag);
+    tag_.prepare(batch.tag);
     Arena& arena = batch.arena;
 
     // Entries that do not depend on the record: render once.
@@ -250,55 +251,23 @@ class RecordTransformer : public Filter {
     scratch_.push_back({key, v});
   }
 
-  void prepare_tag(std::string_view tag) {
-    if (tag == prepared_tag_ && !tag_parts_.empty()) return;
-    prepared_tag_.assign(tag);
-    tag_parts_.clear();
-    tag_prefix_.clear();
-    tag_suffix_.clear();
-    std::string_view t = prepared_tag_;
-    // Ruby's String#split('.') drops trailing empty fields.
-    size_t start = 0;
-    std::vector<std::pair<size_t, size_t>> spans;
-    while (true) {
-      size_t dot = t.find('.', start);
-      size_t end = dot == std::string_view::npos ? t.size() : dot;
-      spans.push_back({start, end});
-      if (dot == std::string_view::npos) break;
-      start = dot + 1;
-    }
-    while (!spans.empty() && spans.back().first == spans.back().second) spans.pop_back();
-    for (auto [s, e] : spans) tag_parts_.push_back(t.substr(s, e - s));
-    for (auto [s, e] : spans) tag_prefix_.push_back(t.substr(0, e));
-    size_t last = spans.empty() ? 0 : spans.back().second;
-    for (auto [s, e] : spans) tag_suffix_.push_back(t.substr(s, last - s));
-  }
-
-  static bool pick(const std::vector<std::string_view>& v, int64_t idx, std::string_view& out) {
-    int64_t n = static_cast<int64_t>(v.size());
-    if (idx < 0) idx += n;
-    if (idx < 0 || idx >= n) return false;
-    out = v[static_cast<size_t>(idx)];
-    return true;
-  }
-
   // Resolves one placeholder; false when unknown (Fluentd warns and uses nil).
   bool resolve(const Part& p, const Batch& b, const Record* r, Value& out) {
     std::string_view s;
     switch (p.kind) {
       case Part::Literal: out = Value::of_string(p.text); return true;
-      case Part::Tag: out = Value::of_string(prepared_tag_); return true;
+      case Part::Tag: out = Value::of_string(tag_.tag()); return true;
       case Part::Hostname: out = Value::of_string(hostname); return true;
       case Part::TagParts:
-        if (!pick(tag_parts_, p.index, s)) return false;
+        if (!TagParts::pick(tag_.parts(), p.index, s)) return false;
         out = Value::of_string(s);
         return true;
       case Part::TagPrefix:
-        if (!pick(tag_prefix_, p.index, s)) return false;
+        if (!TagParts::pick(tag_.prefixes(), p.index, s)) return false;
         out = Value::of_string(s);
         return true;
       case Part::TagSuffix:
-        if (!pick(tag_suffix_, p.index, s)) return false;
+        if (!TagParts::pick(tag_.suffixes(), p.index, s)) return false;
         out = Value::of_string(s);
         return true;
       case Part::Time:
@@ -322,7 +291,7 @@ class RecordTransformer : public Filter {
                    "[" + id + "] unknown placeholder `" + p.placeholder + "` found");
   }
 
-  // Tag-derived views point into prepared_tag_ (which lives until the tag changes): copy them
+  // Tag-derived views point into tag_ (which lives until the tag changes): copy them
   // into the batch arena so outputs that keep the batch's views never see them change.
   Value render(const Template& t, const Batch& b, const Record* r, Arena& arena, bool stringify) {
     if (t.literal()) return Value::of_string(t.parts.empty() ? std::string_view() : t.parts[0].text);
@@ -406,8 +375,7 @@ class RecordTransformer : public Filter {
   std::vector<std::string_view> static_keys_;
   std::vector<Value> static_values_;
   std::vector<char> drop_common_;
-  std::string prepared_tag_;
-  std::vector<std::string_view> tag_parts_, tag_prefix_, tag_suffix_;
+  TagParts tag_;
   CachedTimeFormat time_format_;
   std::string time_buf_, buf_;
 };

@@ -178,8 +178,9 @@ class PrometheusInput : public Input {
         break;
     }
     auto resp = prometheus::route(req, s_.routes, [this] {
-      return prometheus::render(metrics_ ? metrics_->snapshot()
-                                         : std::vector<std::pair<std::string, uint64_t>>{});
+      if (!metrics_) return std::string();
+      // sluice's counters, then the families of `<filter> @type prometheus` <metric>s.
+      return prometheus::render(metrics_->snapshot()) + metrics_->render_families();
     });
     answer(c, resp, req.method == "HEAD");
   }

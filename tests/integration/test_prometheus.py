@@ -1,5 +1,6 @@
-"""`<source> @type prometheus`: the metrics endpoint serves the counters of a running pipeline, and
-survives garbage; the daemonset's prometheus.conf passes --dry-run."""
+"""`<source> @type prometheus`: the metrics endpoint serves the counters of a running pipeline and
+the <metric>s of `@type prometheus` filters and outputs, and survives garbage; the daemonset's
+prometheus.conf passes --dry-run."""
 import os
 import re
 import socket
@@ -100,6 +101,61 @@ class PrometheusTest(harness.SluiceTestCase):
         self.assertEqual(records_total(self.get("/aggregated_metrics")[2]), 12)
         self.assertEqual(self.get("/healthz")[:1] + (self.get("/healthz")[2],), (200, "ok\n"))
         self.assertEqual(p.stop(), 0)
+
+    def test_metrics_of_prometheus_filters_and_outputs(self):
+        # The fluent/helm-charts fluentd chart's dispatch filter, and an output observing a field.
+        os.makedirs(self.path("logs"))
+        self.write("logs/a.log", '{"level":"info","latency":0.05}\n{"level":"info","latency":0.5}\n'
+                                 '{"level":"error","latency":2.5}\n{"level":"error","latency":"slow"}\n')
+        conf = self.config((CONFIG % {"d": self.dir}).replace("@type none", "@type json").replace("""<match **>
+  @type null
+</match>""", """<filter **>
+  @type prometheus
+  <metric>
+    name fluentd_input_status_num_records_total
+    type counter
+    desc The total number of incoming records
+    <labels>
+      tag ${tag}
+      hostname ${hostname}
+    </labels>
+  </metric>
+</filter>
+<match **>
+  @type prometheus
+  <metric>
+    name app_latency_seconds
+    type histogram
+    desc Request latency
+    key latency
+    buckets 0.1,1
+    <labels>
+      level $.level
+    </labels>
+  </metric>
+</match>"""))
+        p = self.start(["-c", conf])
+        p.wait_until(lambda: LISTEN.search(p.stderr()), 10, "the metrics address")
+        self.port = int(LISTEN.search(p.stderr()).group(1))
+        tag = "app" + self.path("logs/a.log").replace("/", ".")
+        counted = 'fluentd_input_status_num_records_total{tag="%s",hostname="%s"} 4.0' % (tag, socket.gethostname())
+        p.wait_until(lambda: counted in self.get("/metrics")[2], 20, "4 records counted")
+        body = self.get("/metrics")[2]
+        self.assertIn("# TYPE fluentd_input_status_num_records_total counter\n"
+                      "# HELP fluentd_input_status_num_records_total The total number of incoming records\n", body)
+        self.assertIn('# TYPE app_latency_seconds histogram\n# HELP app_latency_seconds Request latency\n'
+                      'app_latency_seconds_bucket{level="error",le="0.1"} 0.0\n'
+                      'app_latency_seconds_bucket{level="error",le="1"} 0.0\n'
+                      'app_latency_seconds_bucket{level="error",le="+Inf"} 1.0\n'
+                      'app_latency_seconds_sum{level="error"} 2.5\n'
+                      'app_latency_seconds_count{level="error"} 1.0\n'
+                      'app_latency_seconds_bucket{level="info",le="0.1"} 1.0\n'
+                      'app_latency_seconds_bucket{level="info",le="1"} 2.0\n'
+                      'app_latency_seconds_bucket{level="info",le="+Inf"} 2.0\n'
+                      'app_latency_seconds_sum{level="info"} 0.55\n'
+                      'app_latency_seconds_count{level="info"} 2.0\n', body)
+        self.assertEqual(p.stop(), 0)
+        self.assertIn("app_latency_seconds takes numbers, got \"slow\"", p.stderr())
 
     def test_errors_and_garbage_keep_the_server_serving(self):
         p = self.start_with_metrics()
