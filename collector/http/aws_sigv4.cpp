@@ -3,6 +3,8 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "http/ascii.h"
+
 #include <algorithm>
 #include <utility>
 #include <vector>
@@ -34,26 +36,6 @@ std::string hmac(std::string_view key, std::string_view data) {
 bool unreserved(unsigned char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '_' || c == '.' || c == '~';
-}
-
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string uri_decode(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() && hex_value(s[i + 1]) >= 0 && hex_value(s[i + 2]) >= 0) {
-      out.push_back(char(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
 }
 
 struct UrlParts {
@@ -90,8 +72,9 @@ std::string canonical_query(std::string_view query) {
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     if (item.empty()) continue;
     size_t eq = item.find('=');
-    params.emplace_back(uri_encode(uri_decode(item.substr(0, eq)), false),
-                        eq == std::string_view::npos ? "" : uri_encode(uri_decode(item.substr(eq + 1)), false));
+    std::string_view value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
+    params.emplace_back(uri_encode(percent_decode(item.substr(0, eq), false), false),
+                        uri_encode(percent_decode(value, false), false));
   }
   std::sort(params.begin(), params.end());
   std::string out;

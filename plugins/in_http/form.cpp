@@ -1,30 +1,10 @@
 #include "form.h"
 
+#include "http/ascii.h"
+
 namespace sluice::in_http {
 
-int hex_digit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-std::string unescape_form(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    if (c == '+') {
-      out += ' ';
-    } else if (c == '%' && i + 2 < s.size() && hex_digit(s[i + 1]) >= 0 && hex_digit(s[i + 2]) >= 0) {
-      out += char(hex_digit(s[i + 1]) << 4 | hex_digit(s[i + 2]));
-      i += 2;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string unescape_form(std::string_view s) { return http::percent_decode(s, true); }
 
 void decode_form(std::string_view text, FormFields& out) {
   while (!text.empty()) {

@@ -15,9 +15,6 @@ using FormFields = std::vector<std::pair<std::string, std::string>>;
 void decode_form(std::string_view text, FormFields& out);
 std::string unescape_form(std::string_view s);
 
-// 0-15 for a hex digit, else -1.
-int hex_digit(char c);
-
 // The value of the first field named `key`, or null.
 const std::string* form_value(const FormFields& fields, std::string_view key);
 

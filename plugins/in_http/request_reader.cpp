@@ -171,9 +171,9 @@ RequestReader::State RequestReader::read_chunked(std::string_view pending) {
         if (line.size() > kMaxChunkLine) return fail(400, "chunk-size line too long");
         uint64_t size = 0;
         size_t digits = 0;
-        for (; digits < line.size() && hex_digit(line[digits]) >= 0; ++digits) {
+        for (; digits < line.size() && http::hex_digit(line[digits]) >= 0; ++digits) {
           if (digits == 15) return fail(400, "chunk size too large");
-          size = size << 4 | uint64_t(hex_digit(line[digits]));
+          size = size << 4 | uint64_t(http::hex_digit(line[digits]));
         }
         std::string_view rest = http::trim_ows(line.substr(digits));
         if (digits == 0 || (!rest.empty() && rest.front() != ';')) return fail(400, "malformed chunk size");

@@ -1,5 +1,7 @@
 #include "es_config.h"
 
+#include "http/ascii.h"
+
 #include <stdlib.h>
 
 #include <utility>
@@ -11,19 +13,6 @@ namespace {
 std::string trim(std::string s) {
   size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
-}
-
-std::string url_decode(const std::string& s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size()) {
-      out.push_back(char(strtol(s.substr(i + 1, 2).c_str(), nullptr, 16)));
-      i += 2;
-    } else {
-      out.push_back(s[i]);
-    }
-  }
-  return out;
 }
 
 // fluent-plugin-elasticsearch's `hosts`: `host:port,host:port` or URLs
@@ -55,8 +44,8 @@ std::vector<Host> parse_hosts(const std::string& text, const std::string& scheme
         std::string userinfo = authority.substr(0, at);
         authority = authority.substr(at + 1);
         size_t c = userinfo.find(':');
-        h.user = url_decode(userinfo.substr(0, c));
-        if (c != std::string::npos) h.password = url_decode(userinfo.substr(c + 1));
+        h.user = http::percent_decode(userinfo.substr(0, c), false);
+        if (c != std::string::npos) h.password = http::percent_decode(userinfo.substr(c + 1), false);
       }
       h.port = h.scheme == "https" ? 443 : 80;
       if (!authority.empty() && authority[0] == '[') {
