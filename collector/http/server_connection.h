@@ -6,6 +6,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <string>
 
 namespace sluice::http {
 
@@ -28,6 +29,18 @@ void close_tcp_and_timer(Conn* c) {
   };
   uv_close(tcp, done);
   uv_close(timer, done);
+}
+
+// Closes a server's connection once: marks it closing, drops it from the server's set of
+// connections, detaches it from the server and frees its buffer, then closes its handles.
+template <typename Conn, typename Set>
+void close_connection(Conn* c, Set& connections) {
+  if (c->closing) return;
+  c->closing = true;
+  connections.erase(c);
+  c->owner = nullptr;
+  c->buf = std::string();
+  close_tcp_and_timer(c);
 }
 
 // The final answer is written: half-closes the connection and starts `timer` to call `expire`

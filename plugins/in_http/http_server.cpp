@@ -290,14 +290,7 @@ class HttpInput : public Input {
       close_conn(c);
   }
 
-  void close_conn(Conn* c) {
-    if (c->closing) return;
-    c->closing = true;
-    conns_.erase(c);
-    c->owner = nullptr;
-    c->buf = std::string();
-    http::close_tcp_and_timer(c);
-  }
+  void close_conn(Conn* c) { http::close_connection(c, conns_); }
 
   // Outputs are full: requests wait (unread) until they drain, as Fluentd's emit would block.
   void pause() {

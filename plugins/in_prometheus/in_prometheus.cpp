@@ -225,14 +225,7 @@ class PrometheusInput : public Input {
       close_conn(c);
   }
 
-  void close_conn(Conn* c) {
-    if (c->closing) return;
-    c->closing = true;
-    conns_.erase(c);
-    c->owner = nullptr;
-    c->buf = std::string();
-    http::close_tcp_and_timer(c);
-  }
+  void close_conn(Conn* c) { http::close_connection(c, conns_); }
 
   uv_loop_t* loop_;
   Metrics* metrics_;

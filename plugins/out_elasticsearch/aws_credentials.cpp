@@ -186,15 +186,7 @@ void AwsCredentialsProvider::fetch_web_identity(http::HttpClient& client) {
              "&RoleSessionName=" + uri_encode(endpoint_.assume_role_session_name, false) +
              "&Version=2011-06-15&WebIdentityToken=" + uri_encode(token, false);
   req.max_response_bytes = kMaxResponseBytes;
-  std::weak_ptr<bool> alive = alive_;
-  client.send(std::move(req), [this, alive](http::HttpResponse r) {
-    if (!alive.lock()) return;
-    http::aws::Credentials c;
-    std::string error;
-    if (!r.ok()) return finish({}, describe_failure(r, "STS AssumeRoleWithWebIdentity at " + url_));
-    if (!parse_sts_response(r.body, c, error)) return finish({}, error);
-    finish(std::move(c), "");
-  });
+  request_credentials(client, std::move(req), "STS AssumeRoleWithWebIdentity at " + url_, parse_sts_response);
 }
 
 void AwsCredentialsProvider::fetch_container(http::HttpClient& client) {
@@ -205,15 +197,7 @@ void AwsCredentialsProvider::fetch_container(http::HttpClient& client) {
   if (!token_file_.empty() && !read_small_file(token_file_, token, error))
     return finish_later("container authorization token: " + error);
   if (!token.empty()) req.headers.emplace_back("Authorization", token);
-  std::weak_ptr<bool> alive = alive_;
-  client.send(std::move(req), [this, alive](http::HttpResponse r) {
-    if (!alive.lock()) return;
-    http::aws::Credentials c;
-    std::string error;
-    if (!r.ok()) return finish({}, describe_failure(r, "container credentials at " + url_));
-    if (!parse_credentials_json(r.body, c, error)) return finish({}, error);
-    finish(std::move(c), "");
-  });
+  request_credentials(client, std::move(req), "container credentials at " + url_, parse_credentials_json);
 }
 
 // IMDSv2: a session token (PUT), the role's name, then its credentials.
@@ -244,15 +228,21 @@ void AwsCredentialsProvider::fetch_instance_profile(http::HttpClient& client) {
       creds.headers.emplace_back("X-aws-ec2-metadata-token", session);
       creds.max_response_bytes = kMaxResponseBytes;
       creds.timeout_ms = 5000;
-      c->send(std::move(creds), [this, alive](http::HttpResponse r) {
-        if (!alive.lock()) return;
-        http::aws::Credentials got;
-        std::string error;
-        if (!r.ok()) return finish({}, describe_failure(r, "instance profile credentials at " + url_));
-        if (!parse_credentials_json(r.body, got, error)) return finish({}, error);
-        finish(std::move(got), "");
-      });
+      request_credentials(*c, std::move(creds), "instance profile credentials at " + url_, parse_credentials_json);
     });
+  });
+}
+
+void AwsCredentialsProvider::request_credentials(http::HttpClient& client, http::HttpRequest request,
+                                                 std::string what, Parse parse) {
+  std::weak_ptr<bool> alive = alive_;
+  client.send(std::move(request), [this, alive, what = std::move(what), parse](http::HttpResponse r) {
+    if (!alive.lock()) return;
+    http::aws::Credentials got;
+    std::string error;
+    if (!r.ok()) return finish({}, describe_failure(r, what));
+    if (!parse(r.body, got, error)) return finish({}, error);
+    finish(std::move(got), "");
   });
 }
 

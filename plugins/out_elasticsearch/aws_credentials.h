@@ -49,6 +49,9 @@ class AwsCredentialsProvider {
   void fetch_web_identity(http::HttpClient& client);
   void fetch_container(http::HttpClient& client);
   void fetch_instance_profile(http::HttpClient& client);
+  using Parse = bool (*)(std::string_view body, http::aws::Credentials& out, std::string& error);
+  // Sends `request` and finishes with what `parse` reads from its answer; `what` names it in errors.
+  void request_credentials(http::HttpClient& client, http::HttpRequest request, std::string what, Parse parse);
   void finish(http::aws::Credentials credentials, std::string error);
   void finish_later(std::string error);
 

@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -16,6 +17,15 @@ FIXTURES = os.environ.get("SLUICE_FIXTURES", os.path.join(os.path.dirname(__file
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 
 STDOUT_LINE = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{9} [+-]\d{4}) (\S+): (.*)$")
+
+
+def free_port():
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def run(args, timeout=30, env=None, input=None):

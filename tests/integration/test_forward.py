@@ -22,14 +22,7 @@ except ImportError:
     from fluent import sender
 
 import harness
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from harness import free_port
 
 
 class Receiver:

@@ -7,15 +7,7 @@ import json
 import socket
 import urllib.parse
 
-from harness import SluiceTestCase, main, run, text
-
-
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+from harness import SluiceTestCase, free_port, main, run, text
 
 
 class HttpInputTest(SluiceTestCase):
