@@ -82,9 +82,19 @@ struct Node {
 };
 using NodeP = std::unique_ptr<Node>;
 
+// Which names and methods a parse accepts: the configuration's embedded Ruby, or another user of
+// the same syntax (record_transformer's `${...}` with enable_ruby) with its own names.
+struct Dialect {
+  std::vector<std::string_view> builtins;  // names that are values (besides assigned locals)
+  std::vector<std::string_view> methods;   // methods callable on values
+  bool constants = false;                  // ENV, File, IPAddr, Socket
+};
+const Dialect& embedded_dialect();
+
 // Parses `code` (the locals assigned so far are shared with nested "#{}" code).
 // Throws Unsupported for anything outside the subset.
-NodeP parse_program(std::string_view code, std::set<std::string>& locals, int depth);
+NodeP parse_program(std::string_view code, std::set<std::string>& locals, int depth,
+                    const Dialect& dialect = embedded_dialect());
 
 }  // namespace detail
 

@@ -108,8 +108,8 @@ NodeP mk(Node::K k, std::string name = {}) {
 
 class Parser {
  public:
-  Parser(std::vector<Token> toks, std::set<std::string>& locals, int depth)
-      : t_(std::move(toks)), locals_(locals), depth_(depth) {}
+  Parser(std::vector<Token> toks, std::set<std::string>& locals, int depth, const Dialect& dialect)
+      : t_(std::move(toks)), locals_(locals), depth_(depth), d_(dialect) {}
 
   NodeP program() {
     auto seq = mk(Node::Seq);
@@ -241,17 +241,19 @@ class Parser {
       }
     }
   }
-  static bool allowed_method(const Node& recv, const std::string& m) {
+  static bool listed(const std::vector<std::string_view>& names, std::string_view name) {
+    for (std::string_view n : names)
+      if (n == name) return true;
+    return false;
+  }
+  bool allowed_method(const Node& recv, const std::string& m) const {
     if (recv.k == Node::Const) {
       const std::string& c = recv.name;
       return (c == "ENV" && (m == "fetch" || m == "key?" || m == "has_key?" || m == "include?")) ||
              (c == "File" && m == "join") || (c == "Socket" && m == "gethostname") ||
              (c == "IPAddr" && m == "new");
     }
-    for (const char* ok : {"nil?", "to_s", "to_i", "empty?", "strip", "downcase", "upcase",
-                           "ipv6?", "ipv4?"})
-      if (m == ok) return true;
-    return false;
+    return listed(d_.methods, m);
   }
 
   NodeP primary() {
@@ -274,7 +276,7 @@ class Parser {
         auto n = mk(Node::Interp);
         for (auto& [is_code, text] : t.parts) {
           if (is_code) {
-            n->kids.push_back(parse_program(text, locals_, depth_ + 1));
+            n->kids.push_back(parse_program(text, locals_, depth_ + 1, d_));
           } else {
             auto l = mk(Node::Lit);
             l->lit = Value::str(text);
@@ -284,7 +286,8 @@ class Parser {
         return n;
       }
       case Token::Const:  // only as the receiver of a call (or ENV[...])
-        if ((t.text == "ENV" || t.text == "File" || t.text == "IPAddr" || t.text == "Socket") &&
+        if (d_.constants &&
+            (t.text == "ENV" || t.text == "File" || t.text == "IPAddr" || t.text == "Socket") &&
             (is(".") || is("::") || (t.text == "ENV" && is("["))))
           return mk(Node::Const, t.text);
         throw Unsupported{};
@@ -296,9 +299,7 @@ class Parser {
           return n;
         }
         if (locals_.count(t.text)) return mk(Node::Var, t.text);
-        if (t.text == "hostname" || t.text == "worker_id" || t.text == "use_nil" ||
-            t.text == "use_default")
-          return mk(Node::Builtin, t.text);
+        if (listed(d_.builtins, t.text)) return mk(Node::Builtin, t.text);
         throw Unsupported{};
       }
       case Token::Punct:
@@ -317,13 +318,23 @@ class Parser {
   size_t p_ = 0;
   std::set<std::string>& locals_;
   int depth_;
+  const Dialect& d_;
 };
 
 }  // namespace
 
-NodeP parse_program(std::string_view code, std::set<std::string>& locals, int depth) {
+const Dialect& embedded_dialect() {
+  static const Dialect d{{"hostname", "worker_id", "use_nil", "use_default"},
+                         {"nil?", "to_s", "to_i", "empty?", "strip", "downcase", "upcase", "ipv6?",
+                          "ipv4?"},
+                         true};
+  return d;
+}
+
+NodeP parse_program(std::string_view code, std::set<std::string>& locals, int depth,
+                    const Dialect& dialect) {
   if (depth > kMaxDepth) throw Unsupported{};
-  Parser p(lex(code), locals, depth);
+  Parser p(lex(code), locals, depth, dialect);
   auto n = p.program();
   if (!p.at_end()) throw Unsupported{};
   return n;

@@ -127,6 +127,14 @@ class Batch {
     source_path = {};
   }
 
+  // Where `from`'s records came from (its source's claim, stream and path), for a batch made of
+  // them: a filter's @ERROR records, a relabelled or re-tagged copy.
+  void take_origin(const Batch& from) {
+    claim = from.claim;
+    stream_id = from.stream_id;
+    source_path = from.source_path;
+  }
+
   // Starts a record; add fields with add_field, which always go to the last record.
   Record& begin_record(EventTime time, uint64_t offset = 0) {
     Record& r = records.emplace_back();

@@ -159,10 +159,10 @@ inline std::string minify(std::string_view s) {
 
 // Finds the value at `path` (steps from `from`) inside the JSON text `s`; returns its raw token
 // (e.g. `"abc"` with quotes, `12`, `{...}`), or false when absent or not a container.
-inline bool lookup(std::string_view s, const std::vector<Step>& path, size_t from,
+inline bool lookup(std::string_view s, const std::vector<Step>& path, size_t from, size_t to,
                    std::string_view& out) {
   size_t i = 0;
-  for (size_t p = from; p < path.size(); ++p) {
+  for (size_t p = from; p < to; ++p) {
     const Step& step = path[p];
     detail::skip_ws(s, i);
     if (i >= s.size()) return false;
@@ -218,6 +218,56 @@ inline bool lookup(std::string_view s, const std::vector<Step>& path, size_t fro
   if (!detail::skip_value(s, i)) return false;
   out = s.substr(start, i - start);
   return true;
+}
+
+inline bool lookup(std::string_view s, const std::vector<Step>& path, size_t from,
+                   std::string_view& out) {
+  return lookup(s, path, from, path.size(), out);
+}
+
+// Writes `s` without the member (or array element) at `path` (steps from `from`) into `out`, as
+// Ruby's Hash#delete / Array#delete_at leave it; false, and `out` untouched, when it is absent.
+inline bool remove(std::string_view s, const std::vector<Step>& path, size_t from, std::string& out) {
+  if (from >= path.size()) return false;
+  std::string_view container;
+  if (!lookup(s, path, from, path.size() - 1, container)) return false;
+  const Step& last = path.back();
+  if (container.empty() || container[0] != (last.is_index() ? '[' : '{')) return false;
+  using namespace detail;
+  size_t i = 1, prev_end = std::string_view::npos;
+  for (int64_t n = 0;; ++n) {
+    skip_ws(container, i);
+    if (i >= container.size() || container[i] == '}' || container[i] == ']') return false;
+    size_t start = i;
+    bool hit = last.is_index() && n == last.index;
+    if (!last.is_index()) {
+      if (container[i] != '"' || !skip_string(container, i)) return false;
+      hit = string_token_equals(container.substr(start, i - start), last.key);
+      skip_ws(container, i);
+      if (i >= container.size() || container[i] != ':') return false;
+      ++i;
+    }
+    if (!skip_value(container, i)) return false;
+    size_t end = i;
+    skip_ws(container, i);
+    const bool more = i < container.size() && container[i] == ',';
+    if (hit) {
+      size_t cut_from = start, cut_to = end;
+      if (prev_end != std::string_view::npos) {
+        cut_from = prev_end;  // `,<ws>key:value`
+      } else if (more) {
+        cut_to = i + 1;  // `key:value,<ws>`
+        skip_ws(container, cut_to);
+      }
+      size_t base = static_cast<size_t>(container.data() - s.data());
+      out.assign(s.substr(0, base + cut_from));
+      out.append(s.substr(base + cut_to));
+      return true;
+    }
+    if (!more) return false;
+    prev_end = end;
+    ++i;
+  }
 }
 
 // Appends Ruby's `to_s` of a JSON token: strings unescaped, null as "", others as written.

@@ -90,6 +90,11 @@ class RecordPath {
     return top && top->kind == ValueKind::Json && jsonscan::lookup(top->text, steps_, 1, token);
   }
 
+  // For a nested path: `top`'s JSON without the member at it, in `out`; false when absent.
+  bool remove_nested(const Value& top, std::string& out) const {
+    return top.kind == ValueKind::Json && jsonscan::remove(top.text, steps_, 1, out);
+  }
+
  private:
   std::vector<jsonscan::Step> steps_;
 };

@@ -221,9 +221,7 @@ class ParserFilter final : public Filter, ParseFailureListener {
       return;
     }
     errors_.tag = b.tag;
-    errors_.claim = b.claim;
-    errors_.stream_id = b.stream_id;
-    errors_.source_path = b.source_path;
+    errors_.take_origin(b);
     label->emit(errors_);
   }
 

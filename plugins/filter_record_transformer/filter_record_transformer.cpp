@@ -1,9 +1,9 @@
-// `@type record_transformer`: Fluentd's filter_record_transformer without Ruby (enable_ruby false).
+// `@type record_transformer`: Fluentd's filter_record_transformer.
 //
 // `<record>` entries are templates: literal text and placeholders `${tag}`, `${tag_parts[N]}`,
-// `${tag_prefix[N]}`, `${tag_suffix[N]}` (N may be negative), `${hostname}`, `${time}`,
-// `${record["key"]}` and `${key}` (a record field). Values starting with `{` or `[` that are valid
-// JSON are JSON values, as in Fluentd.
+// `${tag_prefix[N]}`, `${tag_suffix[N]}` (N may be negative), `${hostname}`, `${time}` and
+// `${record["key"]}`; with enable_ruby, `${...}` holds a Ruby expression (ruby_expression.h).
+// Values starting with `{` or `[` that are valid JSON are JSON values, as in Fluentd.
 //
 // Per batch: tag-derived placeholders are computed once; entries that do not depend on the
 // record (no record field, no time) are rendered once. Per record: the new fields are built in a
@@ -12,34 +12,41 @@
 
 #include <algorithm>
 #include <charconv>
+#include <memory>
+#include <stdexcept>
 #include <climits>
 #include <cmath>
 #include <string>
 #include <vector>
 
+#include "config/ruby_eval.h"
 #include "core/hostname.h"
 #include "core/log.h"
 #include "core/registry.h"
 #include "format/json_lookup.h"
 #include "format/line_format.h"
+#include "format/record_path.h"
 #include "format/tag_parts.h"
+#include "ruby_expression.h"
 
 namespace sluice {
 
 namespace {
 
 struct Part {
-  enum Kind { Literal, Tag, TagParts, TagPrefix, TagSuffix, Hostname, Time, RecordKey, Unknown };
+  enum Kind { Literal, Tag, TagParts, TagPrefix, TagSuffix, Hostname, Time, RecordKey, Ruby, Unknown };
   Kind kind = Literal;
   std::string text;  // literal text, or the record key
   int64_t index = 0;
   std::string placeholder;  // as written, e.g. ${tag_parts[1]}, for warnings
+  std::shared_ptr<const ruby::RecordExpression> ruby;
 };
 
 struct Template {
   std::vector<Part> parts;
   bool per_record = false;  // has a record field or ${time}
   bool single = false;      // exactly one placeholder and nothing else
+  std::string source;       // as written, for error messages
   bool literal() const { return parts.empty() || (parts.size() == 1 && parts[0].kind == Part::Literal); }
 };
 
@@ -79,9 +86,8 @@ Part parse_placeholder(std::string_view whole) {
       p.kind = Part::RecordKey;
       p.text = std::string(in.substr(8, in.size() - 10));
     } else {
-      // `${key}`: Fluentd makes every record field available under its bare name.
-      p.kind = Part::RecordKey;
-      p.text = std::string(in);
+      // Fluentd 1.x has no `${key}` for record fields (v0.12 had): unknown, warned, nil.
+      p.kind = Part::Unknown;
     }
   }
   return p;
@@ -114,15 +120,69 @@ Template parse_template(std::string_view s) {
       lit.push_back(s[i++]);
       continue;
     }
-    if (!lit.empty()) t.parts.push_back({Part::Literal, std::move(lit), 0, {}}), lit.clear();
+    if (!lit.empty()) t.parts.push_back({Part::Literal, std::move(lit), 0, {}, {}}), lit.clear();
     Part p = parse_placeholder(s.substr(i, end - i));
     if (p.kind == Part::RecordKey || p.kind == Part::Time) t.per_record = true;
     t.parts.push_back(std::move(p));
     ++placeholders;
     i = end;
   }
-  if (!lit.empty()) t.parts.push_back({Part::Literal, std::move(lit), 0, {}});
+  if (!lit.empty()) t.parts.push_back({Part::Literal, std::move(lit), 0, {}, {}});
   t.single = placeholders == 1 && t.parts.size() == 1;
+  return t;
+}
+
+// Fluentd's RubyPlaceholderExpander#preprocess_map: with auto_typecast, a value that is exactly
+// one `${...}` is that expression's value; otherwise the text is a Ruby `%Q[...]` string whose
+// `${...}` (and `#{...}`) are interpolated and whose backslash escapes are Ruby's.
+Template parse_ruby_template(std::string_view s, bool typed) {
+  Template t;
+  t.source = std::string(s);
+  auto expression = [&](std::string_view code) {
+    Part p;
+    p.kind = Part::Ruby;
+    p.placeholder = "${" + std::string(code) + "}";
+    try {
+      p.ruby = std::make_shared<ruby::RecordExpression>(code);
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("`" + p.placeholder + "` is Ruby that sluice does not evaluate");
+    }
+    if (p.ruby->per_record()) t.per_record = true;
+    t.parts.push_back(std::move(p));
+  };
+  size_t opens = 0;
+  for (size_t at = s.find("${"); at != std::string_view::npos; at = s.find("${", at + 2)) ++opens;
+  if (typed && opens == 1 && s.size() >= 3 && s.substr(0, 2) == "${" && s.back() == '}') {
+    expression(s.substr(2, s.size() - 3));
+    t.single = true;
+    return t;
+  }
+  std::string lit;
+  for (size_t i = 0; i < s.size();) {
+    if ((s[i] == '$' || s[i] == '#') && i + 1 < s.size() && s[i + 1] == '{') {
+      size_t end = ruby::find_embedded_end(s, i + 2);
+      if (end == std::string_view::npos)
+        throw std::invalid_argument("unterminated `" + std::string(s.substr(i, 2)) + "` in " + t.source);
+      if (!lit.empty()) t.parts.push_back({Part::Literal, std::move(lit), 0, {}, {}}), lit.clear();
+      expression(s.substr(i + 2, end - i - 2));
+      i = end + 1;
+    } else if (s[i] == '\\' && i + 1 < s.size()) {
+      char e = s[i + 1];
+      i += 2;
+      switch (e) {
+        case 'n': lit.push_back('\n'); break;
+        case 't': lit.push_back('\t'); break;
+        case 'r': lit.push_back('\r'); break;
+        case 'e': lit.push_back('\x1b'); break;
+        case 's': lit.push_back(' '); break;
+        case '0': lit.push_back('\0'); break;
+        default: lit.push_back(e);  // Ruby drops the backslash of an unknown escape
+      }
+    } else {
+      lit.push_back(s[i++]);
+    }
+  }
+  if (!lit.empty()) t.parts.push_back({Part::Literal, std::move(lit), 0, {}, {}});
   return t;
 }
 
@@ -139,12 +199,14 @@ class RecordTransformer : public Filter {
   std::string id;
   std::vector<Entry> entries;
   std::vector<std::string> keep_keys, remove_keys;
+  std::vector<RecordPath> nested_removals;  // remove_keys `$.a.b`
   bool renew_record = false;
   bool auto_typecast = false;
   bool has_renew_time_key = false;
   std::string renew_time_key;
   std::string hostname;
   bool dynamic_keys = false;  // an entry key depends on the record
+  std::function<Emitter*(const std::string&)> error_label;
 
   RecordTransformer() : time_format_("%Y-%m-%d %H:%M:%S %z", false) {}
 
@@ -153,6 +215,7 @@ class RecordTransformer : public Filter {
     Arena& arena = batch.arena;
 
     // Entries that do not depend on the record: render once.
+    failure_.clear();
     static_keys_.resize(entries.size());
     static_values_.resize(entries.size());
     for (size_t j = 0; j < entries.size(); ++j) {
@@ -178,9 +241,15 @@ class RecordTransformer : public Filter {
     }
 
     scratch_.clear();
-    for (Record& rec : batch.records) {
+    errors_.records.clear();
+    errors_.fields.clear();
+    const std::string batch_failure = failure_;  // a per-batch entry raised: every record fails
+    size_t kept = 0;
+    for (size_t n = 0; n < batch.records.size(); ++n) {
+      Record& rec = batch.records[n];
       const Record orig = rec;
       const uint32_t first = static_cast<uint32_t>(scratch_.size());
+      failure_ = batch_failure;
       if (!renew_record) {
         scratch_.insert(scratch_.end(), batch.begin(orig), batch.end(orig));
         if (materialize)
@@ -198,13 +267,18 @@ class RecordTransformer : public Filter {
           }
         }
       }
-      for (size_t j = 0; j < entries.size(); ++j) {
+      for (size_t j = 0; j < entries.size() && failure_.empty(); ++j) {
         const Entry& e = entries[j];
         std::string_view key =
             e.key.per_record ? render(e.key, batch, &orig, arena, true).text : static_keys_[j];
         Value v = (e.is_json || !e.value.per_record) ? static_values_[j]
                                                       : render(e.value, batch, &orig, arena, false);
         put(first, key, v);
+      }
+      if (!failure_.empty()) {  // Fluentd: router.emit_error_event, the record leaves the stream
+        scratch_.resize(first);
+        to_error_label(batch, orig);
+        continue;
       }
       if (has_renew_time_key) renew_time(batch, first, rec);
       if (!remove_keys.empty()) {
@@ -213,9 +287,16 @@ class RecordTransformer : public Filter {
           if (!contains(remove_keys, scratch_[i].key)) scratch_[w++] = scratch_[i];
         scratch_.resize(w);
       }
+      for (const RecordPath& path : nested_removals)
+        for (size_t i = first; i < scratch_.size(); ++i)
+          if (scratch_[i].key == path.top()) remove_nested(path, scratch_[i].value, arena);
       rec.first_field = first;
       rec.field_count = static_cast<uint32_t>(scratch_.size() - first);
+      batch.records[kept++] = rec;
     }
+    batch.records.resize(kept);
+    failure_.clear();
+    if (!errors_.records.empty()) send_errors(batch);
     batch.fields.swap(scratch_);
 
     if (materialize) {
@@ -225,10 +306,19 @@ class RecordTransformer : public Filter {
       for (size_t c = 0; c < batch.common_fields.size(); ++c)
         if (!drop_common_[c]) batch.common_fields[w++] = batch.common_fields[c];
       batch.common_fields.resize(w);
+      // After the records' entries have read them: once per batch, as the fields are shared.
+      for (const RecordPath& path : nested_removals)
+        for (Field& cf : batch.common_fields)
+          if (cf.key == path.top()) remove_nested(path, cf.value, arena);
     }
   }
 
  private:
+  // record_accessor's delete of `$.a.b`: the map `a` without `b` (a new JSON text).
+  void remove_nested(const RecordPath& path, Value& top, Arena& arena) {
+    if (path.remove_nested(top, json_buf_)) top = Value::of_json(arena.copy(json_buf_));
+  }
+
   static bool contains(const std::vector<std::string>& v, std::string_view k) {
     for (auto& s : v)
       if (s == k) return true;
@@ -281,9 +371,18 @@ class RecordTransformer : public Filter {
         out = *v;
         return true;
       }
+      case Part::Ruby: break;  // render() evaluates it
       case Part::Unknown: return false;
     }
     return false;
+  }
+
+  ruby::Scope scope(const Batch& b, const Record* r, Arena& arena) const {
+    return ruby::Scope{&b, r, &tag_, hostname, &arena};
+  }
+
+  void raised(const Template& t, const std::string& error) {
+    if (failure_.empty()) failure_ = "failed to expand `" + t.source + "` : error = " + error;
   }
 
   void warn_unknown(const Part& p) {
@@ -295,6 +394,12 @@ class RecordTransformer : public Filter {
   // into the batch arena so outputs that keep the batch's views never see them change.
   Value render(const Template& t, const Batch& b, const Record* r, Arena& arena, bool stringify) {
     if (t.literal()) return Value::of_string(t.parts.empty() ? std::string_view() : t.parts[0].text);
+    if (t.single && t.parts[0].kind == Part::Ruby) {
+      Value v;
+      std::string error;
+      if (!t.parts[0].ruby->evaluate(scope(b, r, arena), v, error)) raised(t, error);
+      return v;
+    }
     if (auto_typecast && !stringify && t.single) {
       Value v;
       if (!resolve(t.parts[0], b, r, v)) {
@@ -309,6 +414,11 @@ class RecordTransformer : public Filter {
     for (const Part& p : t.parts) {
       if (p.kind == Part::Literal) {
         buf_.append(p.text);
+        continue;
+      }
+      if (p.kind == Part::Ruby) {
+        std::string error;
+        if (!p.ruby->append_to_s(scope(b, r, arena), buf_, error)) raised(t, error);
         continue;
       }
       Value v;
@@ -344,7 +454,7 @@ class RecordTransformer : public Filter {
         rec.time = EventTime{v->integer, 0, false};
         return;
       case ValueKind::Float: d = v->real; break;
-      case ValueKind::String: d = ruby_to_f(v->text); break;
+      case ValueKind::String: d = ruby::string_to_f(v->text); break;
       default:
         log::warn_once(id + ":renew_time_key",
                        "[" + id + "] renew_time_key '" + renew_time_key +
@@ -358,40 +468,56 @@ class RecordTransformer : public Filter {
     rec.time.integer = false;
   }
 
-  // Ruby's String#to_f: the longest numeric prefix after optional whitespace, else 0.0.
-  static double ruby_to_f(std::string_view s) {
-    size_t i = 0;
-    while (i < s.size() && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r')) ++i;
-    bool neg = false;
-    if (i < s.size() && (s[i] == '+' || s[i] == '-')) neg = s[i++] == '-';
-    if (i >= s.size() || !((s[i] >= '0' && s[i] <= '9') || s[i] == '.')) return 0.0;
-    double d = 0;
-    auto r = std::from_chars(s.data() + i, s.data() + s.size(), d, std::chars_format::general);
-    if (r.ec != std::errc()) return 0.0;
-    return neg ? -d : d;
+  // The record as it came in (its fields, then the batch's common ones), for @ERROR.
+  void to_error_label(const Batch& b, const Record& orig) {
+    if (errors_.records.empty()) error_reason_ = failure_;
+    errors_.begin_record(orig.time, orig.offset);
+    errors_.fields.insert(errors_.fields.end(), b.begin(orig), b.end(orig));
+    errors_.fields.insert(errors_.fields.end(), b.common_fields.begin(), b.common_fields.end());
+    errors_.records.back().field_count =
+        static_cast<uint32_t>(errors_.fields.size() - errors_.records.back().first_field);
+  }
+
+  void send_errors(const Batch& b) {
+    Emitter* label = error_label ? error_label("@ERROR") : nullptr;
+    if (!label) {
+      log::warn_once("record_transformer/" + id + "/" + error_reason_,
+                     "[" + id + "] " + error_reason_ + " (tag " + log::quote_excerpt(b.tag) +
+                         "); the record is dropped, there is no @ERROR label to send it to (" +
+                         std::to_string(errors_.records.size()) +
+                         " in this batch; said once per error)");
+      return;
+    }
+    errors_.tag = b.tag;
+    errors_.take_origin(b);
+    label->emit(errors_);
   }
 
   std::vector<Field> scratch_;
+  Batch errors_;  // records whose expressions raised, for @ERROR
+  std::string failure_, error_reason_;
   std::vector<std::string_view> static_keys_;
   std::vector<Value> static_values_;
   std::vector<char> drop_common_;
   TagParts tag_;
   CachedTimeFormat time_format_;
-  std::string time_buf_, buf_;
+  std::string time_buf_, buf_, json_buf_;
 };
 
 }  // namespace
 
 void register_filter_record_transformer(Registry& registry) {
   PluginSpec spec{"filter", "record_transformer",
-                  "Adds, replaces and removes record fields with placeholders (Fluentd's "
-                  "filter_record_transformer, without Ruby).",
+                  "Adds, replaces and removes record fields with placeholders, or with the Ruby "
+                  "expressions of enable_ruby that sluice evaluates (Fluentd's "
+                  "filter_record_transformer).",
                   {},
                   {"record"}};
   spec.params = {
       {"enable_ruby", ParamType::Bool, "false",
-       "Must stay false: Ruby expressions in ${...} are not supported."},
-      {"auto_typecast", ParamType::Bool, "false",
+       "${...} holds a Ruby expression: record[\"a\"][\"b\"], record.dig(...), tag_parts[N], "
+       "time.strftime(...), ||, ?:, string methods (see the README); others are refused."},
+      {"auto_typecast", ParamType::Bool, "true",
        "A value that is a single placeholder keeps the referenced value's type."},
       {"renew_record", ParamType::Bool, "false",
        "Start from an empty record (plus keep_keys) instead of the input record."},
@@ -404,13 +530,10 @@ void register_filter_record_transformer(Registry& registry) {
   };
   registry.add_filter(std::move(spec), [](PluginContext& ctx, const Params& params) {
     const ConfigSection& section = params.section();
-    if (params.flag("enable_ruby"))
-      throw ConfigException(params.pos("enable_ruby"),
-                            "record_transformer: enable_ruby true is not supported (sluice does "
-                            "not run Ruby); use the ${tag}, ${tag_parts[N]}, ${record[\"key\"]} "
-                            "... placeholders with enable_ruby false");
+    const bool enable_ruby = params.flag("enable_ruby");
     auto f = std::make_unique<RecordTransformer>();
     f->id = ctx.id;
+    f->error_label = ctx.label_emitter;
     f->hostname = local_hostname();
     f->auto_typecast = params.flag("auto_typecast");
     f->renew_record = params.flag("renew_record");
@@ -425,22 +548,20 @@ void register_filter_record_transformer(Registry& registry) {
       f->keep_keys = params.list("keep_keys");
     }
     if (params.has("remove_keys")) {
-      for (std::string k : params.list("remove_keys")) {
-        // record_accessor syntax: `$.key` / `$['key']` are top-level keys; deeper paths are not
-        // supported (the values are JSON text here, not hashes).
-        if (k.size() > 2 && k.compare(0, 2, "$.") == 0 &&
-            k.find_first_of(".[", 2) == std::string::npos) {
-          k = k.substr(2);
-        } else if (k.size() > 6 && k.compare(0, 2, "$[") == 0 && (k[2] == '\'' || k[2] == '"') &&
-                   k.compare(k.size() - 2, 2, std::string(1, k[2]) + "]") == 0 &&
-                   k.find(k[2], 3) == k.size() - 2) {
-          k = k.substr(3, k.size() - 5);
-        } else if (k.size() > 1 && k[0] == '$' && (k[1] == '.' || k[1] == '[')) {
+      for (const std::string& k : params.list("remove_keys")) {
+        // record_accessor syntax: `$.key` / `$['key']` are top-level keys, `$.a.b` / `$.a[0]`
+        // members of a map or array field.
+        RecordPath path;
+        try {
+          path = RecordPath(k);
+        } catch (const std::invalid_argument& e) {
           throw ConfigException(params.pos("remove_keys"),
-                                "record_transformer: nested remove_keys path '" + k +
-                                    "' is not supported; only top-level keys");
+                                "record_transformer: remove_keys: " + std::string(e.what()));
         }
-        f->remove_keys.push_back(std::move(k));
+        if (path.nested())
+          f->nested_removals.push_back(std::move(path));
+        else
+          f->remove_keys.push_back(path.top());
       }
     }
     for (const ConfigSection& rec : section.children) {
@@ -453,8 +574,17 @@ void register_filter_record_transformer(Registry& registry) {
         if (p.is_nil) continue;
         Entry e;
         e.key_text = p.key;
-        e.key = parse_template(p.key);
         const std::string& v = p.value;
+        auto ruby_template = [&](std::string_view text, bool typed) {
+          try {
+            return parse_ruby_template(text, typed);
+          } catch (const std::invalid_argument& ex) {
+            throw ConfigException(p.pos, "record_transformer: " + std::string(ex.what()) +
+                                             " (enable_ruby: see `sluice plugins` and the README "
+                                             "for the supported Ruby)");
+          }
+        };
+        e.key = enable_ruby ? ruby_template(p.key, false) : parse_template(p.key);
         if (!v.empty() && (v[0] == '{' || v[0] == '[') && jsonscan::valid(v)) {
           if (v.find("${") != std::string::npos)
             throw ConfigException(p.pos, "record_transformer: placeholders inside a JSON value "
@@ -465,7 +595,7 @@ void register_filter_record_transformer(Registry& registry) {
           if (!v.empty() && (v[0] == '{' || v[0] == '['))
             log::warn(p.pos.file + ":" + std::to_string(p.pos.line) + ": failed to parse " + v +
                       " as json. Assuming " + v + " is a string");
-          e.value = parse_template(v);
+          e.value = enable_ruby ? ruby_template(v, f->auto_typecast) : parse_template(v);
         }
         if (e.key.per_record) f->dynamic_keys = true;
         // Fluentd's Hash: a key given twice keeps its first position and the last value.

@@ -15,6 +15,7 @@ struct Env {
   Registry reg;
   ConfigSection section;
   std::vector<ConfigError> errors;
+  Emitter* error_label = nullptr;  // the @ERROR label, when the test has one
   Env() {
     setenv("TZ", "UTC", 1);
     tzset();
@@ -33,6 +34,9 @@ struct Env {
     ctx.registry = &reg;
     ctx.id = "rt0";
     ctx.errors = &errors;
+    ctx.label_emitter = [this](const std::string& label) {
+      return label == "@ERROR" ? error_label : nullptr;
+    };
     Params p(section, *spec);
     return (*reg.filter("record_transformer"))(ctx, p);
   }
@@ -85,20 +89,28 @@ TEST(RecordTransformer, RecordFieldPlaceholdersAndTime) {
   auto f = env.make(
       "<record>\n"
       "  copy ${record[\"message\"]}\n"
-      "  bare ${message}!\n"
-      "  num n=${n}\n"
+      "  num n=${record[\"n\"]}\n"
       "  when ${time}\n"
       "</record>\n");
   Batch b = make_batch("a", 2);
   f->filter(b);
   EXPECT_EQ(to_json(b, 1),
-            R"({"message":"msg 1","n":1,"copy":"msg 1","bare":"msg 1!","num":"n=1",)"
+            R"({"message":"msg 1","n":1,"copy":"msg 1","num":"n=1",)"
             R"("when":"2023-11-14 22:13:21 +0000"})");
+}
+
+// Fluentd 1.x has no `${key}` for a record field (v0.12 had): it is an unknown placeholder.
+TEST(RecordTransformer, BareFieldNameIsAnUnknownPlaceholder) {
+  Env env;
+  auto f = env.make("<record>\n  bare ${message}!\n  typed ${message}\n</record>\n");
+  Batch b = make_batch("a", 1);
+  f->filter(b);
+  EXPECT_EQ(to_json(b, 0), R"({"message":"msg 0","n":0,"bare":"!","typed":null})");
 }
 
 TEST(RecordTransformer, ReplacesExistingKeyInPlace) {
   Env env;
-  auto f = env.make("<record>\n  message new ${message}\n</record>\n");
+  auto f = env.make("<record>\n  message new ${record[\"message\"]}\n</record>\n");
   Batch b = make_batch("a", 1);
   f->filter(b);
   EXPECT_EQ(to_json(b, 0), R"({"message":"new msg 0","n":0})");
@@ -106,7 +118,7 @@ TEST(RecordTransformer, ReplacesExistingKeyInPlace) {
 
 TEST(RecordTransformer, AutoTypecastKeepsTypes) {
   Env env;
-  auto f = env.make("auto_typecast true\n<record>\n  n2 ${record[\"n\"]}\n  s ${n}x\n"
+  auto f = env.make("<record>\n  n2 ${record[\"n\"]}\n  s ${record[\"n\"]}x\n"
                     "  missing ${record[\"nope\"]}\n</record>\n");
   Batch b = make_batch("a", 2);
   f->filter(b);
@@ -115,7 +127,8 @@ TEST(RecordTransformer, AutoTypecastKeepsTypes) {
 
 TEST(RecordTransformer, WithoutTypecastValuesAreStrings) {
   Env env;
-  auto f = env.make("<record>\n  n2 ${record[\"n\"]}\n  missing ${nope}\n  part ${tag_parts[9]}\n</record>\n");
+  auto f = env.make("auto_typecast false\n<record>\n  n2 ${record[\"n\"]}\n  missing ${nope}\n"
+                    "  part ${tag_parts[9]}\n</record>\n");
   Batch b = make_batch("a", 1);
   f->filter(b);
   EXPECT_EQ(to_json(b, 0), R"({"message":"msg 0","n":0,"n2":"0","missing":"","part":""})");
@@ -123,7 +136,7 @@ TEST(RecordTransformer, WithoutTypecastValuesAreStrings) {
 
 TEST(RecordTransformer, RemoveKeys) {
   Env env;
-  auto f = env.make("remove_keys n,$.message\n<record>\n  copy ${message}\n</record>\n");
+  auto f = env.make("remove_keys n,$.message\n<record>\n  copy ${record[\"message\"]}\n</record>\n");
   Batch b = make_batch("a", 1);
   f->filter(b);
   EXPECT_EQ(to_json(b, 0), R"({"copy":"msg 0"})");
@@ -143,25 +156,41 @@ TEST(RecordTransformer, KeepKeysNeedsRenewRecord) {
   EXPECT_THROW(env.make("keep_keys n\n"), ConfigException);
 }
 
-TEST(RecordTransformer, EnableRubyIsAConfigError) {
+TEST(RecordTransformer, RubyBeyondTheSubsetIsAConfigError) {
   Env env;
   try {
-    env.make("enable_ruby true\n<record>\n  x ${tag}\n</record>\n");
+    env.make("enable_ruby true\n<record>\n  x ${tag}\n  y ${record.map{|k,v| v}}\n</record>\n");
     FAIL();
   } catch (const ConfigException& e) {
-    EXPECT_EQ(e.error.pos.line, 3);
-    EXPECT_NE(e.error.message.find("enable_ruby"), std::string::npos);
+    EXPECT_EQ(e.error.pos.line, 6);
+    EXPECT_NE(e.error.message.find("record.map{|k,v| v}"), std::string::npos) << e.error.message;
   }
+  EXPECT_THROW(env.make("enable_ruby true\n<record>\n  x ${message}\n</record>\n"), ConfigException);
+  EXPECT_THROW(env.make("enable_ruby true\n<record>\n  x ${ENV['HOME']}\n</record>\n"),
+               ConfigException);
 }
 
-TEST(RecordTransformer, NestedRemoveKeysIsAConfigError) {
+TEST(RecordTransformer, NestedRemoveKeys) {
   Env env;
-  EXPECT_THROW(env.make("remove_keys $.a.b\n"), ConfigException);
+  // As configurations trim the kubernetes map: the batch's shared map once, a record's own map
+  // per record; an entry reads the map before the removal, as Fluentd's reform does.
+  auto f = env.make("remove_keys $.kubernetes.pod_id, $.kubernetes.labels.tier, $.own[0], $.nope.x, n\n"
+                    "<record>\n  ns ${record[\"kubernetes\"]}\n</record>\n");
+  Batch b = make_batch("a", 1);
+  b.add_field("own", Value::of_json(R"([1, 2, 3])"));
+  b.common_fields.push_back(
+      {"kubernetes", Value::of_json(R"({"pod_id":"u1","labels":{"app":"w", "tier":"db"},"host":"n1"})")});
+  f->filter(b);
+  EXPECT_EQ(to_json(b, 0),
+            R"({"message":"msg 0","own":[2, 3],)"
+            R"("ns":{"pod_id":"u1","labels":{"app":"w", "tier":"db"},"host":"n1"},)"
+            R"("kubernetes":{"labels":{"app":"w"},"host":"n1"}})");
+  EXPECT_THROW(env.make("remove_keys $.a[x]\n"), ConfigException);
 }
 
 TEST(RecordTransformer, RenewTimeKey) {
   Env env;
-  auto f = env.make("renew_time_key ts\n<record>\n  ts ${message}\n</record>\n");
+  auto f = env.make("renew_time_key ts\n<record>\n  ts ${record[\"message\"]}\n</record>\n");
   Batch b;
   b.tag = "a";
   b.begin_record({1, 0});
@@ -199,12 +228,12 @@ TEST(RecordTransformer, CommonFieldsOverriddenAndRemoved) {
   b.common_fields.push_back({"cluster", Value::of_string("c1")});
   f->filter(b);
   EXPECT_EQ(to_json(b, 0),
-            R"({"message":"msg 0","n":0,"kubernetes":"replaced","ns":"{\"ns\":\"x\"}","cluster":"c1"})");
+            R"({"message":"msg 0","n":0,"kubernetes":"replaced","ns":{"ns":"x"},"cluster":"c1"})");
 }
 
 TEST(RecordTransformer, DynamicKeysMaterializeCommonFields) {
   Env env;
-  auto f = env.make("<record>\n  k_${message} v\n</record>\n");
+  auto f = env.make("<record>\n  k_${record[\"message\"]} v\n</record>\n");
   Batch b = make_batch("a", 2);
   b.common_fields.push_back({"cluster", Value::of_string("c1")});
   f->filter(b);
@@ -214,7 +243,7 @@ TEST(RecordTransformer, DynamicKeysMaterializeCommonFields) {
 
 TEST(RecordTransformer, ReusesScratchAcrossBatches) {
   Env env;
-  auto f = env.make("<record>\n  t ${tag}\n  m ${message}\n</record>\n");
+  auto f = env.make("<record>\n  t ${tag}\n  m ${record[\"message\"]}\n</record>\n");
   for (int round = 0; round < 3; ++round) {
     Batch b = make_batch(round % 2 ? "x.y" : "p.q", 100);
     f->filter(b);
@@ -230,4 +259,121 @@ TEST(RecordTransformer, LegacyDoubleUnderscorePlaceholderIsNil) {
   Batch b = make_batch("a", 1);
   f->filter(b);
   EXPECT_EQ(to_json(b, 0), R"({"message":"msg 0","n":0,"a":"xy","b":"keep__this"})");
+}
+
+// ---- enable_ruby -------------------------------------------------------------------------------
+
+namespace {
+
+// The @ERROR label: keeps what it is sent as JSON lines.
+struct Collect : Emitter {
+  std::vector<std::string> records;
+  void emit(Batch& b) override {
+    for (size_t i = 0; i < b.records.size(); ++i) records.push_back(to_json(b, i));
+  }
+};
+
+Batch pod_batch() {
+  Batch b;
+  b.tag = "kubernetes.var.log.containers.web-1_shop_app-0123.log";
+  b.begin_record({1700000000, 5, false});
+  b.add_field("message", Value::of_string("Hello World"));
+  b.add_field("n", Value::of_int(5));
+  b.add_field("csv", Value::of_string("a,b,,c,,"));
+  b.add_field("opt", Value::of_json(R"({"x": 1, "s": "q\"uote"})"));
+  b.begin_record({1700000001, 0, false});
+  b.add_field("message", Value::of_string("ERROR: disk"));
+  b.add_field("n", Value::of_int(7));
+  b.common_fields.push_back(
+      {"kubernetes", Value::of_json(R"({"namespace_name":"shop","labels":{"app":"web"}})")});
+  return b;
+}
+
+std::string ruby_value(const std::string& expression, size_t record = 0) {
+  Env env;
+  auto f = env.make("enable_ruby true\n<record>\n  v " + expression + "\n</record>\n");
+  Batch b = pod_batch();
+  f->filter(b);
+  std::string out;
+  const Value* v = b.find(b.records.at(record), "v");
+  if (!v) return "<absent>";
+  json::append_value(out, *v);
+  return out;
+}
+
+}  // namespace
+
+TEST(RecordTransformerRuby, RecordAccessAsInKubernetesConfigs) {
+  EXPECT_EQ(ruby_value(R"(${record["kubernetes"]["namespace_name"]})"), R"("shop")");
+  EXPECT_EQ(ruby_value(R"(${record.dig("kubernetes", "labels", "app") || "unknown"})"), R"("web")");
+  EXPECT_EQ(ruby_value(R"(${record.dig("kubernetes", "labels", "tier") || "unknown"})"), R"("unknown")");
+  EXPECT_EQ(ruby_value(R"(${record["kubernetes"]["labels"]})"), R"({"app":"web"})");
+  EXPECT_EQ(ruby_value(R"(${record["kubernetes"]["labels"].to_json})"), R"("{\"app\":\"web\"}")");
+  EXPECT_EQ(ruby_value(R"(${record["opt"]["s"]})"), R"("q\"uote")");
+  EXPECT_EQ(ruby_value(R"(${record["n"] + 1})"), "6");
+  EXPECT_EQ(ruby_value(R"(${record.has_key?("opt")})"), "true");
+  EXPECT_EQ(ruby_value(R"(${record.fetch("nope", "dflt")})"), R"("dflt")");
+  EXPECT_EQ(ruby_value(R"(${record["nope"]["x"] rescue "rescued"})"), R"("rescued")");
+}
+
+TEST(RecordTransformerRuby, StringMethodsConditionsAndInterpolation) {
+  EXPECT_EQ(ruby_value(R"(${record["message"].include?("ERROR") ? "error" : "info"})", 0), R"("info")");
+  EXPECT_EQ(ruby_value(R"(${record["message"].include?("ERROR") ? "error" : "info"})", 1), R"("error")");
+  EXPECT_EQ(ruby_value(R"(${record["message"] && record["message"].start_with?("ERR")})", 1), "true");
+  EXPECT_EQ(ruby_value(R"(${record["message"].downcase.sub("world", "there")})"), R"("hello there")");
+  EXPECT_EQ(ruby_value(R"(${record["csv"].split(",")})"), R"(["a","b","","c"])");
+  EXPECT_EQ(ruby_value(R"(${record["csv"].split(",").join("|")})"), R"("a|b||c")");
+  EXPECT_EQ(ruby_value(R"(${record["csv"].split(",")[-1]})"), R"("c")");
+  EXPECT_EQ(ruby_value(R"(${"a-b-c".gsub("-", "_")})"), R"("a_b_c")");
+  EXPECT_EQ(ruby_value(R"(${record["message"].length})"), "11");
+  EXPECT_EQ(ruby_value(R"(n=${record["n"]} ${tag_parts[-1]}\t${tag_parts[4].split("_")[1]})"),
+            R"("n=5 log\tshop")");
+  EXPECT_EQ(ruby_value(R"(${tag_suffix[-2]})"), R"("web-1_shop_app-0123.log")");
+  EXPECT_EQ(ruby_value(R"(${hostname == hostname})"), "true");
+  EXPECT_EQ(ruby_value(R"(${record["nope"]})"), "null");
+  EXPECT_EQ(ruby_value(R"(x${record["nope"]}y)"), R"("xy")");
+}
+
+TEST(RecordTransformerRuby, TimeAsRubyPrintsIt) {
+  // TZ is UTC in these tests, as in the images Fluentd runs in.
+  EXPECT_EQ(ruby_value("${time}"), R"("2023-11-14 22:13:20 +0000")");
+  EXPECT_EQ(ruby_value("${time.utc}"), R"("2023-11-14 22:13:20 UTC")");
+  EXPECT_EQ(ruby_value("${time.strftime('%Y-%m-%dT%H:%M:%S.%NZ')}"), R"("2023-11-14T22:13:20.000000005Z")");
+  EXPECT_EQ(ruby_value("${time.iso8601}"), R"("2023-11-14T22:13:20+00:00")");
+  EXPECT_EQ(ruby_value("${time.utc.iso8601(3)}"), R"("2023-11-14T22:13:20.000Z")");
+  EXPECT_EQ(ruby_value("${time.to_i}"), "1700000000");
+  EXPECT_EQ(ruby_value("${time.to_f}", 1), "1700000001.0");
+}
+
+TEST(RecordTransformerRuby, WhatRaisesSendsTheRecordToErrorLabel) {
+  Env env;
+  Collect errors;
+  env.error_label = &errors;
+  auto f = env.make("enable_ruby true\n<record>\n  x ${record[\"opt\"][\"x\"]}\n</record>\n");
+  Batch b = pod_batch();
+  f->filter(b);
+  ASSERT_EQ(b.records.size(), 1u);  // the second record has no "opt": nil["x"] raises
+  EXPECT_EQ(b.find(b.records[0], "x")->integer, 1);
+  ASSERT_EQ(errors.records.size(), 1u);
+  EXPECT_EQ(errors.records[0],
+            R"({"message":"ERROR: disk","n":7,"kubernetes":{"namespace_name":"shop","labels":{"app":"web"}}})");
+
+  // Without @ERROR the record is dropped, as Fluentd does (it logs it).
+  Env quiet;
+  auto g = quiet.make("enable_ruby true\n<record>\n  x ${record[\"n\"] + \"s\"}\n</record>\n");
+  Batch c = pod_batch();
+  g->filter(c);
+  EXPECT_TRUE(c.records.empty());
+}
+
+TEST(RecordTransformerRuby, TagOnlyExpressionsAreEvaluatedOncePerBatch) {
+  Env env;
+  Collect errors;
+  env.error_label = &errors;
+  auto f = env.make("enable_ruby true\n<record>\n  ns ${tag_parts[4].split(\"_\")[1].upcase}\n"
+                    "  bad ${tag_parts[9].upcase}\n</record>\n");
+  Batch b = pod_batch();
+  f->filter(b);
+  EXPECT_TRUE(b.records.empty());  // tag_parts[9] is nil for every record
+  EXPECT_EQ(errors.records.size(), 2u);
 }

@@ -23,9 +23,7 @@ class RelabelOutput : public Output {
     copy.records = batch.records;
     copy.fields = batch.fields;
     copy.common_fields = batch.common_fields;
-    copy.claim = batch.claim;
-    copy.stream_id = batch.stream_id;
-    copy.source_path = batch.source_path;
+    copy.take_origin(batch);
     bool was_busy = busy_;
     busy_ = true;
     try {

@@ -82,9 +82,7 @@ class RewriteTagFilter final : public Output {
         g->tag = new_tag_;
         g->batch.clear();
         g->batch.common_fields = in.common_fields;
-        g->batch.claim = in.claim;
-        g->batch.stream_id = in.stream_id;
-        g->batch.source_path = in.source_path;
+        g->batch.take_origin(in);
       }
       Record copy = r;
       copy.first_field = static_cast<uint32_t>(g->batch.fields.size());

@@ -1,6 +1,7 @@
 // libFuzzer target: the filters and parser that take records apart and put them together —
-// multi_format (json, a regexp, none), filter_parser over it, concat joining lines by a
-// regexp, and rewrite_tag_filter re-tagging by a capture. The input's lines are records
+// multi_format (json, a regexp, none), filter_parser over it, record_transformer's Ruby
+// expressions and nested remove_keys over the parsed maps, concat joining lines by a regexp, and
+// rewrite_tag_filter re-tagging by a capture. The input's lines are records
 // {"log": line, "stream": stdout|stderr} in batches whose bytes are freed after each batch, so
 // a held line that still views its batch (concat) is caught by ASan.
 #include <cstddef>
@@ -34,7 +35,7 @@ struct FilterChain {
   Metrics metrics;
   std::vector<ConfigSection> sections;
   Sink route, errors;
-  std::unique_ptr<Filter> parser, concat;
+  std::unique_ptr<Filter> parser, transformer, concat;
   std::unique_ptr<Output> rewrite;
 
   ConfigSection section(const std::string& text) {
@@ -55,7 +56,7 @@ struct FilterChain {
 
   FilterChain() {
     register_all_plugins(registry);
-    sections.reserve(3);
+    sections.reserve(4);
     sections.push_back(section(
         "<filter **>\n  @type parser\n  key_name log\n  reserve_data true\n  reserve_time true\n"
         "  hash_value_field parsed\n  <parse>\n    @type multi_format\n"
@@ -68,6 +69,20 @@ struct FilterChain {
     sections.push_back(section(
         "<match **>\n  @type rewrite_tag_filter\n  <rule>\n    key log\n    pattern /^(\\w+)\\W*(\\w*)/\n"
         "    tag x.$1.$2.${tag_parts[0]}\n  </rule>\n</match>\n"));
+    sections.push_back(section(
+        "<filter **>\n  @type record_transformer\n  enable_ruby true\n"
+        "  remove_keys $.parsed.msg, $.parsed.a[1], $.parsed.a.b\n  <record>\n"
+        "    deep ${record[\"parsed\"][\"a\"][\"b\"] rescue \"none\"}\n"
+        "    level ${record.dig(\"parsed\", \"level\").to_s.downcase}\n"
+        "    word ${record[\"log\"].split(\" \")[1]}\n"
+        "    text ${record[\"parsed\"].to_json.length} ${record[\"log\"].sub(\"x\", \"\\\\0y\")}\n"
+        "    first ${record[\"parsed\"].fetch(\"a\", nil).to_s.size}\n"
+        "    at ${time.utc.iso8601(3)}\n  </record>\n</filter>\n"));
+    {
+      PluginContext ctx = context(sections[3], "fuzz_transformer");
+      transformer = (*registry.filter("record_transformer"))(
+          ctx, Params(sections[3], *registry.spec("filter", "record_transformer")));
+    }
     {
       PluginContext ctx = context(sections[0], "fuzz_parser");
       parser = (*registry.filter("parser"))(ctx, Params(sections[0], *registry.spec("filter", "parser")));
@@ -101,6 +116,7 @@ struct FilterChain {
         batch.add_field("stream", Value::of_string(n % 3 ? "stdout" : "stderr"));
       }
       parser->filter(batch);
+      transformer->filter(batch);
       concat->filter(batch);
       rewrite->write(batch);
     }

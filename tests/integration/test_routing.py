@@ -149,7 +149,7 @@ class RoutingTest(SluiceTestCase):
   @type record_transformer
   <record>
     b ${record["a"]}2
-    seq ${seq},second
+    seq ${record["seq"]},second
     part ${tag_parts[1]}
   </record>
 </filter>
@@ -213,6 +213,60 @@ class RoutingTest(SluiceTestCase):
         recs, _ = self.run_config(conf, 2)
         got = sorted((r[1], r[2]["message"], r[2]["where"]) for r in recs)
         self.assertEqual(got, [("raw.x", "raw line", "raw-label"), ("top.x", "top line", "top")])
+
+    def test_enable_ruby_expressions_and_the_error_label(self):
+        # A JSON app log parsed into the record, then a record_transformer as users write it with
+        # enable_ruby; a record whose expression raises (no "user" hash) goes to @ERROR.
+        d = self.dir
+        self.log("app", '{"user":{"name":"Ana"},"level":"warn","msg":"disk 91%"}',
+                 '{"level":"info","msg":"no user here"}')
+        conf = """
+<source>
+  @type tail
+  path %(d)s/app.log
+  tag app.web.pod-7
+  read_from_head true
+  pos_file %(d)s/app.pos
+  <parse>
+    @type json
+  </parse>
+</source>
+<filter app.**>
+  @type record_transformer
+  enable_ruby true
+  <record>
+    who ${record["user"]["name"].upcase}
+    severity ${record["level"] == "warn" ? "WARNING" : record["level"].upcase}
+    pod ${tag_parts.last}
+    at ${time.utc.iso8601}
+  </record>
+  remove_keys user
+</filter>
+<match app.**>
+  @type stdout
+</match>
+<label @ERROR>
+  <match app.**>
+    @type stdout
+    <format>
+      @type json
+    </format>
+  </match>
+</label>
+""" % {"d": d}
+        p = self.start(["-c", self.config(conf)])
+        p.wait_until(lambda: p.stdout().count(b"\n") >= 2, what="2 lines")
+        time.sleep(0.5)
+        self.assertEqual(p.stop(), 0, p.stderr()[-2000:])
+        lines = p.stdout().decode().splitlines()
+        errors = [json.loads(l) for l in lines if l.startswith("{")]
+        self.assertEqual(errors, [{"level": "info", "msg": "no user here"}])
+        recs = parse_stdout_records("\n".join(l for l in lines if not l.startswith("{")).encode())
+        self.assertEqual(len(recs), 1, lines)
+        rec = recs[0][2]
+        self.assertRegex(rec.pop("at"), r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+        self.assertEqual(rec, {"level": "warn", "msg": "disk 91%", "who": "ANA",
+                               "severity": "WARNING", "pod": "pod-7"})
 
     def test_copy_to_stdout_and_file(self):
         d = self.dir

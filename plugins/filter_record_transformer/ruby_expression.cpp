@@ -1,0 +1,186 @@
+// Evaluation of record_transformer's `enable_ruby` expressions over sluice's records: values are
+// views (record strings, JSON text of nested hashes and arrays), new strings go to the batch's
+// arena, so evaluating allocates nothing on the heap unless the expression assigns locals.
+#include "ruby_expression.h"
+
+#include <charconv>
+#include <cmath>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <utility>
+#include <vector>
+
+#include "format/json.h"
+#include "format/json_lookup.h"
+#include "format/line_format.h"
+#include "format/time.h"
+#include "ruby_values.h"
+
+namespace sluice::ruby {
+namespace {
+
+using detail::Node;
+
+const detail::Dialect& record_dialect() {
+  static const detail::Dialect d{
+      {"record", "tag", "time", "hostname", "tag_parts", "tag_prefix", "tag_suffix"},
+      {"to_s", "to_i", "to_f", "to_json", "inspect", "nil?", "empty?", "length", "size",
+       "downcase", "upcase", "capitalize", "strip", "lstrip", "rstrip", "chomp", "include?",
+       "start_with?", "end_with?", "split", "sub", "gsub", "join", "first", "last", "has_key?",
+       "key?", "member?", "dig", "fetch", "strftime", "iso8601", "xmlschema", "utc", "getutc",
+       "localtime"},
+      false};
+  return d;
+}
+
+bool reads_record(const Node& n) {
+  if (n.k == Node::Builtin && (n.name == "record" || n.name == "time")) return true;
+  for (const auto& k : n.kids)
+    if (reads_record(*k)) return true;
+  return false;
+}
+
+class Evaluator {
+ public:
+  explicit Evaluator(const Scope& s) : v_(s) {}
+
+  R eval(const Node& n) {
+    switch (n.k) {
+      case Node::Lit: return literal(n.lit);
+      case Node::Interp: {
+        std::string s;
+        for (const auto& k : n.kids) v_.append_to_s(s, eval(*k));
+        return R::str(v_.keep(s));
+      }
+      case Node::Var:
+        for (auto& [name, value] : locals_)
+          if (name == n.name) return value;
+        return R{};
+      case Node::Builtin: return builtin(n.name);
+      case Node::Assign: {
+        R value = eval(*n.kids[0]);
+        for (auto& [name, old] : locals_)
+          if (name == n.name) return old = value;
+        locals_.emplace_back(n.name, value);
+        return value;
+      }
+      case Node::Or: {
+        R a = eval(*n.kids[0]);
+        return a.truthy() ? a : eval(*n.kids[1]);
+      }
+      case Node::And: {
+        R a = eval(*n.kids[0]);
+        return a.truthy() ? eval(*n.kids[1]) : a;
+      }
+      case Node::Not: return R::boolean(!eval(*n.kids[0]).truthy());
+      case Node::Ternary:
+        return eval(*n.kids[0]).truthy() ? eval(*n.kids[1]) : eval(*n.kids[2]);
+      case Node::Plus: return v_.plus(eval(*n.kids[0]), eval(*n.kids[1]));
+      case Node::Eq: return R::boolean(v_.equal(eval(*n.kids[0]), eval(*n.kids[1])));
+      case Node::Ne: return R::boolean(!v_.equal(eval(*n.kids[0]), eval(*n.kids[1])));
+      case Node::Seq: {
+        R last;
+        for (const auto& k : n.kids) last = eval(*k);
+        return last;
+      }
+      case Node::Rescue:
+        try {
+          return eval(*n.kids[0]);
+        } catch (const RubyError&) {
+          return eval(*n.kids[1]);
+        }
+      case Node::Index: return v_.index(eval(*n.kids[0]), eval(*n.kids[1]));
+      case Node::Call: {
+        R recv = eval(*n.kids[0]);
+        R args[kMaxArgs];
+        size_t count = n.kids.size() - 1;
+        if (count > kMaxArgs) throw RubyError{"too many arguments for " + n.name};
+        for (size_t i = 0; i < count; ++i) args[i] = eval(*n.kids[i + 1]);
+        return v_.call(recv, n.name, std::span<const R>(args, count));
+      }
+      case Node::Const: break;
+    }
+    throw RubyError{"unsupported expression"};
+  }
+
+  Values& values() { return v_; }
+
+ private:
+  R literal(const detail::Value& lit) {
+    switch (lit.t) {
+      case detail::Value::Nil: return R{};
+      case detail::Value::Bool: return R::boolean(lit.b);
+      case detail::Value::Int: return R::integer(lit.i);
+      case detail::Value::Float: return R::real(std::strtod(lit.s.c_str(), nullptr));
+      case detail::Value::Str: return R::str(lit.s);  // lives as long as the expression
+      case detail::Value::IP: break;
+    }
+    return R{};
+  }
+
+  R builtin(const std::string& name) {
+    const Scope& s = v_.scope();
+    if (name == "record") {
+      R r;
+      r.k = R::Record;
+      return r;
+    }
+    if (name == "tag") return R::str(s.tag->tag());
+    if (name == "hostname") return R::str(s.hostname);
+    if (name == "time") {
+      R r;
+      r.k = R::Time;
+      r.t = s.record->time;
+      return r;
+    }
+    R r;
+    r.k = R::List;
+    r.list = name == "tag_parts" ? &s.tag->parts()
+             : name == "tag_prefix" ? &s.tag->prefixes()
+                                    : &s.tag->suffixes();
+    return r;
+  }
+
+  static constexpr size_t kMaxArgs = 8;
+  Values v_;
+  std::vector<std::pair<std::string, R>> locals_;
+};
+
+}  // namespace
+
+RecordExpression::RecordExpression(std::string_view source) {
+  try {
+    std::set<std::string> locals;
+    root_ = detail::parse_program(source, locals, 0, record_dialect());
+  } catch (const detail::Unsupported&) {
+    throw std::invalid_argument("unsupported");
+  } catch (const std::out_of_range&) {  // an integer literal too large
+    throw std::invalid_argument("unsupported");
+  }
+  per_record_ = reads_record(*root_);
+}
+
+bool RecordExpression::evaluate(const Scope& scope, Value& out, std::string& error) const {
+  try {
+    Evaluator ev(scope);
+    out = ev.values().to_value(ev.eval(*root_));
+    return true;
+  } catch (const RubyError& e) {
+    error = e.msg;
+    return false;
+  }
+}
+
+bool RecordExpression::append_to_s(const Scope& scope, std::string& out, std::string& error) const {
+  try {
+    Evaluator ev(scope);
+    ev.values().append_to_s(out, ev.eval(*root_));
+    return true;
+  } catch (const RubyError& e) {
+    error = e.msg;
+    return false;
+  }
+}
+
+}  // namespace sluice::ruby
