@@ -99,25 +99,32 @@ void append_time(std::string& out, EventTime t, std::string_view format, bool ut
       }
       spec = format[i];
     }
+    // `%-d`: Ruby's and glibc's flag for a number without padding.
+    bool unpadded = false;
+    if (spec == '-' && width < 0 && i + 1 < format.size()) {
+      unpadded = true;
+      spec = format[++i];
+    }
+    auto num = [&](int64_t v, int digits, char pad = '0') { put_num(out, v, unpadded ? 1 : digits, pad); };
     bool colon = false;
     if (spec == ':' && i + 1 < format.size()) {
       colon = true;
       spec = format[++i];
     }
     switch (spec) {
-      case 'Y': put_num(out, b.year, 4); break;
-      case 'C': put_num(out, b.year / 100, 2); break;
-      case 'y': put_num(out, ((b.year % 100) + 100) % 100, 2); break;
-      case 'm': put_num(out, b.month, 2); break;
-      case 'd': put_num(out, b.day, 2); break;
-      case 'e': put_num(out, b.day, 2, ' '); break;
-      case 'j': put_num(out, b.yday + 1, 3); break;
-      case 'H': put_num(out, b.hour, 2); break;
-      case 'k': put_num(out, b.hour, 2, ' '); break;
-      case 'I': put_num(out, b.hour % 12 == 0 ? 12 : b.hour % 12, 2); break;
-      case 'l': put_num(out, b.hour % 12 == 0 ? 12 : b.hour % 12, 2, ' '); break;
-      case 'M': put_num(out, b.minute, 2); break;
-      case 'S': put_num(out, b.second, 2); break;
+      case 'Y': num(b.year, 4); break;
+      case 'C': num(b.year / 100, 2); break;
+      case 'y': num(((b.year % 100) + 100) % 100, 2); break;
+      case 'm': num(b.month, 2); break;
+      case 'd': num(b.day, 2); break;
+      case 'e': num(b.day, 2, ' '); break;
+      case 'j': num(b.yday + 1, 3); break;
+      case 'H': num(b.hour, 2); break;
+      case 'k': num(b.hour, 2, ' '); break;
+      case 'I': num(b.hour % 12 == 0 ? 12 : b.hour % 12, 2); break;
+      case 'l': num(b.hour % 12 == 0 ? 12 : b.hour % 12, 2, ' '); break;
+      case 'M': num(b.minute, 2); break;
+      case 'S': num(b.second, 2); break;
       case 'N': put_frac(out, t.nsec, width > 0 ? width : 9); break;
       case 'L': put_frac(out, t.nsec, width > 0 ? width : 3); break;
       case 'z': put_offset(out, b.offset, colon); break;
@@ -130,7 +137,7 @@ void append_time(std::string& out, EventTime t, std::string_view format, bool ut
           if (localtime_r(&tt, &tm) && tm.tm_zone) out.append(tm.tm_zone);
         }
         break;
-      case 's': put_num(out, t.sec, 1); break;
+      case 's': num(t.sec, 1); break;
       case 'p': out.append(b.hour < 12 ? "AM" : "PM"); break;
       case 'P': out.append(b.hour < 12 ? "am" : "pm"); break;
       case 'b':
@@ -138,33 +145,33 @@ void append_time(std::string& out, EventTime t, std::string_view format, bool ut
       case 'B': out.append(kMonths[b.month - 1]); break;
       case 'a': out.append(kDays[b.wday], 3); break;
       case 'A': out.append(kDays[b.wday]); break;
-      case 'u': put_num(out, b.wday == 0 ? 7 : b.wday, 1); break;
-      case 'w': put_num(out, b.wday, 1); break;
+      case 'u': num(b.wday == 0 ? 7 : b.wday, 1); break;
+      case 'w': num(b.wday, 1); break;
       case 'T':
-        put_num(out, b.hour, 2);
+        num(b.hour, 2);
         out.push_back(':');
-        put_num(out, b.minute, 2);
+        num(b.minute, 2);
         out.push_back(':');
-        put_num(out, b.second, 2);
+        num(b.second, 2);
         break;
       case 'R':
-        put_num(out, b.hour, 2);
+        num(b.hour, 2);
         out.push_back(':');
-        put_num(out, b.minute, 2);
+        num(b.minute, 2);
         break;
       case 'F':
-        put_num(out, b.year, 4);
+        num(b.year, 4);
         out.push_back('-');
-        put_num(out, b.month, 2);
+        num(b.month, 2);
         out.push_back('-');
-        put_num(out, b.day, 2);
+        num(b.day, 2);
         break;
       case 'D':
-        put_num(out, b.month, 2);
+        num(b.month, 2);
         out.push_back('/');
-        put_num(out, b.day, 2);
+        num(b.day, 2);
         out.push_back('/');
-        put_num(out, ((b.year % 100) + 100) % 100, 2);
+        num(((b.year % 100) + 100) % 100, 2);
         break;
       case 'n': out.push_back('\n'); break;
       case 't': out.push_back('\t'); break;

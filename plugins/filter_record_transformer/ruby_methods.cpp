@@ -69,8 +69,14 @@ R Values::string_method(const R& recv, const std::string& m, std::span<const R> 
     return R::boolean(false);
   }
   if (m == "split") {
-    arity(m, args, 0, 1);
-    return split(s, args.empty() ? nullptr : &args[0]);
+    arity(m, args, 0, 2);
+    int64_t limit = 0;
+    if (args.size() == 2) {
+      if (args[1].k != R::Int)
+        throw RubyError{"no implicit conversion of " + type_name(args[1]) + " into Integer"};
+      limit = args[1].i;
+    }
+    return split(s, args.empty() ? nullptr : &args[0], limit);
   }
   if (m == "sub" || m == "gsub") {
     arity(m, args, 2, 2);
@@ -80,35 +86,47 @@ R Values::string_method(const R& recv, const std::string& m, std::span<const R> 
 }
 
 // Ruby's String#split with a String separator (" " or none: runs of whitespace, leading ones
-// ignored); trailing empty strings are dropped. The result is an Array as JSON text.
-R Values::split(std::string_view s, const R* sep) {
+// ignored); trailing empty strings are dropped unless `limit` is negative; a positive `limit`
+// makes at most that many fields, the last holding the rest. The result is an Array as JSON text.
+R Values::split(std::string_view s, const R* sep, int64_t limit) {
   if (sep && sep->k != R::Str && sep->k != R::Nil)
     throw RubyError{"wrong argument type " + type_name(*sep) + " (expected Regexp)"};
   const bool awk = !sep || sep->k == R::Nil || sep->s == " ";
   std::vector<std::string_view> parts;
+  auto last_field = [&] { return limit > 0 && int64_t(parts.size()) == limit - 1; };
   size_t i = 0;
   if (awk) {
+    while (i < s.size() && is_ruby_space(s[i])) ++i;
     while (i < s.size()) {
-      while (i < s.size() && is_ruby_space(s[i])) ++i;
+      if (last_field()) {
+        parts.push_back(s.substr(i));
+        break;
+      }
       size_t b = i;
       while (i < s.size() && !is_ruby_space(s[i])) ++i;
-      if (i > b) parts.push_back(s.substr(b, i - b));
+      parts.push_back(s.substr(b, i - b));
+      while (i < s.size() && is_ruby_space(s[i])) ++i;
     }
   } else if (sep->s.empty()) {
     while (i < s.size()) {
+      if (last_field()) {
+        parts.push_back(s.substr(i));
+        break;
+      }
       size_t b = i++;
       while (i < s.size() && (static_cast<unsigned char>(s[i]) & 0xc0) == 0x80) ++i;
       parts.push_back(s.substr(b, i - b));
     }
-  } else {
+  } else if (!s.empty()) {
     for (;;) {
-      size_t at = s.find(sep->s, i);
+      size_t at = last_field() ? std::string_view::npos : s.find(sep->s, i);
       parts.push_back(s.substr(i, at == std::string_view::npos ? std::string_view::npos : at - i));
       if (at == std::string_view::npos) break;
       i = at + sep->s.size();
     }
-    while (!parts.empty() && parts.back().empty()) parts.pop_back();
   }
+  if (limit == 0)
+    while (!parts.empty() && parts.back().empty()) parts.pop_back();
   std::string json = "[";
   for (size_t p = 0; p < parts.size(); ++p) {
     if (p) json.push_back(',');

@@ -310,6 +310,7 @@ void Values::append_json(std::string& out, const R& v) {
       }
       out.push_back(']');
       break;
+    case R::Json: out.append(jsonscan::minify(v.s)); break;  // as Ruby's JSON writes it
     default: json::append_value(out, to_value(v));
   }
 }

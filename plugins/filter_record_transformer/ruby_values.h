@@ -83,7 +83,7 @@ class Values {
   R string_method(const R& recv, const std::string& m, std::span<const R> args);
   R time_method(const R& recv, const std::string& m, std::span<const R> args);
   R container_method(const R& recv, const std::string& m, std::span<const R> args);
-  R split(std::string_view s, const R* sep);
+  R split(std::string_view s, const R* sep, int64_t limit);
   R substitute(std::string_view s, const R& pattern, const R& replacement, bool all);
 
   const Scope& s_;

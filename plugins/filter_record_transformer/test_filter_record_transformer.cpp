@@ -324,6 +324,10 @@ TEST(RecordTransformerRuby, StringMethodsConditionsAndInterpolation) {
   EXPECT_EQ(ruby_value(R"(${record["csv"].split(",")})"), R"(["a","b","","c"])");
   EXPECT_EQ(ruby_value(R"(${record["csv"].split(",").join("|")})"), R"("a|b||c")");
   EXPECT_EQ(ruby_value(R"(${record["csv"].split(",")[-1]})"), R"("c")");
+  EXPECT_EQ(ruby_value(R"(${record["csv"].split(",", -1)})"), R"(["a","b","","c","",""])");
+  EXPECT_EQ(ruby_value(R"(${record["csv"].split(",", 2)})"), R"(["a","b,,c,,"])");
+  EXPECT_EQ(ruby_value(R"(${"  a b  c ".split(" ", 2)})"), R"(["a","b  c "])");
+  EXPECT_EQ(ruby_value(R"(${record["opt"].to_json})"), R"("{\"x\":1,\"s\":\"q\\\"uote\"}")");
   EXPECT_EQ(ruby_value(R"(${"a-b-c".gsub("-", "_")})"), R"("a_b_c")");
   EXPECT_EQ(ruby_value(R"(${record["message"].length})"), "11");
   EXPECT_EQ(ruby_value(R"(n=${record["n"]} ${tag_parts[-1]}\t${tag_parts[4].split("_")[1]})"),

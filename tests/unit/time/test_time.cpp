@@ -294,6 +294,12 @@ TEST(AppendTime, FluentdStdoutFormat) {
   EXPECT_EQ(s, "2024-05-01 12:00:00.000000000 +0000");
 }
 
+TEST(AppendTime, MinusFlagDropsPadding) {
+  std::string s;
+  append_time(s, EventTime{kMay1Noon - 7200, 0, false}, "%-d/%-m/%Y %-H:%M %-I%p|%e|%d", true);
+  EXPECT_EQ(s, "1/5/2024 10:00 10AM| 1|01");
+}
+
 TEST(AppendTime, FractionsAndColonZ) {
   std::string s;
   EventTime t{kMay1Noon, 123456789, false};
