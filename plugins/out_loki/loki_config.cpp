@@ -188,6 +188,12 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
   // An extra label of that name wins over the thread's (format_labels merges extra_labels last).
   for (auto& [name, value] : f.extra_labels)
     if (name == "fluentd_thread") f.thread_label = false;
+  if (f.thread_label)
+    for (const auto& child : section.children)
+      if (child.name == "label" && child.param("fluentd_thread"))
+        throw ConfigException(child.param("fluentd_thread")->pos,
+                              "<label> fluentd_thread: the label is the flush thread's with "
+                              "flush_thread_count > 1 (set include_thread_label false)");
   return out;
 }
 

@@ -1,9 +1,7 @@
 #include "loki_format.h"
 
-#include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <unordered_map>
 
 #include "format/json.h"
 #include "format/line_format.h"
@@ -15,12 +13,6 @@ using jsonscan::Step;
 using Steps = std::vector<Step>;
 
 namespace {
-
-// Entry framing in a chunk payload (native byte order; a chunk file is read back by the same
-// build): u32 labels size, u32 residue size, u32 thread label offset, labels, residue, i64 time
-// in ns, u32 value size, value. Labels and residue are adjacent: together they are the stream's
-// grouping key.
-constexpr size_t kHead = 12;
 
 void put_u32(std::string& out, uint32_t v) { out.append(reinterpret_cast<const char*>(&v), 4); }
 void put_i64(std::string& out, int64_t v) { out.append(reinterpret_cast<const char*>(&v), 8); }
@@ -325,9 +317,33 @@ void Formatter::render_line(const Batch& batch, const Record& record) {
   if (json) line_.append(first ? "{}" : "}");
 }
 
+// True when every label the record gives comes from the batch's common fields (the
+// kubernetes metadata of its container): then they are the same for the whole batch.
+bool Formatter::labels_from_common(const Batch& batch, const Record& record) const {
+  for (const Field* f = batch.begin(record); f != batch.end(record); ++f) {
+    if (c_.extract_kubernetes_labels && f->key == "kubernetes") return false;
+    for (auto& l : c_.labels)
+      if (f->key == l.path.top()) return false;
+  }
+  return true;
+}
+
 void Formatter::append(std::string& out, const Batch& batch, const Record& record) {
-  collect_labels(batch, record);
-  render_labels();
+  if (!labels_from_common(batch, record)) {
+    collect_labels(batch, record);
+    render_labels();
+  } else if (!batch_labels_ready_) {
+    collect_labels(batch, record);
+    render_labels();
+    batch_labels_.assign(labels_json_);
+    batch_residue_.assign(residue_);
+    batch_thread_at_ = thread_at_;
+    batch_labels_ready_ = true;
+  } else {
+    labels_json_.assign(batch_labels_);
+    residue_.assign(batch_residue_);
+    thread_at_ = batch_thread_at_;
+  }
   render_line(batch, record);
   put_u32(out, uint32_t(labels_json_.size()));
   put_u32(out, uint32_t(residue_.size()));
@@ -351,112 +367,6 @@ void Formatter::append(std::string& out, const Batch& batch, const Record& recor
   out.push_back(']');
   const uint32_t value_size = uint32_t(out.size() - size_at - 4);
   std::memcpy(out.data() + size_at, &value_size, 4);
-}
-
-namespace {
-
-struct Entry {
-  std::string_view labels, residue, value;
-  uint32_t thread_at;
-  int64_t ns;
-};
-
-// Reads the entries of a payload; false when it is not a whole sequence of them.
-bool read_entries(std::string_view p, std::vector<Entry>* out, size_t& count) {
-  size_t i = 0;
-  count = 0;
-  auto u32 = [&](uint32_t& v) {
-    if (p.size() - i < 4) return false;
-    std::memcpy(&v, p.data() + i, 4);
-    i += 4;
-    return true;
-  };
-  while (i < p.size()) {
-    uint32_t ls, rs, at, vs;
-    int64_t ns;
-    if (!u32(ls) || !u32(rs) || !u32(at)) return false;
-    if (p.size() - i < size_t(ls) + rs + 8 || at >= ls || ls < 2) return false;
-    Entry e;
-    e.labels = p.substr(i, ls);
-    e.residue = p.substr(i + ls, rs);
-    e.thread_at = at;
-    i += size_t(ls) + rs;
-    std::memcpy(&ns, p.data() + i, 8);
-    i += 8;
-    if (!u32(vs) || p.size() - i < vs) return false;
-    e.value = p.substr(i, vs);
-    e.ns = ns;
-    i += vs;
-    ++count;
-    if (out) out->push_back(e);
-  }
-  return true;
-}
-
-struct KeyHash {
-  size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-};
-
-}  // namespace
-
-int64_t count_entries(std::string_view payload) {
-  size_t n = 0;
-  return read_entries(payload, nullptr, n) ? int64_t(n) : -1;
-}
-
-bool build_body(std::string_view payload, std::string_view thread, std::string& body,
-                std::string& error) {
-  std::vector<Entry> entries;
-  size_t n = 0;
-  if (!read_entries(payload, &entries, n)) {
-    error = "the chunk is damaged (not a sequence of Loki entries)";
-    return false;
-  }
-  // Streams in first-seen order (a Ruby Hash), keyed by labels and residue, which are adjacent.
-  std::unordered_map<std::string_view, size_t, KeyHash> index;
-  std::vector<std::vector<uint32_t>> streams;
-  for (uint32_t k = 0; k < entries.size(); ++k) {
-    const Entry& e = entries[k];
-    std::string_view key(e.labels.data(), e.labels.size() + e.residue.size());
-    auto [it, added] = index.emplace(key, streams.size());
-    if (added) streams.emplace_back();
-    streams[it->second].push_back(k);
-  }
-  std::string thread_member;
-  if (!thread.empty()) {
-    thread_member = "\"fluentd_thread\":";
-    json::append_string(thread_member, thread, json::HexCase::Upper);
-  }
-  body.clear();
-  body.reserve(payload.size() + 32 + streams.size() * (32 + thread_member.size()));
-  body.append("{\"streams\":[");
-  for (size_t s = 0; s < streams.size(); ++s) {
-    auto& members = streams[s];
-    // out_loki.rb payload_builder: sort_by [ts, index], a stable sort by time.
-    std::stable_sort(members.begin(), members.end(),
-                     [&](uint32_t a, uint32_t b) { return entries[a].ns < entries[b].ns; });
-    const Entry& head = entries[members.front()];
-    if (s) body.push_back(',');
-    body.append("{\"stream\":");
-    if (thread_member.empty()) {
-      body.append(head.labels);
-    } else {
-      const size_t at = head.thread_at;
-      body.append(head.labels.substr(0, at));
-      if (at > 1) body.push_back(',');
-      body.append(thread_member);
-      if (at == 1 && head.labels[1] != '}') body.push_back(',');
-      body.append(head.labels.substr(at));
-    }
-    body.append(",\"values\":[");
-    for (size_t k = 0; k < members.size(); ++k) {
-      if (k) body.push_back(',');
-      body.append(entries[members[k]].value);
-    }
-    body.append("]}");
-  }
-  body.append("]}");
-  return true;
 }
 
 }  // namespace sluice::loki

@@ -10,6 +10,12 @@
 //
 // Grouping needs the whole chunk, so it happens at flush; everything per record (label lookup,
 // record deletions, line formatting, JSON escaping) happens once, at buffer time.
+//
+// An entry in a chunk payload (native byte order: a chunk file is read back by the same build):
+// u32 labels size, u32 residue size, u32 offset of the fluentd_thread label in the labels,
+// labels (the JSON object), residue (raw label values the JSON does not show), i64 time in ns,
+// u32 value size, value (`["<ns>",<line>]`). Labels and residue are adjacent: together they are
+// the stream's grouping key.
 #pragma once
 
 #include <cstdint>
@@ -47,6 +53,8 @@ class Formatter {
   explicit Formatter(FormatConfig config);
   const FormatConfig& config() const { return c_; }
 
+  // Before the records of each batch (labels read from its common fields are rendered once).
+  void begin_batch() { batch_labels_ready_ = false; }
   // Appends the entry of one record to a chunk payload.
   void append(std::string& out, const Batch& batch, const Record& record);
 
@@ -56,6 +64,7 @@ class Formatter {
     std::string value;  // the string, or the JSON text of another kind (for grouping)
     bool is_string = false;
   };
+  bool labels_from_common(const Batch& batch, const Record& record) const;
   void collect_labels(const Batch& batch, const Record& record);
   void render_labels();
   void render_line(const Batch& batch, const Record& record);
@@ -77,6 +86,11 @@ class Formatter {
   std::string tmp_;
   std::string tmp2_;
   const Field* single_ = nullptr;  // drop_single_key: the one field left
+  // The labels of the batch being written when they come from its common fields.
+  bool batch_labels_ready_ = false;
+  std::string batch_labels_;
+  std::string batch_residue_;
+  uint32_t batch_thread_at_ = 0;
   // The last nested value reduced by deletions (per-container metadata repeats record after
   // record).
   std::string cached_from_;

@@ -97,6 +97,7 @@ class LokiOutput : public Output {
                                                 "records are refused");
       return;
     }
+    fmt_.begin_batch();
     for (const Record& r : batch.records) {
       std::string& out = buffer_->begin_record(batch.tag, r.time, {}, batch.claim);
       fmt_.append(out, batch, r);

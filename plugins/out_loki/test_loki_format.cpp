@@ -16,6 +16,7 @@ FormatConfig::Label label(std::string name, std::string accessor) {
 
 std::string body(Formatter& f, const Batch& b, std::string_view thread = {}) {
   std::string payload, out, error;
+  f.begin_batch();
   for (const Record& r : b.records) f.append(payload, b, r);
   EXPECT_TRUE(build_body(payload, thread, out, error)) << error;
   EXPECT_EQ(count_entries(payload), int64_t(b.records.size()));
@@ -173,6 +174,28 @@ TEST(LokiFormat, MissingAndNullLabelValuesShareAStream) {
   b.add_field("job", Value::of_string("j"));
   EXPECT_EQ(body(f, b), R"({"streams":[{"stream":{"job":"j"},"values":[["1546270458000000000",""],)"
                         R"(["1546270458000000001",""]]}]})");
+}
+
+TEST(LokiFormat, CommonFieldLabelsAreReadPerBatchAndOwnFieldsWin) {
+  FormatConfig c;
+  c.labels = {label("pod", "$.kubernetes.pod")};
+  c.remove_keys = {RecordPath("kubernetes")};
+  Formatter f(c);
+  std::string payload, out, error;
+  Batch b;
+  for (const char* metadata : {R"({"pod":"a"})", R"({"pod":"b"})"}) {
+    b.clear();
+    b.common_fields.push_back({"kubernetes", Value::of_json(metadata)});
+    b.begin_record(EventTime{kSec, 0});
+    b.begin_record(EventTime{kSec, 1});
+    b.add_field("kubernetes", Value::of_json(R"({"pod":"own"})"));
+    f.begin_batch();
+    for (const Record& r : b.records) f.append(payload, b, r);
+  }
+  ASSERT_TRUE(build_body(payload, {}, out, error));
+  EXPECT_EQ(out, R"({"streams":[{"stream":{"pod":"a"},"values":[["1546270458000000000",""]]},)"
+                 R"({"stream":{"pod":"own"},"values":[["1546270458000000001",""],["1546270458000000001",""]]},)"
+                 R"({"stream":{"pod":"b"},"values":[["1546270458000000000",""]]}]})");
 }
 
 TEST(LokiFormat, LaterLabelUnderADeletedPathReadsNil) {

@@ -103,6 +103,7 @@ class LokiOutputTest(SluiceTestCase):
     def test_kubernetes_labels_json_lines_tenant_and_basic_auth(self):
         kubelet = KubeletServer(self, NRI)
         loki = LokiServer(self, "--user", "fluent", "--password", PASSWORD, "--require-tenant")
+        loki.control(strict_order=True)
         pods = {p["metadata"]["name"]: p for p in pods_of(NRI)}
         hpa, coredns = pods["e2e-hpa-6cd8d99884-tggnr"], pods["coredns-7d764666f9-qdcxt"]
         # Out of order in the file: the plugin sorts each stream of a push by time.
@@ -166,7 +167,7 @@ class LokiOutputTest(SluiceTestCase):
 
     def test_429_and_500_are_retried_and_nothing_is_lost(self):
         loki = LokiServer(self)
-        loki.control(fail_next=[429, 500, 429])
+        loki.control(fail_next=[429, 500, 429], strict_order=True)
         self.write_log("a.log", [cri_line(i) for i in range(200)])
         conf = self.config(self.plain_match(loki, 'extra_labels {"job":"app"}\n  line_format key_value'))
         s = self.start(["-c", conf])
@@ -207,6 +208,7 @@ class LokiOutputTest(SluiceTestCase):
 
     def test_bearer_token_tag_tenant_gzip_and_thread_labels(self):
         loki = LokiServer(self, "--token", LOKI_TOKEN, "--require-tenant")
+        loki.control(strict_order=True)  # each flush slot's stream in time order
         self.write_log("a.log", [cri_line(i) for i in range(50)])
         token = self.write("loki-token", LOKI_TOKEN + "\n")
         conf = self.config(self.plain_match(
@@ -297,6 +299,8 @@ class LokiOutputTest(SluiceTestCase):
             ("min_version TLS9", "min_version 'TLS9'"),
             ("line_format yaml", "line_format"),
             ("<label>\n    first $.a[0]\n  </label>", "array index steps are not supported"),
+            ("<label>\n    fluentd_thread t\n  </label>\n  <buffer>\n    flush_thread_count 2\n  </buffer>",
+             "<label> fluentd_thread"),
         ]
         for i, (line, message) in enumerate(cases):
             conf = self.config("<match **>\n  @type loki\n  password %s\n  %s\n</match>\n" % (PASSWORD, line),

@@ -14,8 +14,9 @@ U+FFFD, as Go's JSON decoding does.
 Fault switches (POST /_control with a JSON object):
   fail_next   a list of statuses answered to the next pushes before taking them again
               (429: Loki's ingestion rate limit text, 5xx: an ingester error)
-  strict_order true: an entry older than its stream's newest is refused ('entry out of order'),
-               as Loki with unordered_writes false
+  strict_order true: a push with an entry older than its stream's newest is refused with 400
+               'entry out of order', as Loki with unordered_writes false (which would still keep
+               the push's other entries)
 
 Control / inspection (no auth):
   GET  /_control/streams   {"<tenant>": [{"stream": {...}, "values": [[ts, line], ...]}]}
