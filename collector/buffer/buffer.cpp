@@ -352,8 +352,14 @@ void Buffer::on_result(Chunk* c, SendResult r) {
       finish_chunk(c, true);
       break;
     case SendStatus::Drop:
+      // Fluentd hands a chunk that failed with an unrecoverable error to <secondary>.
       log::warn("output " + id_ + ": dropped a chunk of " + std::to_string(c->records) +
-                " records: " + r.reason);
+                " records: " + r.reason + (secondary_ ? "; writing it to <secondary>" : ""));
+      if (secondary_) {
+        write_to_secondary(c);
+        break;
+      }
+      if (hooks_.give_up) hooks_.give_up(*c, r.reason);
       finish_chunk(c, false);
       break;
     case SendStatus::Partial: {

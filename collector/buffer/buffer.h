@@ -117,6 +117,8 @@ struct Chunk {
   std::string file;       // its chunk file when not the buffer's own (adopted); else derived from id
 };
 
+// Drop: unrecoverable (the server refused the chunk for good); it goes to <secondary> when
+// there is one, else to the give_up hook.
 enum class SendStatus { Success, Retry, Partial, Drop };
 
 struct SendResult {
@@ -164,6 +166,10 @@ class Buffer {
     std::function<void(const Chunk&, const std::string& reason)> give_up;
     // close() ran out of time: abort what is in flight (done callbacks after this are ignored).
     std::function<void()> abort;
+    // The bytes a <secondary> gets for a chunk, when the payload is the output's own framing
+    // rather than what it sends; false with the reason in `out` when it cannot. Runs on the
+    // thread pool: it may only read the chunk. Unset: the payload as it is.
+    std::function<bool(const Chunk&, std::string& out)> secondary_payload;
   };
 
   Buffer(uv_loop_t* loop, Config config, FlowControl* flow, Metrics* metrics, std::string id,

@@ -24,6 +24,7 @@ struct Buffer::Work {
   std::string error;
   std::string loaded;
   std::shared_ptr<Secondary> secondary;  // for write_to_secondary: outlives the buffer if need be
+  std::function<bool(const Chunk&, std::string&)> secondary_payload;
 };
 
 // The file name of chunk `id` in the directory `dir`.
@@ -112,6 +113,7 @@ void Buffer::resume_from_disk() {
 void Buffer::queue_disk_work(Chunk* c, void (*job)(Work&), void (Buffer::*done)(Work&, bool)) {
   auto* w = new Work{{}, this, alive_, all_.at(c->id), file_of(*c), job, done};
   w->secondary = secondary_;
+  w->secondary_payload = hooks_.secondary_payload;
   w->req.data = w;
   ++pending_io_;
   uv_queue_work(
@@ -224,6 +226,20 @@ void Buffer::write_to_secondary(Chunk* c) {
           if (!read_file(w.path, bytes, size_t(1) << 40, w.error) || !decode_chunk_file(bytes, copy, true, w.error))
             return;
           chunk = &copy;
+        }
+        Chunk converted;
+        if (w.secondary_payload) {
+          converted.id = chunk->id;
+          converted.tag = chunk->tag;
+          converted.timekey = chunk->timekey;
+          converted.variant = chunk->variant;
+          converted.records = chunk->records;
+          if (!w.secondary_payload(*chunk, converted.payload)) {
+            w.error = std::move(converted.payload);
+            return;
+          }
+          converted.bytes = converted.payload.size();
+          chunk = &converted;
         }
         w.ok = w.secondary->write(*chunk, w.loaded);
         if (!w.ok) w.error = std::move(w.loaded);

@@ -162,8 +162,9 @@ void append_ruby_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-// A JSON text shown the way Ruby inspects the parsed value: `=>` between keys and values,
-// `, ` between members, nil for null. Strings keep their JSON escapes.
+}  // namespace
+
+// `=>` between keys and values, `, ` between members, nil for null.
 void append_json_as_ruby(std::string& out, std::string_view j) {
   bool in_string = false;
   for (size_t i = 0; i < j.size(); ++i) {
@@ -193,6 +194,8 @@ void append_json_as_ruby(std::string& out, std::string_view j) {
     }
   }
 }
+
+namespace {
 
 void append_ruby_inspect_value(std::string& out, const Value& v) {
   switch (v.kind) {

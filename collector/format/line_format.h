@@ -34,6 +34,9 @@ class CachedTimeFormat {
 // Ruby's `to_s` of a record value: strings raw, nil as "", numbers as Ruby prints them.
 // Json values (hashes, arrays) are written as their JSON text (Ruby would print `inspect`).
 void append_ruby_to_s(std::string& out, const Value& v);
+// A JSON text as Ruby 3.1 inspects the parsed value (`{"k"=>"v", "n"=>nil}`); strings keep their
+// JSON escapes.
+void append_json_as_ruby(std::string& out, std::string_view json);
 // Ruby 3.1's Hash#inspect of a record, `{"k"=>"v", "n"=>1, "x"=>nil}` (approximate for
 // unusual strings: see line_format.cpp).
 void append_ruby_inspect(std::string& out, const Batch& batch, const Record& record);

@@ -60,6 +60,7 @@ class RecordPath {
   }
 
   const std::string& top() const { return steps_[0].key; }
+  const std::vector<jsonscan::Step>& steps() const { return steps_; }
   bool nested() const { return steps_.size() > 1; }
 
   // Appends the `to_s` of the value at this path starting from `top` (the top-level value;

@@ -297,6 +297,8 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     if (!r.tls.client_key.empty()) curl_easy_setopt(e, CURLOPT_SSLKEY, r.tls.client_key.c_str());
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.tls.verify_peer ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.tls.verify_host ? 2L : 0L);
+    if (!r.tls.ciphers.empty()) curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, r.tls.ciphers.c_str());
+    if (r.tls.min_version) curl_easy_setopt(e, CURLOPT_SSLVERSION, r.tls.min_version);
 
     // Auth
     if (!r.user.empty()) {

@@ -35,6 +35,8 @@ struct TlsOptions {
   std::string client_key;   // PEM key of client_cert
   bool verify_peer = true;
   bool verify_host = true;
+  std::string ciphers;   // OpenSSL cipher list; empty: libcurl's default
+  long min_version = 0;  // a CURL_SSLVERSION_TLSv1_x; 0: libcurl's default
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;

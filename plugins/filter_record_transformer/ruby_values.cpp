@@ -290,6 +290,7 @@ void Values::append_to_s(std::string& out, const R& v) {
       }
       out.push_back(']');
       break;
+    case R::Json: append_json_as_ruby(out, v.s); break;  // Hash#to_s is #inspect
     default: append_ruby_to_s(out, to_value(v));
   }
 }

@@ -8,6 +8,8 @@ import sys
 import time
 import urllib.request
 
+from harness import wait_for_port_file
+
 SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../servers/es_server.py")
 
 
@@ -25,13 +27,7 @@ class EsServer:
         self.log = open(os.path.join(self.workdir, "es_server.log"), "ab")
         self.proc = subprocess.Popen([sys.executable, SERVER, "--port", str(self.port), "--port-file", pf]
                                      + self.args, stdout=self.log, stderr=self.log)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(pf):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise AssertionError("es_server did not start")
-            time.sleep(0.02)
-        with open(pf) as f:
-            self.port = int(f.read())
+        self.port = wait_for_port_file(self.proc, pf, "es_server")
         if "--tls-cert" in self.args:
             self.scheme = "https"
         return self

@@ -28,6 +28,17 @@ def free_port():
     return port
 
 
+def wait_for_port_file(proc, path, name, timeout=10):
+    """The port a test server (tests/servers/) wrote to `path` once it listens."""
+    deadline = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise AssertionError("%s did not start" % name)
+        time.sleep(0.02)
+    with open(path) as f:
+        return int(f.read())
+
+
 def run(args, timeout=30, env=None, input=None):
     """Runs sluice to completion; returns CompletedProcess with text output."""
     e = dict(os.environ, TZ="UTC")
@@ -162,6 +173,23 @@ def json_lines(pattern):
         with open(name) as f:
             out += [json.loads(l) for l in f if l.strip()]
     return out
+
+
+def cri_tail_source(dir, tag="kubernetes.*"):
+    """A <source> tailing <dir>/var/log/containers/*.log (CRI lines) from the head."""
+    return """
+<source>
+  @type tail
+  path %s/var/log/containers/*.log
+  pos_file %s/pos
+  tag %s
+  read_from_head true
+  refresh_interval 0.2
+  <parse>
+    @type cri
+  </parse>
+</source>
+""" % (dir, dir, tag)
 
 
 def cri_line(i, stream="stdout", tag="F", text=None):

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from harness import FIXTURES, REPO, SluiceTestCase, cri_line, main, run
+from harness import FIXTURES, REPO, SluiceTestCase, cri_line, cri_tail_source, main, run, wait_for_port_file
 
 SERVER = os.path.join(REPO, "tests/servers/kubelet_server.py")
 NRI = os.path.join(FIXTURES, "kubelet/nri-kubernetes/kubelet-pods-k8s-1.35-kind-containerd.json")
@@ -32,14 +32,7 @@ class KubeletServer:
             args.append("--plain")
         self.proc = subprocess.Popen(args)
         case.addCleanup(self.stop)
-        port_file = os.path.join(self.dir, "port")
-        deadline = time.monotonic() + 20
-        while not os.path.exists(port_file):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise AssertionError("kubelet test server did not start")
-            time.sleep(0.05)
-        with open(port_file) as f:
-            self.port = int(f.read())
+        self.port = wait_for_port_file(self.proc, os.path.join(self.dir, "port"), "kubelet test server", 20)
         self.url = "%s://127.0.0.1:%d" % ("http" if plain else "https", self.port)
         self.ca = os.path.join(self.dir, "pki/ca.crt")
 
@@ -74,18 +67,7 @@ class KubernetesMetadataTest(SluiceTestCase):
         self.token_file = self.write("token", TOKEN + "\n")
 
     def conf(self, kubelet, extra="", filter_extra="", skip_ns=True):
-        return self.config("""
-<source>
-  @type tail
-  path %s/var/log/containers/*.log
-  pos_file %s/pos
-  tag kubernetes.*
-  read_from_head true
-  refresh_interval 0.2
-  <parse>
-    @type cri
-  </parse>
-</source>
+        return self.config(cri_tail_source(self.dir) + """
 <filter kubernetes.**>
   @type kubernetes_metadata
   kubelet_url %s
@@ -101,7 +83,7 @@ class KubernetesMetadataTest(SluiceTestCase):
   @type stdout
 </match>
 %s
-""" % (self.dir, self.dir, kubelet.url, kubelet.ca, self.token_file, "true" if skip_ns else "false",
+""" % (kubelet.url, kubelet.ca, self.token_file, "true" if skip_ns else "false",
        filter_extra, extra))
 
     def write_log(self, name, n, start=0):

@@ -11,7 +11,7 @@ import time
 import urllib.request
 
 from es_support import EsServer, es_match
-from harness import SluiceTestCase, main
+from harness import SluiceTestCase, main, wait_for_port_file
 
 SERVERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../servers")
 ROLE = "arn:aws:iam::123456789012:role/sluice-logs"
@@ -27,13 +27,7 @@ class CredentialsServer:
         self.proc = subprocess.Popen([sys.executable, os.path.join(SERVERS, "aws_credentials_server.py"),
                                       "--port-file", port_file, "--keys", keys_file] + list(args))
         test.addCleanup(self.stop)
-        deadline = time.monotonic() + 10
-        while not os.path.exists(port_file):
-            if time.monotonic() > deadline or self.proc.poll() is not None:
-                raise AssertionError("aws_credentials_server did not start")
-            time.sleep(0.02)
-        with open(port_file) as f:
-            self.url = "http://127.0.0.1:%s" % f.read()
+        self.url = "http://127.0.0.1:%d" % wait_for_port_file(self.proc, port_file, "aws_credentials_server")
 
     def stats(self):
         with urllib.request.urlopen(self.url + "/_control/stats", timeout=10) as r:

@@ -39,12 +39,10 @@ import json
 import os
 import random
 import socket
-import ssl
-import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http_test_server import QuietHandler, serve
 
 FIXTURES = os.environ.get("SLUICE_FIXTURES",
                           os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/fixtures"))
@@ -116,16 +114,8 @@ def json_type(v):
     return None
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(QuietHandler):
     server_version = "es_server"
-
-    def log_message(self, fmt, *args):  # quiet
-        pass
-
-    @property
-    def st(self):
-        return self.server.state
 
     def send_json(self, status, obj, extra_headers=()):
         body = json.dumps(obj, separators=(",", ":")).encode()
@@ -138,20 +128,6 @@ class Handler(BaseHTTPRequestHandler):
             self.send_header(k, v)
         self.end_headers()
         self.wfile.write(body)
-
-    def read_body(self):
-        n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n) if n else b""
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
-            body = b""
-            while True:
-                size = int(self.rfile.readline().strip(), 16)
-                if size == 0:
-                    self.rfile.readline()
-                    break
-                body += self.rfile.read(size)
-                self.rfile.readline()
-        return body
 
     def authorized(self, body=b""):
         st = self.st
@@ -230,13 +206,7 @@ class Handler(BaseHTTPRequestHandler):
         st = self.st
         body = self.read_body()
         if self.path.startswith("/_control"):
-            with st.lock:
-                if self.path == "/_control/reset":
-                    st.reset()
-                else:
-                    st.switches.update(json.loads(body or b"{}"))
-                out = dict(st.switches)
-            self.send_json(200, out)
+            self.send_json(200, self.apply_control(body))
             return
         if not self.authorized(body):
             return
@@ -427,28 +397,8 @@ def main():
     args = ap.parse_args()
     load_fixture_errors()
 
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-        request_queue_size = 128
-
-    srv = Server(("127.0.0.1", args.port), Handler)
-    srv.state = State(args)
-    if args.tls_cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(port))
-        os.rename(tmp, args.port_file)
-    print("es_server listening on 127.0.0.1:%d (version %s)" % (port, args.version), flush=True)
-    try:
-        srv.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
+    serve(Handler, State(args), args.port, args.port_file, args.tls_cert, args.tls_key,
+          "es_server listening on 127.0.0.1:%%d (version %s)" % args.version)
 
 
 if __name__ == "__main__":

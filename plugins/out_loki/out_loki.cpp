@@ -1,0 +1,227 @@
+// `<match> @type loki`: fluent-plugin-grafana-loki's pushes (out_loki.rb): records formatted into
+// buffer chunks at write() time (loki_format.h), one POST /loki/api/v1/push per chunk over
+// libcurl on the loop; 429 and 5xx retried with <buffer>, other answers dropped (see README.md).
+#include <memory>
+#include <vector>
+
+#include "buffer/buffer.h"
+#include "core/log.h"
+#include "core/registry.h"
+#include "format/tag_placeholders.h"
+#include "http/http_client.h"
+#include "loki_config.h"
+#include "loki_format.h"
+
+namespace sluice {
+
+namespace {
+
+using loki::Settings;
+
+// The URL for messages, without user:password@ should the url carry them.
+std::string redacted(const std::string& url) {
+  const size_t scheme = url.find("://");
+  const size_t at = url.find('@');
+  const size_t slash = url.find('/', scheme == std::string::npos ? 0 : scheme + 3);
+  if (scheme == std::string::npos || at == std::string::npos || (slash != std::string::npos && at > slash))
+    return url;
+  return url.substr(0, scheme + 3) + url.substr(at + 1);
+}
+
+class LokiOutput : public Output {
+ public:
+  LokiOutput(PluginContext& ctx, Settings settings, loki::FormatConfig fmt, buffer::Config bconf)
+      : loop_(ctx.loop),
+        flow_(ctx.flow),
+        id_(ctx.id),
+        dry_run_(ctx.dry_run),
+        s_(std::move(settings)),
+        fmt_(std::move(fmt)),
+        uri_(redacted(s_.push_url)),
+        alive_(std::make_shared<bool>(true)) {
+    auto C = [&](const char* n) { return &ctx.counter(n); };
+    m_records_ = C("sluice_output_records_total");
+    m_bytes_ = C("sluice_output_bytes_total");
+    m_wire_bytes_ = C("sluice_output_wire_bytes_total");
+    m_requests_ = C("sluice_loki_push_requests_total");
+    m_failures_ = C("sluice_loki_push_failures_total");
+    m_dropped_ = C("sluice_loki_dropped_records_total");
+    m_refused_ = C("sluice_output_refused_records_total");
+    slots_.assign(size_t(std::max(1, bconf.flush_thread_count)), false);
+    buffer::Buffer::Hooks hooks;
+    hooks.send = [this](buffer::Chunk& c, buffer::SendDone done) { send_chunk(c, std::move(done)); };
+    // The buffer logs why; the plugin logs the body it could not deliver at debug level.
+    hooks.give_up = [this](const buffer::Chunk& c, const std::string&) {
+      bump(*m_dropped_, c.records);
+      std::string body, error;
+      if (log::enabled(log::Level::Debug) && c.resident && loki::build_body(c.payload, {}, body, error))
+        log::debug("output " + id_ + ": not delivered: " + log::quote_excerpt(body, 64 << 10));
+    };
+    hooks.abort = [this] {
+      if (client_) client_->close();
+    };
+    // A <secondary> gets the push body (what a user can send to Loki again), not sluice's framing.
+    hooks.secondary_payload = [](const buffer::Chunk& c, std::string& out) {
+      std::string error;
+      if (loki::build_body(c.payload, {}, out, error)) return true;
+      out = error;
+      return false;
+    };
+    buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(bconf), flow_, ctx.metrics, id_,
+                                               std::move(hooks));
+    buffer_->set_secondary(ctx.make_secondary(*ctx.section));
+  }
+
+  ~LokiOutput() override {
+    *alive_ = false;
+    buffer_.reset();
+    if (client_) client_->close();
+  }
+
+  void start() override {
+    if (dry_run_) return;
+    http::HttpClient::Options o;
+    o.max_concurrent = slots_.size() + 1;
+    o.pool_size = o.max_concurrent;
+    o.user_agent = std::string("sluice/") + SLUICE_VERSION;
+    client_ = std::make_unique<http::HttpClient>(loop_, o);
+    buffer_->start();
+  }
+
+  void write(const Batch& batch) override {
+    if (batch.records.empty()) return;
+    if (buffer_->refusing()) {
+      bump(*m_refused_, batch.records.size());
+      log::warn_once("loki.overflow." + id_, "output " + id_ +
+                                                ": buffer is full (overflow_action throw_exception); "
+                                                "records are refused");
+      return;
+    }
+    fmt_.begin_batch();
+    for (const Record& r : batch.records) {
+      std::string& out = buffer_->begin_record(batch.tag, r.time, {}, batch.claim);
+      fmt_.append(out, batch, r);
+      buffer_->end_record();
+    }
+    buffer_->batch_done();
+  }
+
+  void close(std::function<void()> done) override {
+    auto alive = alive_;
+    buffer_->close([this, alive, done = std::move(done)] {
+      if (*alive && client_) client_->close();
+      done();
+    });
+  }
+
+ private:
+  // Fluentd's flush threads each send one chunk at a time; a chunk's fluentd_thread label names
+  // the slot it goes out on, so that concurrent pushes never share a stream.
+  size_t take_slot() {
+    for (size_t k = 0; k < slots_.size(); ++k)
+      if (!slots_[k]) {
+        slots_[k] = true;
+        return k;
+      }
+    return 0;
+  }
+
+  void send_chunk(buffer::Chunk& c, buffer::SendDone done) {
+    std::string thread;
+    size_t slot = take_slot();
+    if (fmt_.config().thread_label) thread = "flush_thread_" + std::to_string(slot);
+    std::string body, error;
+    if (!loki::build_body(c.payload, thread, body, error)) {
+      slots_[slot] = false;
+      done(buffer::SendResult::drop(error));
+      return;
+    }
+    http::HttpRequest req;
+    req.method = "POST";
+    req.url = s_.push_url;
+    req.timeout_ms = s_.request_timeout_ms;
+    req.tls = s_.tls;
+    req.max_response_bytes = 1 << 20;  // Loki answers with an empty body or one line
+    // out_loki.rb loki_http_request: custom headers first, then its own.
+    for (auto& kv : s_.custom_headers) req.headers.push_back(kv);
+    req.headers.emplace_back("Content-Type", "application/json");
+    if (!s_.bearer_token.empty()) req.bearer_token = s_.bearer_token;
+    if (!s_.tenant.empty())
+      req.headers.emplace_back("X-Scope-OrgID",
+                               s_.tenant_has_tag ? expand_tag_placeholders(s_.tenant, c.tag) : s_.tenant);
+    if (!s_.username.empty()) {
+      req.user = s_.username;
+      req.password = s_.password;
+    }
+    bump(*m_requests_);
+    if (s_.gzip) {
+      req.body = http::gzip_compress(body);
+      req.headers.emplace_back("Content-Encoding", "gzip");
+    } else {
+      req.body = std::move(body);
+    }
+    bump(*m_wire_bytes_, req.body.size());
+    const uint64_t records = c.records, bytes = c.payload.size();
+    std::weak_ptr<bool> alive = alive_;
+    client_->send(std::move(req), [this, alive, slot, records, bytes,
+                                   done = std::move(done)](http::HttpResponse r) {
+      auto a = alive.lock();
+      if (!a || !*a) return;
+      slots_[slot] = false;
+      done(judge(r, records, bytes));
+    });
+  }
+
+  // out_loki.rb write: success on 2xx; 429 and 5xx raise (Fluentd retries); anything else is
+  // logged and the chunk is not sent again.
+  buffer::SendResult judge(const http::HttpResponse& r, uint64_t records, uint64_t bytes) {
+    if (!r.error.empty()) {
+      bump(*m_failures_);
+      return buffer::SendResult::retry("failed to write post to " + uri_ + " (" + r.error + ")");
+    }
+    if (r.status >= 200 && r.status < 300) {
+      bump(*m_records_, records);
+      bump(*m_bytes_, bytes);
+      return buffer::SendResult::success();
+    }
+    bump(*m_failures_);
+    std::string_view message = r.body;  // Loki's errors are one text line
+    while (!message.empty() && (message.back() == '\n' || message.back() == '\r')) message.remove_suffix(1);
+    const std::string summary = std::to_string(r.status) + " " + log::quote_excerpt(message, 1024);
+    const std::string why = "failed to write post to " + uri_ + " (" + summary + ")";
+    if (r.status == 429 || (r.status >= 500 && r.status < 600)) return buffer::SendResult::retry(why);
+    return buffer::SendResult::drop(why);
+  }
+
+  uv_loop_t* loop_;
+  FlowControl* flow_;
+  std::string id_;
+  bool dry_run_;
+  Settings s_;
+  loki::Formatter fmt_;
+  std::string uri_;
+  std::unique_ptr<buffer::Buffer> buffer_;
+  std::unique_ptr<http::HttpClient> client_;
+  std::shared_ptr<bool> alive_;
+  std::vector<bool> slots_;
+
+  Counter* m_records_;
+  Counter* m_bytes_;
+  Counter* m_wire_bytes_;
+  Counter* m_requests_;
+  Counter* m_failures_;
+  Counter* m_dropped_;
+  Counter* m_refused_;
+};
+
+std::unique_ptr<Output> make_output(PluginContext& ctx, const Params& p) {
+  loki::OutputConfig c = loki::parse_config(ctx, p);
+  return std::make_unique<LokiOutput>(ctx, std::move(c.settings), std::move(c.format),
+                                      std::move(c.buffer));
+}
+
+}  // namespace
+
+void register_out_loki(Registry& registry) { registry.add_output(loki::plugin_spec(), make_output); }
+
+}  // namespace sluice
