@@ -35,16 +35,16 @@ import argparse
 import aws_sigv4_check
 import base64
 import gzip
+import http_serving
 import json
 import os
 import random
 import socket
-import ssl
 import sys
 import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 FIXTURES = os.environ.get("SLUICE_FIXTURES",
                           os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../shared/fixtures"))
@@ -426,29 +426,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     args = ap.parse_args()
     load_fixture_errors()
-
-    class Server(ThreadingHTTPServer):
-        daemon_threads = True
-        allow_reuse_address = True
-        request_queue_size = 128
-
-    srv = Server(("127.0.0.1", args.port), Handler)
-    srv.state = State(args)
-    if args.tls_cert:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(args.tls_cert, args.tls_key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    port = srv.server_address[1]
-    if args.port_file:
-        tmp = args.port_file + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(str(port))
-        os.rename(tmp, args.port_file)
-    print("es_server listening on 127.0.0.1:%d (version %s)" % (port, args.version), flush=True)
-    try:
-        srv.serve_forever(poll_interval=0.1)
-    except KeyboardInterrupt:
-        pass
+    http_serving.serve(Handler, State(args), args, "es_server (version %s)" % args.version)
 
 
 if __name__ == "__main__":
