@@ -273,7 +273,7 @@ class BackupWriter : public Secondary {
     if (err == 0 && ::fsync(fd) != 0) err = errno;
     if (fd >= 0) ::close(fd);
     if (err != 0) {
-      where = path + ": " + strerror(err);
+      where = "the backup file " + path + ": " + strerror(err);
       return false;
     }
     where = "the backup file " + path + " (bad chunk is moved there)";

@@ -12,8 +12,17 @@ MAKE_CA = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../servers/m
 
 
 def make_test_ca(directory):
-    """A throwaway CA and server certificate for 127.0.0.1 in `directory`; returns its path."""
+    """A throwaway CA and server certificate for 127.0.0.1 in `directory`, and a client certificate
+    (client.crt, client.key) the CA signed; returns the directory."""
     subprocess.run(["sh", MAKE_CA, directory], check=True)
+    ext = os.path.join(directory, "client.ext")
+    with open(ext, "w") as f:
+        f.write("basicConstraints=CA:FALSE\nkeyUsage=digitalSignature\nextendedKeyUsage=clientAuth\n")
+    run = lambda *args: subprocess.run(args, check=True, cwd=directory, capture_output=True)
+    run("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+        "-keyout", "client.key", "-out", "client.csr", "-subj", "/CN=sluice-client")
+    run("openssl", "x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "client.crt", "-days", "2", "-extfile", ext)
     return directory
 
 
@@ -21,6 +30,7 @@ class HttpSink(ServerProcess):
     def __init__(self, workdir, *args):
         super().__init__(SERVER, workdir, args, "http_sink")
         self.scheme = "https" if "--tls-cert" in self.args else "http"
+        self.client_cert = None  # (cert, key) for a sink started with --client-ca
 
     def url(self, path=""):
         return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)
@@ -31,6 +41,8 @@ class HttpSink(ServerProcess):
             ctx = ssl.create_default_context()
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
+            if self.client_cert:
+                ctx.load_cert_chain(*self.client_cert)
         with urllib.request.urlopen(self.url("/_requests"), timeout=10, context=ctx) as r:
             return json.loads(r.read())
 

@@ -212,6 +212,8 @@ class HttpOutputTest(SluiceTestCase):
         seqs = self.wait_seqs(p, sink, 40, self.ndjson)
         p.stop()
         self.assertEqual(sorted(seqs), list(range(40)))
+        # tls_version TLSv1_2 (the default) means TLS 1.2 only, as Fluent::TLS sets min = max.
+        self.assertEqual({r["tls_version"] for r in sink.accepted()}, {"TLSv1.2"})
         # Without the test CA the server is not trusted: nothing is sent, the chunk is retried.
         os.remove(self.path("tail.pos"))
         conf = self.config(self.tail(40) + self.match(sink.url("/untrusted")), "untrusted.conf")
@@ -220,6 +222,31 @@ class HttpOutputTest(SluiceTestCase):
         p.stop()
         self.assertRegex(p.stderr(), r"could not POST to https://127\.0\.0\.1:\d+/untrusted: .*(certificate|SSL)")
         self.assertEqual([r["path"] for r in sink.requests()], ["/secure"] * len(sink.requests()))
+
+    def test_client_certificate_tls13_and_verify_none(self):
+        ca = make_test_ca(self.path("ca"))
+        f = lambda name: os.path.join(ca, name)
+        sink = self.sink("--tls-cert", f("server.crt"), "--tls-key", f("server.key"), "--client-ca", f("ca.crt"))
+        sink.client_cert = (f("client.crt"), f("client.key"))
+        conf = self.config(self.tail(30) + self.match(sink.url("/mtls"), "\n  ".join([
+            "tls_client_cert_path " + f("client.crt"), "tls_private_key_path " + f("client.key"),
+            "tls_verify_mode none", "tls_version TLSv1_3"])))
+        p = self.start(["-c", conf])
+        seqs = self.wait_seqs(p, sink, 30, self.ndjson)
+        p.stop()
+        self.assertEqual(sorted(seqs), list(range(30)))
+        self.assertEqual({r["tls_version"] for r in sink.accepted()}, {"TLSv1.3"})
+
+    def test_single_value_format_with_content_type(self):
+        sink = self.sink()
+        conf = self.config(self.tail(25) + self.match(
+            sink.url("/lines"), "content_type text/x-log\n  <format>\n    @type single_value\n  </format>"))
+        p = self.start(["-c", conf])
+        lines = lambda r: [{"message": l} for l in r["body"].split("\n")[:-1]]
+        seqs = self.wait_seqs(p, sink, 25, lines)
+        p.stop()
+        self.assertEqual(sorted(seqs), list(range(25)))
+        self.assertEqual({header(r, "Content-Type") for r in sink.accepted()}, {"text/x-log"})
 
     def test_configuration_errors_name_file_and_line(self):
         cases = [

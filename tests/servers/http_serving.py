@@ -13,12 +13,16 @@ class Server(ThreadingHTTPServer):
 
 def serve(handler, state, args, banner):
     """Serves `handler` with `server.state = state` until interrupted. `args`: port, port_file,
-    tls_cert and tls_key (argparse names); `banner` is printed with the port."""
+    tls_cert, tls_key and optionally client_ca (argparse names: with it, clients must present a
+    certificate it signed); `banner` is printed with the port."""
     srv = Server(("127.0.0.1", args.port), handler)
     srv.state = state
     if args.tls_cert:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(args.tls_cert, args.tls_key)
+        if getattr(args, "client_ca", None):
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(args.client_ca)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     port = srv.server_address[1]
     if args.port_file:

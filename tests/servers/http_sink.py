@@ -8,7 +8,8 @@ Answers 200 `ok`, unless told otherwise:
   --answers 503,503,200    the next requests get these statuses in turn (then 200)
   --answer-body TEXT       the body of non-2xx answers (default: the status's reason phrase)
   --user U --password P    require this HTTP basic auth (else 401, not recorded as accepted)
-  --tls-cert C --tls-key K serve HTTPS
+  --tls-cert C --tls-key K serve HTTPS (`tls_version` of each request is recorded)
+  --client-ca CA           require a client certificate signed by CA
 Control (the control paths are never recorded):
   GET  /_requests          every request: [{"method","path","headers":[[k,v],...],"body",
                            "body_gzip","status"}], status being what it was answered
@@ -99,7 +100,8 @@ class Handler(BaseHTTPRequestHandler):
             st.requests.append({"method": self.command, "path": self.path,
                                 "headers": [[k, v] for k, v in self.headers.items()],
                                 "body": body.decode("utf-8", "surrogateescape"),
-                                "body_gzip": gzipped, "status": status})
+                                "body_gzip": gzipped, "status": status,
+                                "tls_version": getattr(self.connection, "version", lambda: None)()})
         if 200 <= status < 300:
             self._reply(status, "ok")
             return
@@ -122,6 +124,7 @@ def main():
     ap.add_argument("--password")
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
+    ap.add_argument("--client-ca")
     args = ap.parse_args()
     http_serving.serve(Handler, State(args), args, "http_sink")
 
