@@ -76,7 +76,8 @@ std::string build_request(const Settings& s, const ChunkKeys& keys, const buffer
   req.connect_timeout_ms = s.open_timeout_ms;
   req.timeout_ms = s.open_timeout_ms + s.read_timeout_ms;
   req.tls = s.tls;
-  req.max_response_bytes = 1u << 20;
+  // Net::HTTP reads any answer; a bound still, far above what an intake answers.
+  req.max_response_bytes = 16u << 20;
 
   // set_headers: headers, then headers_from_placeholders, Content-Encoding, Content-Type; then
   // set_auth's Authorization. Later ones replace earlier ones of the same name.

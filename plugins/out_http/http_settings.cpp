@@ -5,14 +5,12 @@
 #include <stdlib.h>
 #include <sys/stat.h>
 
-#include <algorithm>
 #include <regex>
 
 #include "chunk_placeholders.h"
 #include "core/log.h"
 #include "core/registry.h"
 #include "format/base64.h"
-#include "http/ascii.h"
 
 namespace sluice::http_out {
 

@@ -27,8 +27,8 @@ def make_test_ca(directory):
 
 
 class HttpSink(ServerProcess):
-    def __init__(self, workdir, *args):
-        super().__init__(SERVER, workdir, args, "http_sink")
+    def __init__(self, workdir, *args, port=0):
+        super().__init__(SERVER, workdir, args, "http_sink", port)
         self.scheme = "https" if "--tls-cert" in self.args else "http"
         self.client_cert = None  # (cert, key) for a sink started with --client-ca
 

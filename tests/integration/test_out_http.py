@@ -8,7 +8,7 @@ import gzip
 import json
 import os
 
-from harness import SluiceTestCase, main, run, text
+from harness import SluiceTestCase, free_port, main, run, text
 from http_sink_support import HttpSink, header, make_test_ca
 
 
@@ -25,8 +25,8 @@ BUFFER = """
 
 
 class HttpOutputTest(SluiceTestCase):
-    def sink(self, *args):
-        s = HttpSink(self.dir, *args).start()
+    def sink(self, *args, port=0):
+        s = HttpSink(self.dir, *args, port=port).start()
         self.addCleanup(s.stop)
         return s
 
@@ -163,6 +163,25 @@ class HttpOutputTest(SluiceTestCase):
         self.assertEqual(sorted(seqs), list(range(300)))
         self.assertEqual([r["status"] for r in sink.requests()][:3], [503, 503, 503])
         self.assertIn("retry_times=3", p.stderr())
+
+    def test_file_buffer_keeps_chunks_and_their_keys_across_a_restart(self):
+        port = free_port()
+        conf = self.config(self.tail(60, ("stdout", "stderr")) + self.match(
+            "http://127.0.0.1:%d/s/${$.stream}" % port, "", "$.stream",
+            "@type file\n    path %s" % self.path("buf")))
+        p = self.start(["-c", conf])
+        p.wait_until(lambda: "retry_times=1" in p.stderr(), 10, "a failed flush")
+        p.stop()
+        with open(self.path("tail.pos")) as f:
+            offset = int(f.read().split("\t")[1], 16)
+        self.assertEqual(offset, os.path.getsize(self.path("a.log")))  # durable in the file buffer
+        sink = self.sink(port=port)
+        p = self.start(["-c", conf])
+        seqs = self.wait_seqs(p, sink, 60, self.ndjson)
+        p.stop()
+        self.assertEqual(sorted(seqs), list(range(60)))  # from the chunk files: the tail had moved on
+        for r in sink.accepted():
+            self.assertEqual({x["stream"] for x in self.ndjson(r)}, {r["path"][3:]})
 
     def test_400_goes_to_backup_directory(self):
         sink = self.sink("--answers", "400", "--answer-body", "  field [x] is bad")
