@@ -52,6 +52,7 @@ Buffer::Buffer(uv_loop_t* loop, Config config, FlowControl* flow, Metrics* metri
   m_buffer_bytes_ = C("sluice_buffer_total_bytes");
   m_buffer_chunks_ = C("sluice_buffer_chunks");
   m_queue_length_ = C("sluice_buffer_queue_length");
+  if (!config_.backup_dir.empty()) backup_ = make_backup_writer(config_.backup_dir);
 }
 
 Buffer::~Buffer() {
@@ -218,6 +219,14 @@ bool Buffer::refusing() const {
   return total_bytes_ >= config_.total_limit_size;
 }
 
+bool Buffer::refuses(size_t records, Counter& refused) {
+  if (!refusing()) return false;
+  bump(refused, records);
+  log::warn_once("overflow." + id_, "output " + id_ + ": buffer is full (overflow_action throw_exception); "
+                                    "records are refused");
+  return true;
+}
+
 void Buffer::flush_all() {
   std::vector<Chunk*> all;
   for (auto& [k, c] : staged_) all.push_back(c);
@@ -352,15 +361,26 @@ void Buffer::on_result(Chunk* c, SendResult r) {
       finish_chunk(c, true);
       break;
     case SendStatus::Drop:
-      // Fluentd hands a chunk that failed with an unrecoverable error to <secondary>.
       log::warn("output " + id_ + ": dropped a chunk of " + std::to_string(c->records) +
-                " records: " + r.reason + (secondary_ ? "; writing it to <secondary>" : ""));
-      if (secondary_) {
-        write_to_secondary(c);
-        break;
-      }
-      if (hooks_.give_up) hooks_.give_up(*c, r.reason);
+                " records: " + r.reason);
       finish_chunk(c, false);
+      break;
+    case SendStatus::Unrecoverable:
+      // Fluentd's try_flush: no retry, and the retry state is left as it is.
+      if (secondary_) {
+        log::warn("output " + id_ + ": got unrecoverable error in primary. Skip retry and flush chunk to "
+                  "secondary (error: " + r.reason + ")");
+        write_to_secondary(c, secondary_);
+      } else if (backup_) {
+        log::warn("output " + id_ + ": got unrecoverable error in primary and no secondary (error: " +
+                  r.reason + ")");
+        write_to_secondary(c, backup_);
+      } else {
+        log::warn("output " + id_ + ": got unrecoverable error in primary and no secondary; a chunk of " +
+                  std::to_string(c->records) + " records is thrown away (disable_chunk_backup) (error: " +
+                  r.reason + ")");
+        finish_chunk(c, false);
+      }
       break;
     case SendStatus::Partial: {
       uint64_t old = c->bytes;
@@ -462,7 +482,7 @@ void Buffer::give_up_all(const std::string& reason) {
     if (c->state == Chunk::State::Queued) victims.push_back(c);
   for (Chunk* c : victims) {
     if (secondary_) {
-      write_to_secondary(c);
+      write_to_secondary(c, secondary_);
       continue;
     }
     if (hooks_.give_up) hooks_.give_up(*c, reason);

@@ -37,6 +37,10 @@
 #include "core/flow.h"
 #include "core/metrics.h"
 
+namespace sluice {
+struct PluginContext;
+}
+
 namespace sluice::buffer {
 
 struct Config {
@@ -52,6 +56,13 @@ struct Config {
   std::vector<std::string> adopt_dirs;
   bool key_tag = false;
   bool key_time = false;
+  // Record chunk keys (`<buffer tag,$.kubernetes.namespace_name>`), as written: only for outputs
+  // that allow them (Defaults::record_keys), which put their values in the chunk's variant.
+  std::vector<std::string> record_keys;
+  // Where a chunk the output finds unrecoverable goes when there is no <secondary>: Fluentd's
+  // backup_chunk, `<root_dir>/backup/worker<N>/<plugin id>/<chunk id>.log`. Empty: dropped
+  // (`disable_chunk_backup true`).
+  std::string backup_dir;
   double timekey = 0;
   double timekey_wait = 600;
   bool timekey_use_utc = false;
@@ -88,10 +99,14 @@ struct Config {
     std::string root_dir;  // default parent of file buffer paths and dead letters
     int worker_id = 0;     // with several workers each has its own file buffer directory
     int workers = 1;
+    bool record_keys = false;  // the output supports record chunk keys
   };
   // Reads a `<buffer>` section (null: none given). Throws ConfigException.
   static Config parse(const ConfigSection* section, const Defaults& defaults,
                       const std::string& plugin_id);
+  // The `<buffer>` of an output's section: checked into ctx.errors, read with `defaults`
+  // completed by the context (worker, workers, <system> root_dir).
+  static Config parse_for_output(const PluginContext& ctx, const ConfigSection& output, Defaults defaults);
 };
 
 // The `<buffer>` declarations (kind "buffer", types memory and file) for the registry.
@@ -117,16 +132,16 @@ struct Chunk {
   std::string file;       // its chunk file when not the buffer's own (adopted); else derived from id
 };
 
-// Drop: unrecoverable (the server refused the chunk for good); it goes to <secondary> when
-// there is one, else to the give_up hook.
-enum class SendStatus { Success, Retry, Partial, Drop };
+// Unrecoverable: Fluentd's UnrecoverableError. No retry: the chunk goes to the <secondary>, else to
+// the backup directory (Config::backup_dir), else it is dropped. Drop: dropped at once.
+enum class SendStatus { Success, Retry, Partial, Drop, Unrecoverable };
 
 struct SendResult {
   SendStatus status = SendStatus::Success;
   // Partial: the payload to retry (a subset of the chunk) and its record count.
   std::string retry_payload;
   uint64_t retry_records = 0;
-  // Retry / Drop: why (logged).
+  // Retry / Drop / Unrecoverable: why (logged).
   std::string reason;
 
   static SendResult success() { return {}; }
@@ -141,6 +156,12 @@ struct SendResult {
     r.status = SendStatus::Partial;
     r.retry_payload = std::move(payload);
     r.retry_records = records;
+    r.reason = std::move(why);
+    return r;
+  }
+  static SendResult unrecoverable(std::string why) {
+    SendResult r;
+    r.status = SendStatus::Unrecoverable;
     r.reason = std::move(why);
     return r;
   }
@@ -235,6 +256,9 @@ class Buffer {
 
   // True when overflow_action throw_exception refuses new records (buffer full).
   bool refusing() const;
+  // The same, for a batch of `records` an output is about to write: when refused they are counted
+  // in `refused` and the refusal is logged (once).
+  bool refuses(size_t records, Counter& refused);
   // Seals every staged chunk (makes it sendable now).
   void flush_all();
   // Stops accepting, flushes (flush_at_shutdown) and finishes in-flight sends within
@@ -262,7 +286,8 @@ class Buffer {
   void enqueue(Chunk* c);
   void resume_from_disk();
   void resume_chunks_in(const std::string& dir, bool own, std::vector<std::shared_ptr<Chunk>>& out);
-  void queue_disk_work(Chunk* c, void (*job)(Work&), void (Buffer::*done)(Work&, bool ok));
+  void queue_disk_work(Chunk* c, void (*job)(Work&), void (Buffer::*done)(Work&, bool ok),
+                       std::shared_ptr<Secondary> secondary = nullptr);
   void persist(Chunk* c);
   void on_persisted(Work& w, bool ok);
   void load(Chunk* c);
@@ -274,8 +299,10 @@ class Buffer {
   void release_claims(Chunk* c);
   void schedule_retry(const std::string& why);
   void give_up_all(const std::string& reason);
-  void write_to_secondary(Chunk* c);
+  // Writes `c` to `to` (the <secondary>, or the backup file) on the thread pool, then finishes it.
+  void write_to_secondary(Chunk* c, std::shared_ptr<Secondary> to);
   void on_secondary_written(Work& w, bool ok);
+  static std::shared_ptr<Secondary> make_backup_writer(const std::string& dir);
   void remove_from_queue(Chunk* c);
   uint64_t usage() const;
   bool has_room_for_full_chunk() const;
@@ -302,6 +329,7 @@ class Buffer {
   std::string id_;
   Hooks hooks_;
   std::shared_ptr<Secondary> secondary_;  // shared with the thread writing to it
+  std::shared_ptr<Secondary> backup_;     // for unrecoverable chunks without a secondary
 
   std::unordered_map<std::string, Chunk*> staged_;  // by chunk key
   std::string key_scratch_;

@@ -1,7 +1,12 @@
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include <algorithm>
 #include <cmath>
 
 #include "buffer/buffer.h"
+#include "core/plugin.h"
 
 namespace sluice::buffer {
 
@@ -9,6 +14,25 @@ namespace {
 std::string trim(std::string s) {
   size_t b = s.find_first_not_of(" \t"), e = s.find_last_not_of(" \t");
   return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+// Fluentd's output.rb: a record chunk key is a plain key of [-_.@a-zA-Z0-9] or a `$.` accessor
+// (bracket notation refused).
+const std::string& check_record_key(const std::string& key, const SourcePos& pos) {
+  if (key.starts_with("$["))
+    throw ConfigException(pos, "in chunk_keys: bracket notation is not allowed");
+  if (key.starts_with("$.")) {
+    for (size_t i = 2; i < key.size(); ++i)
+      if (key[i] == '.' && (i + 1 == key.size() || key[i + 1] == '.'))
+        throw ConfigException(pos, "in chunk_keys: empty member name in '" + key + "'");
+    if (key.size() > 2) return key;
+  } else {
+    bool plain = true;
+    for (char ch : key)
+      plain = plain && (isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.' || ch == '@');
+    if (plain) return key;
+  }
+  throw ConfigException(pos, "chunk_keys specification includes invalid char: '" + key + "'");
 }
 
 constexpr auto& P = spec::with_default;
@@ -68,7 +92,9 @@ PluginSpec make_spec(bool file) {
       Ign("timekey_zone", ParamType::String, "Accepted; slots use UTC or local time."),
       Ign("compress", ParamType::String,
           "Accepted; file chunks are always zstd-compressed, memory chunks never."),
-      Ign("disable_chunk_backup", ParamType::Bool, "Accepted; ignored."),
+      P("disable_chunk_backup", ParamType::Bool, "false",
+        "Chunks an output finds unrecoverable (without a <secondary>) are thrown away instead of "
+        "written to <root_dir>/backup (outputs that have such chunks: http)."),
       Ign("chunk_format", ParamType::String, "Accepted; ignored."),
   };
   if (file) {
@@ -81,6 +107,15 @@ PluginSpec make_spec(bool file) {
   return s;
 }
 }  // namespace
+
+Config Config::parse_for_output(const PluginContext& ctx, const ConfigSection& output, Defaults defaults) {
+  const ConfigSection* section = output.child("buffer");
+  if (section && ctx.errors) ctx.check_section(*section, "buffer", "memory");
+  defaults.worker_id = ctx.worker_id;
+  defaults.workers = ctx.workers;
+  defaults.root_dir = ctx.root_dir;
+  return parse(section, defaults, ctx.id);
+}
 
 std::vector<PluginSpec> buffer_specs() { return {make_spec(false), make_spec(true)}; }
 
@@ -107,6 +142,7 @@ Config Config::parse(const ConfigSection* section, const Defaults& defaults,
     if (k == "tag") c.key_tag = true;
     else if (k == "time") c.key_time = true;
     else if (k == "_index" || k.empty()) continue;  // the output's partition is always a key
+    else if (defaults.record_keys) c.record_keys.push_back(check_record_key(k, s.pos));
     else
       throw ConfigException(s.pos, "chunk key '" + k +
                                        "' is not supported (sluice supports tag, time and _index)");
@@ -174,6 +210,19 @@ Config Config::parse(const ConfigSection* section, const Defaults& defaults,
   c.retry_secondary_threshold = p.real("retry_secondary_threshold");
   if (!(c.retry_secondary_threshold > 0 && c.retry_secondary_threshold <= 1))
     throw ConfigException(p.pos("retry_secondary_threshold"), "retry_secondary_threshold must be more than 0 and at most 1");
+
+  if (!p.flag("disable_chunk_backup")) {
+    // Fluentd's Buffer#backup: root_dir, else FLUENT_BACKUP_DIR, else /tmp/fluent.
+    std::string base = defaults.root_dir;
+    if (base.empty()) {
+      const char* env = getenv("FLUENT_BACKUP_DIR");
+      base = env && *env ? env : "/tmp/fluent";
+    }
+    std::string safe_id = plugin_id;
+    for (char& ch : safe_id)
+      if (strchr(" \"/\\:;|*<>?", ch)) ch = '_';
+    c.backup_dir = base + "/backup/worker" + std::to_string(defaults.worker_id) + "/" + safe_id;
+  }
 
   if (c.type == Type::File) {
     std::string path = p.has("path") ? p.str("path") : "";

@@ -1,6 +1,8 @@
 // The file buffer's disk side: chunk files written (zstd, tmp + fsync + rename) and read back on
 // libuv's thread pool, and chunk files of an earlier run resumed at start.
 #include <dirent.h>
+#include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -110,9 +112,10 @@ void Buffer::resume_from_disk() {
               " chunks (" + std::to_string(resumed_records) + " records) for " + id_);
 }
 
-void Buffer::queue_disk_work(Chunk* c, void (*job)(Work&), void (Buffer::*done)(Work&, bool)) {
+void Buffer::queue_disk_work(Chunk* c, void (*job)(Work&), void (Buffer::*done)(Work&, bool),
+                             std::shared_ptr<Secondary> secondary) {
   auto* w = new Work{{}, this, alive_, all_.at(c->id), file_of(*c), job, done};
-  w->secondary = secondary_;
+  w->secondary = std::move(secondary);
   w->secondary_payload = hooks_.secondary_payload;
   w->req.data = w;
   ++pending_io_;
@@ -213,7 +216,7 @@ void Buffer::on_loaded(Work& w, bool ok) {
 
 // A chunk retries gave up on, to the <secondary>, on the thread pool (a file write and fsync):
 // read back from its chunk file first when it is not in memory. Out of the queue meanwhile.
-void Buffer::write_to_secondary(Chunk* c) {
+void Buffer::write_to_secondary(Chunk* c, std::shared_ptr<Secondary> to) {
   remove_from_queue(c);
   c->state = Chunk::State::Persisting;
   queue_disk_work(
@@ -244,7 +247,7 @@ void Buffer::write_to_secondary(Chunk* c) {
         w.ok = w.secondary->write(*chunk, w.loaded);
         if (!w.ok) w.error = std::move(w.loaded);
       },
-      &Buffer::on_secondary_written);
+      &Buffer::on_secondary_written, std::move(to));
 }
 
 void Buffer::on_secondary_written(Work& w, bool ok) {
@@ -264,6 +267,43 @@ void Buffer::on_secondary_written(Work& w, bool ok) {
   update_gauges();
   pump();
   maybe_finish_close();
+}
+
+namespace {
+
+// Fluentd's Buffer#backup: the chunk's bytes appended to `<dir>/<chunk id>.log`.
+class BackupWriter : public Secondary {
+ public:
+  explicit BackupWriter(std::string dir) : dir_(std::move(dir)) {}
+  bool write(const Chunk& chunk, std::string& where) override {
+    char name[40];
+    snprintf(name, sizeof name, "/%016llx.log", (unsigned long long)chunk.id);
+    const std::string path = dir_ + name;
+    std::string error;
+    if (!mkdirs(dir_, error)) {
+      where = error;
+      return false;
+    }
+    int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    int err = fd < 0 ? errno : write_fully(fd, chunk.payload);
+    if (err == 0 && ::fsync(fd) != 0) err = errno;
+    if (fd >= 0) ::close(fd);
+    if (err != 0) {
+      where = "the backup file " + path + ": " + strerror(err);
+      return false;
+    }
+    where = "the backup file " + path + " (bad chunk is moved there)";
+    return true;
+  }
+
+ private:
+  std::string dir_;
+};
+
+}  // namespace
+
+std::shared_ptr<Secondary> Buffer::make_backup_writer(const std::string& dir) {
+  return std::make_shared<BackupWriter>(dir);
 }
 
 }  // namespace sluice::buffer

@@ -68,6 +68,7 @@ PluginContext Pipeline::context_for(const ConfigSection& s, const std::string& k
   ctx.errors = &errors;
   ctx.worker_id = worker_id_;
   ctx.workers = workers_;
+  ctx.root_dir = root_dir_;
   std::string type = s.get("@type");
   std::string prefix = (kind == "input" ? "in_" : kind == "filter" ? "filter_" : "out_") + type;
   auto scoped = scopes_.find(&s);
@@ -185,6 +186,7 @@ std::vector<ConfigError> Pipeline::build(const ConfigSection& root, bool dry_run
       log::Level level;
       if (s.param("log_level") && log::parse_level(s.get("log_level"), level)) log::set_level(level);
       without_source = s.get("without_source") == "true";
+      root_dir_ = s.get("root_dir");
     } else if (s.name == "label") {
       if (s.arg.empty() || s.arg[0] != '@')
         errors.push_back({s.pos, "label name must start with '@': '" + s.arg + "'"});

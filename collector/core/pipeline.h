@@ -52,6 +52,7 @@ class Pipeline {
   FlowControl flow_;
   ConfigSection config_;
   bool dry_run_ = false;
+  std::string root_dir_;  // <system> root_dir
   int worker_id_ = 0;
   int workers_ = 1;
   std::map<std::string, std::unique_ptr<Router>> routers_;

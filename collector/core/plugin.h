@@ -117,6 +117,7 @@ struct PluginContext {
   std::string id;                          // @id, or a generated one like "in_tail_0"
   int worker_id = 0;
   int workers = 1;  // <system> workers: sources shard their streams by worker_id
+  std::string root_dir;  // <system> root_dir, empty when not given
   // For inputs: where to send batches (the router of the source's @label, or the top level).
   // For filters and outputs: the router of the label they are in (rewrite_tag_filter re-emits
   // there).

@@ -21,6 +21,14 @@ void global_init() {
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
 
+// CURLOPT_SSLVERSION pinning one version ("1.1", "1.2", "1.3"), or 0.
+long tls_version_range(const std::string& v) {
+  if (v == "1.1") return long(CURL_SSLVERSION_TLSv1_1) | long(CURL_SSLVERSION_MAX_TLSv1_1);
+  if (v == "1.2") return long(CURL_SSLVERSION_TLSv1_2) | long(CURL_SSLVERSION_MAX_TLSv1_2);
+  if (v == "1.3") return long(CURL_SSLVERSION_TLSv1_3) | long(CURL_SSLVERSION_MAX_TLSv1_3);
+  return 0;
+}
+
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
@@ -29,6 +37,21 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
+
+std::string status_line_reason(std::string_view line) {
+  const size_t sp = line.find(' ');
+  if (sp == std::string_view::npos || line.size() < sp + 5 || line[sp + 4] != ' ') return {};
+  std::string_view reason = trim(line.substr(sp + 5));
+  return std::string(reason.substr(0, 256));
+}
+
+HttpClient::Options HttpClient::Options::for_output(int flush_thread_count) {
+  Options o;
+  o.max_concurrent = size_t(flush_thread_count) + 1;
+  o.pool_size = o.max_concurrent;
+  o.user_agent = std::string("sluice/") + SLUICE_VERSION;
+  return o;
+}
 
 const std::string* find_header(const HeaderList& headers, std::string_view name) {
   for (auto& [k, v] : headers)
@@ -163,6 +186,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     std::string_view line(data, len);
     if (line.starts_with("HTTP/")) {
       t->response.headers.clear();  // a new response (after 100 Continue or a redirect)
+      t->response.reason = status_line_reason(line);
     } else if (auto colon = line.find(':'); colon != std::string_view::npos) {
       t->response.headers.emplace_back(std::string(trim(line.substr(0, colon))),
                                        std::string(trim(line.substr(colon + 1))));
@@ -298,7 +322,10 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.tls.verify_peer ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.tls.verify_host ? 2L : 0L);
     if (!r.tls.ciphers.empty()) curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, r.tls.ciphers.c_str());
-    if (r.tls.min_version) curl_easy_setopt(e, CURLOPT_SSLVERSION, r.tls.min_version);
+    if (const long v = tls_version_range(r.tls.only_version))
+      curl_easy_setopt(e, CURLOPT_SSLVERSION, v);
+    else if (r.tls.min_version)
+      curl_easy_setopt(e, CURLOPT_SSLVERSION, r.tls.min_version);
 
     // Auth
     if (!r.user.empty()) {

@@ -35,8 +35,11 @@ struct TlsOptions {
   std::string client_key;   // PEM key of client_cert
   bool verify_peer = true;
   bool verify_host = true;
-  std::string ciphers;   // OpenSSL cipher list; empty: libcurl's default
-  long min_version = 0;  // a CURL_SSLVERSION_TLSv1_x; 0: libcurl's default
+  // Only this TLS version, e.g. "1.2" (Ruby's SSLContext with min_version = max_version);
+  // empty: what libcurl negotiates.
+  std::string only_version;
+  long min_version = 0;  // a CURL_SSLVERSION_TLSv1_x (without only_version); 0: libcurl's default
+  std::string ciphers;   // OpenSSL cipher list for TLS <= 1.2; empty: libcurl's default
 };
 
 using HeaderList = std::vector<std::pair<std::string, std::string>>;
@@ -64,6 +67,7 @@ struct HttpRequest {
 
 struct HttpResponse {
   long status = 0;  // HTTP status; 0 when the request failed before a response
+  std::string reason;  // the status line's reason phrase (none in HTTP/2), at most 256 bytes
   std::string body;
   HeaderList headers;  // of the final response; names as received
   // Transport error (connection refused, timeout, TLS failure...): libcurl's message. Never holds
@@ -86,6 +90,9 @@ class HttpClient {
     size_t pool_size = 16;        // idle connections kept for reuse
     size_t max_per_host = 0;      // 0: no limit beyond max_concurrent
     std::string user_agent = "sluice";
+
+    // A buffered output's: its flush_thread_count requests at once, plus one spare connection.
+    static Options for_output(int flush_thread_count);
   };
 
   explicit HttpClient(uv_loop_t* loop);
@@ -112,6 +119,9 @@ class HttpClient {
  private:
   std::shared_ptr<Impl> impl_;
 };
+
+// The reason phrase of an `HTTP/x SP 3DIGIT SP reason` status line, trimmed, at most 256 bytes.
+std::string status_line_reason(std::string_view line);
 
 // gzip (RFC 1952) of `data`, as sent with `Content-Encoding: gzip`.
 std::string gzip_compress(std::string_view data, int level = 6);

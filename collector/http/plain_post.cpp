@@ -305,6 +305,7 @@ void PlainPoster::connection_failed(Connection& c, const std::string& what) {
 void PlainPoster::complete(Request& r, Connection* c) {
   HttpResponse resp;
   resp.status = r.reader->status();
+  resp.reason = r.reader->reason();
   resp.headers = std::move(r.reader->headers());
   resp.body = std::move(r.reader->body());
   // A response may come before the whole request was written (an early error): that connection

@@ -68,6 +68,7 @@ bool ResponseReader::parse_status_line(std::string_view line) {
   }
   if (status < 100 || (line.size() > 12 && line[12] != ' ')) return false;
   status_ = status;
+  reason_ = status_line_reason(line);
   http10_ = line[7] == '0';
   return true;
 }

@@ -45,6 +45,7 @@ class ResponseReader {
   size_t extra_bytes() const { return extra_; }
 
   long status() const { return status_; }
+  const std::string& reason() const { return reason_; }
   HeaderList& headers() { return headers_; }
   std::string& body() { return body_; }
 
@@ -70,6 +71,7 @@ class ResponseReader {
   size_t head_bytes_ = 0;
 
   long status_ = 0;
+  std::string reason_;
   bool http10_ = false;
   bool close_ = false;       // Connection: close (or HTTP/1.0 without keep-alive)
   bool keep_alive_ = false;  // HTTP/1.0 Connection: keep-alive

@@ -337,15 +337,10 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p, const Dialect& d)
   if (f.id_key.find('.') != std::string::npos || f.id_key.rfind("$", 0) == 0)
     throw ConfigException(p.pos("id_key"), "id_key: nested record accessors are not supported");
 
-  const ConfigSection* bsec = section.child("buffer");
-  if (bsec && ctx.errors) ctx.check_section(*bsec, "buffer", "memory");
   buffer::Config::Defaults bd;
-  bd.worker_id = ctx.worker_id;
-  bd.workers = ctx.workers;
-  bd.type = "memory";
   bd.chunk_keys = {"tag"};  // the plugin's config_set_default
   bd.timekey_use_utc = true;
-  buffer::Config bc = buffer::Config::parse(bsec, bd, ctx.id);
+  buffer::Config bc = buffer::Config::parse_for_output(ctx, section, bd);
   f.time_chunk_key = bc.key_time;
   f.timekey = bc.timekey;
   f.timekey_use_utc = bc.timekey_use_utc;

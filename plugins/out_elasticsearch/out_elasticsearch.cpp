@@ -80,11 +80,8 @@ class ElasticsearchOutput : public Output {
 
   void start() override {
     if (dry_run_) return;
-    http::HttpClient::Options o;
-    o.max_concurrent = size_t(buffer_->config().flush_thread_count) + 1;
-    o.pool_size = o.max_concurrent;
-    o.user_agent = std::string("sluice/") + SLUICE_VERSION;
-    client_ = std::make_unique<http::HttpClient>(loop_, o);
+    client_ = std::make_unique<http::HttpClient>(
+        loop_, http::HttpClient::Options::for_output(buffer_->config().flush_thread_count));
     if (aws_) log::info("output " + id_ + ": signing requests with AWS credentials from " + aws_->source());
     if (version_known_) {
       buffer_->start();
@@ -102,13 +99,7 @@ class ElasticsearchOutput : public Output {
 
   void write(const Batch& batch) override {
     if (batch.records.empty()) return;
-    if (buffer_->refusing()) {
-      bump(*m_refused_, batch.records.size());
-      log::warn_once("es.overflow." + id_, "output " + id_ +
-                                              ": buffer is full (overflow_action throw_exception); "
-                                              "records are refused");
-      return;
-    }
+    if (buffer_->refuses(batch.records.size(), *m_refused_)) return;
     fmt_.begin_batch(batch);
     for (size_t i = 0; i < batch.records.size(); ++i) {
       const Record& r = batch.records[i];

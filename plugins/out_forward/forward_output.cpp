@@ -73,13 +73,7 @@ class ForwardOutput : public Output {
 
   void write(const Batch& batch) override {
     if (batch.records.empty()) return;
-    if (buffer_->refusing()) {
-      bump(m_refused_, batch.records.size());
-      log::warn_once("forward.overflow." + id_, "output " + id_ +
-                                                    ": buffer is full (overflow_action "
-                                                    "throw_exception); records are refused");
-      return;
-    }
+    if (buffer_->refuses(batch.records.size(), m_refused_)) return;
     // Entries go to the chunk in runs: one buffer record count per run, not per entry.
     const auto& records = batch.records;
     for (size_t i = 0; i < records.size();) {

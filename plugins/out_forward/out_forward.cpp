@@ -169,13 +169,9 @@ std::unique_ptr<Output> make_forward_out(PluginContext& ctx, const Params& p) {
     throw ConfigException(sec.pos, "forward: timeouts must be positive");
 
   const ConfigSection* bsec = sec.child("buffer");
-  if (bsec && ctx.errors) ctx.check_section(*bsec, "buffer", "memory");
   buffer::Config::Defaults bd;
-  bd.worker_id = ctx.worker_id;
-  bd.workers = ctx.workers;
-  bd.type = "memory";
   bd.chunk_keys = {"tag"};
-  buffer::Config bc = buffer::Config::parse(bsec, bd, ctx.id);
+  buffer::Config bc = buffer::Config::parse_for_output(ctx, sec, bd);
   if (!bc.key_tag)
     throw ConfigException(bsec ? bsec->pos : sec.pos,
                           "forward: the <buffer> chunk keys must include tag (each chunk is sent "

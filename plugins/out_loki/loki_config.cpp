@@ -139,13 +139,9 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
   s.gzip = p.str("compress") == "gzip";
   s.request_timeout_ms = long(p.seconds("request_timeout") * 1000);
 
-  const ConfigSection* bsec = section.child("buffer");
-  if (bsec && ctx.errors) ctx.check_section(*bsec, "buffer", "memory");
   buffer::Config::Defaults bd;
-  bd.worker_id = ctx.worker_id;
-  bd.workers = ctx.workers;
   bd.type = "memory";  // out_loki.rb DEFAULT_BUFFER_TYPE, chunk_keys []
-  out.buffer = buffer::Config::parse(bsec, bd, ctx.id);
+  out.buffer = buffer::Config::parse_for_output(ctx, section, bd);
 
   if (p.has("tenant")) {
     // extract_placeholders(@tenant, chunk): sluice's chunks carry the tag, not record keys.

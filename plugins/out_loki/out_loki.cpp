@@ -80,23 +80,13 @@ class LokiOutput : public Output {
 
   void start() override {
     if (dry_run_) return;
-    http::HttpClient::Options o;
-    o.max_concurrent = slots_.size() + 1;
-    o.pool_size = o.max_concurrent;
-    o.user_agent = std::string("sluice/") + SLUICE_VERSION;
-    client_ = std::make_unique<http::HttpClient>(loop_, o);
+    client_ = std::make_unique<http::HttpClient>(loop_, http::HttpClient::Options::for_output(int(slots_.size())));
     buffer_->start();
   }
 
   void write(const Batch& batch) override {
     if (batch.records.empty()) return;
-    if (buffer_->refusing()) {
-      bump(*m_refused_, batch.records.size());
-      log::warn_once("loki.overflow." + id_, "output " + id_ +
-                                                ": buffer is full (overflow_action throw_exception); "
-                                                "records are refused");
-      return;
-    }
+    if (buffer_->refuses(batch.records.size(), *m_refused_)) return;
     fmt_.begin_batch();
     for (const Record& r : batch.records) {
       std::string& out = buffer_->begin_record(batch.tag, r.time, {}, batch.claim);
@@ -133,7 +123,7 @@ class LokiOutput : public Output {
     std::string body, error;
     if (!loki::build_body(c.payload, thread, body, error)) {
       slots_[slot] = false;
-      done(buffer::SendResult::drop(error));
+      done(buffer::SendResult::unrecoverable(error));
       return;
     }
     http::HttpRequest req;
@@ -190,7 +180,7 @@ class LokiOutput : public Output {
     const std::string summary = std::to_string(r.status) + " " + log::quote_excerpt(message, 1024);
     const std::string why = "failed to write post to " + uri_ + " (" + summary + ")";
     if (r.status == 429 || (r.status >= 500 && r.status < 600)) return buffer::SendResult::retry(why);
-    return buffer::SendResult::drop(why);
+    return buffer::SendResult::unrecoverable(why);
   }
 
   uv_loop_t* loop_;

@@ -1,42 +1,19 @@
 """Starts tests/servers/es_server.py by PID and talks to its control endpoint."""
 import json
 import os
-import signal
 import ssl
-import subprocess
-import sys
-import time
 import urllib.request
 
-from harness import wait_for_port_file
+from harness import ServerProcess
 
 SERVER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../servers/es_server.py")
 
 
-class EsServer:
+class EsServer(ServerProcess):
     def __init__(self, workdir, *args, port=0):
-        self.workdir = workdir
-        self.args = list(args)
-        self.port = port
-        self.proc = None
-        self.scheme = "http"
+        super().__init__(SERVER, workdir, args, "es_server", port)
+        self.scheme = "https" if "--tls-cert" in self.args else "http"
         self.ca = None
-
-    def start(self):
-        pf = os.path.join(self.workdir, "es.port.%d" % time.monotonic_ns())
-        self.log = open(os.path.join(self.workdir, "es_server.log"), "ab")
-        self.proc = subprocess.Popen([sys.executable, SERVER, "--port", str(self.port), "--port-file", pf]
-                                     + self.args, stdout=self.log, stderr=self.log)
-        self.port = wait_for_port_file(self.proc, pf, "es_server")
-        if "--tls-cert" in self.args:
-            self.scheme = "https"
-        return self
-
-    def stop(self):
-        if self.proc and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
-        self.proc = None
 
     def _url(self, path):
         return "%s://127.0.0.1:%d%s" % (self.scheme, self.port, path)

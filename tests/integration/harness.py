@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -37,6 +38,37 @@ def wait_for_port_file(proc, path, name, timeout=10):
         time.sleep(0.02)
     with open(path) as f:
         return int(f.read())
+
+
+class ServerProcess:
+    """A tests/servers script run with `--port PORT --port-file F` and its own arguments, its output
+    appended to <workdir>/<name>.log, stopped by PID."""
+
+    def __init__(self, script, workdir, args, name, port=0):
+        self.script, self.workdir, self.args, self.name, self.port = script, workdir, list(args), name, port
+        self.proc = None
+        self.log = None
+
+    def start(self):
+        pf = os.path.join(self.workdir, "%s.port.%d" % (self.name, time.monotonic_ns()))
+        self.log = open(os.path.join(self.workdir, self.name + ".log"), "ab")
+        self.proc = subprocess.Popen([sys.executable, self.script, "--port", str(self.port), "--port-file", pf]
+                                     + self.args, stdout=self.log, stderr=self.log)
+        try:
+            self.port = wait_for_port_file(self.proc, pf, self.name)
+        except AssertionError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+        if self.log:
+            self.log.close()
+            self.log = None
 
 
 def run(args, timeout=30, env=None, input=None):

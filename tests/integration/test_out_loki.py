@@ -196,7 +196,7 @@ class LokiOutputTest(SluiceTestCase):
         self.assertEqual(loki.lines(), [])
         err = s.stderr()
         self.assertIn("error at least one label pair is required per stream", err)
-        self.assertIn("dropped a chunk of 3 records", err)
+        self.assertIn("got unrecoverable error in primary. Skip retry and flush chunk to secondary", err)
         # What <secondary> got is the push body, ready to be sent to Loki again.
         with open(glob.glob(self.path("failed", "*"))[0]) as f:
             body = json.load(f)
@@ -230,18 +230,25 @@ class LokiOutputTest(SluiceTestCase):
         self.assertEqual(s.stop(), 0)
         self.assertNotIn(LOKI_TOKEN, s.stderr())
 
-    def test_wrong_password_is_dropped_as_the_plugin_does_without_showing_it(self):
+    def test_wrong_password_is_not_retried_and_kept_in_the_backup_without_showing_it(self):
         # 401 is neither 429 nor 5xx: out_loki.rb does not retry it.
         loki = LokiServer(self, "--user", "fluent", "--password", "right")
         self.write_log("a.log", [cri_line(0)])
         conf = self.config(self.plain_match(loki, 'username fluent\n  password %s\n  extra_labels {"job":"x"}'
                                             % PASSWORD))
-        s = self.start(["-c", conf])
-        s.wait_until(lambda: "401" in s.stderr(), 20, "a 401 in the log")
+        # Not retried; without a <secondary> the chunk goes to Fluentd's backup file, as Fluentd does
+        # with an unrecoverable error (the plugin itself would lose it).
+        backup = self.path("backup")
+        s = self.start(["-c", conf], env={"FLUENT_BACKUP_DIR": backup})
+        pattern = os.path.join(backup, "backup/worker0/*/*.log")
+        s.wait_until(lambda: glob.glob(pattern), 20, "a backup file")
         self.assertIn('(401 "unauthorized")', s.stderr())
-        self.assertIn("dropped a chunk of 1 records", s.stderr())
+        self.assertIn("got unrecoverable error in primary and no secondary", s.stderr())
         self.assertEqual([r["status"] for r in loki.requests()], [401])
         self.assertEqual(loki.lines(), [])
+        with open(glob.glob(pattern)[0]) as f:
+            body = json.load(f)  # the push body, ready to be sent again
+        self.assertEqual(body["streams"][0]["stream"], {"job": "x"})
         self.assertEqual(s.stop(), 0)
         self.assertNotIn(PASSWORD, s.stderr())
 

@@ -138,6 +138,54 @@ TEST(BufferConfig, DefaultsAndErrors) {
   EXPECT_FALSE(f.flush_at_shutdown);
 }
 
+TEST(BufferConfig, RecordKeysOnlyForOutputsThatTakeThemAndBackupDirectory) {
+  auto r = parse_config_text("<buffer tag,$.kubernetes.namespace_name,host>\n</buffer>\n"
+                             "<buffer $['a']>\n</buffer>\n<buffer a/b>\n</buffer>\n"
+                             "<buffer>\ndisable_chunk_backup true\n</buffer>\n", "t.conf", ".");
+  Config::Defaults d;
+  EXPECT_THROW(Config::parse(&r.root.children[0], d, "id"), ConfigException);
+  d.record_keys = true;
+  d.root_dir = "/var/lib/r";
+  d.worker_id = 2;
+  Config c = Config::parse(&r.root.children[0], d, "out:web/1");
+  EXPECT_TRUE(c.key_tag);
+  EXPECT_EQ(c.record_keys, (std::vector<std::string>{"$.kubernetes.namespace_name", "host"}));
+  // Fluentd's Buffer#backup: <root_dir>/backup/worker<N>/<plugin id, unsafe characters as _>.
+  EXPECT_EQ(c.backup_dir, "/var/lib/r/backup/worker2/out_web_1");
+  EXPECT_THROW(Config::parse(&r.root.children[1], d, "id"), ConfigException);  // bracket notation
+  EXPECT_THROW(Config::parse(&r.root.children[2], d, "id"), ConfigException);  // invalid char
+  EXPECT_EQ(Config::parse(&r.root.children[3], d, "id").backup_dir, "");
+}
+
+TEST(Buffer, UnrecoverableChunksGoToTheBackupDirectoryWithoutRetry) {
+  sluice::testing::TempDir dir;
+  Config c = memory();
+  c.backup_dir = dir.file("backup/worker0/out");
+  DeliveryTracker tracker;
+  Claim* claim = tracker.open(5);
+  Harness h(c);
+  h.buffer->start();
+  h.add("t", 0, "{\"a\":1}\n", claim);
+  claim->release();
+  h.run_until([&] { return !h.sends.empty(); });
+  ASSERT_EQ(h.sends.size(), 1u);
+  const uint64_t id = h.sends.front().first->id;
+  h.sends.front().second(SendResult::unrecoverable("400 Bad Request"));
+  h.sends.pop_front();
+  // Written on the thread pool; the claims are released once it is.
+  h.run_until([&] { return tracker.committed() == 5u; });
+  EXPECT_EQ(tracker.committed(), 5u);
+  EXPECT_TRUE(h.buffer->idle());
+  h.run_for(100);
+  EXPECT_TRUE(h.sends.empty());  // not retried
+  EXPECT_EQ(h.sent_payloads.size(), 1u);
+  char name[40];
+  snprintf(name, sizeof name, "/%016llx.log", (unsigned long long)id);
+  std::string bytes, error;
+  EXPECT_TRUE(read_file(c.backup_dir + name, bytes, 1 << 20, error)) << error;
+  EXPECT_EQ(bytes, "{\"a\":1}\n");
+}
+
 TEST(Buffer, ChunksByTagTimeAndVariant) {
   Config c = memory();
   c.key_tag = true;
