@@ -8,6 +8,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -26,6 +27,27 @@ def free_port():
     port = s.getsockname()[1]
     s.close()
     return port
+
+
+def start_server(test, script, args):
+    """Starts tests/servers/<script> with `--port-file`, waits until it listens and has the test
+    stop it by PID at cleanup. Returns (process, port)."""
+    port_file = os.path.join(test.dir, "%s.port.%d" % (script, time.monotonic_ns()))
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "tests/servers", script), "--port-file", port_file]
+                            + list(args))
+
+    def stop():
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+    test.addCleanup(stop)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(port_file):
+        if time.monotonic() > deadline or proc.poll() is not None:
+            raise AssertionError("%s did not start" % script)
+        time.sleep(0.02)
+    with open(port_file) as f:
+        return proc, int(f.read())
 
 
 def run(args, timeout=30, env=None, input=None):
@@ -162,6 +184,22 @@ def json_lines(pattern):
         with open(name) as f:
             out += [json.loads(l) for l in f if l.strip()]
     return out
+
+
+def tail_source(path, pos_file, tag, parser="cri"):
+    """A `<source>` tailing `path` from its head with a `<parse>` of type `parser`."""
+    return """
+<source>
+  @type tail
+  path %s
+  pos_file %s
+  read_from_head true
+  tag %s
+  <parse>
+    @type %s
+  </parse>
+</source>
+""" % (path, pos_file, tag, parser)
 
 
 def cri_line(i, stream="stdout", tag="F", text=None):
