@@ -6,7 +6,6 @@
 
 #include <ctime>
 #include <memory>
-#include <unordered_map>
 
 #include "buffer/buffer.h"
 #include "core/log.h"
@@ -252,9 +251,8 @@ class S3Output : public Output {
     auto job = std::make_shared<Job>();
     job->chunk = &c;
     job->done = std::move(done);
-    std::string& id = chunk_ids_[c.id];
-    if (id.empty()) id = random_hex(16);  // Fluentd's 16-byte unique_id, kept across retries
-    job->chunk_id = id;
+    // Fluentd's 16-byte unique_id: the same on every retry of a chunk, unlike any other chunk's.
+    job->chunk_id = http::aws::hex_sha256(chunk_id_salt_ + std::to_string(c.id)).substr(0, 32);
     job->key_input.tag = c.tag;
     job->key_input.timekey = c.timekey;
     job->key_input.chunk_id = job->chunk_id;
@@ -333,9 +331,9 @@ class S3Output : public Output {
       bump(*m_objects_);
       bump(*m_records_, job->chunk->records);
       bump(*m_bytes_, job->chunk->payload.size());
-      if (s_.warn_for_delay > 0 && double(job->chunk->timekey) < double(time(nullptr)) - s_.warn_for_delay)
+      if (s_.warn_for_delay > 0 && keys_.options().key_time &&
+          double(job->chunk->timekey) < double(time(nullptr)) - s_.warn_for_delay)
         log::warn("out_s3: delayed events were put to s3://" + s_.bucket + "/" + job->key);
-      chunk_ids_.erase(job->chunk->id);
       finish(job, buffer::SendResult::success());
     });
   }
@@ -347,7 +345,6 @@ class S3Output : public Output {
   }
 
   void give_up(const buffer::Chunk& c, const std::string& why) {
-    chunk_ids_.erase(c.id);
     log::error("output " + id_ + ": gave up on a chunk of " + std::to_string(c.records) + " records" +
                (c.tag.empty() ? "" : " (tag " + c.tag + ")") + ": " + why +
                "; add a <secondary> (e.g. @type secondary_file) to keep such chunks");
@@ -366,7 +363,7 @@ class S3Output : public Output {
   std::unique_ptr<buffer::Buffer> buffer_;
   std::unique_ptr<http::HttpClient> client_;
   std::unique_ptr<http::aws::AwsCredentialsProvider> credentials_;
-  std::unordered_map<uint64_t, std::string> chunk_ids_;
+  const std::string chunk_id_salt_ = random_hex(16);
   std::shared_ptr<bool> alive_;
   uv_timer_t* check_timer_ = nullptr;
   int check_attempts_ = 0;

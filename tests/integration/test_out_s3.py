@@ -269,6 +269,19 @@ class S3OutputTest(SluiceTestCase):
         self.assertEqual(creds.stats()["session_names"], ["sluice-s3-session"])
         self.assertEqual(self.messages(s3), ["line 0"])
 
+    def test_instance_profile_credentials_section(self):
+        creds = CredentialsServer(self, TEMPORARY)
+        s3 = S3Server(self, TEMPORARY)
+        port = creds.url.rsplit(":", 1)[1]
+        section = "<instance_profile_credentials>\n    ip_address 127.0.0.1\n    port %s\n" \
+                  "  </instance_profile_credentials>" % port
+        p = self.ship(s3, credentials=section, lines=1)
+        p.wait_until(lambda: len(s3.objects()) >= 1, 20, "an object")
+        self.assertEqual(p.stop(), 0)
+        self.assertEqual(creds.stats()["imds"], 1)  # IMDSv2, once: the credentials are cached
+        self.assertIn("the instance profile (http://127.0.0.1:%s)" % port, p.stderr())
+        self.assertEqual(self.messages(s3), ["line 0"])
+
     def test_a_missing_bucket_is_created_or_reported(self):
         s3 = S3Server(self, [KEY], buckets=())
         p = self.ship(s3, extra="auto_create_bucket false")
