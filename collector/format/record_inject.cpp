@@ -38,20 +38,25 @@ void read_inject(const ConfigSection& section, InjectConfig& ic, std::vector<Con
   }
   if (const ConfigParam* p = given(section, "time_type")) {
     const std::string& tt = p->value;
-    if (tt == "float") ic.time_type = InjectConfig::TimeType::Float;
-    else if (tt == "unixtime") ic.time_type = InjectConfig::TimeType::Unixtime;
-    else if (tt == "unixtime_millis") ic.time_type = InjectConfig::TimeType::UnixtimeMillis;
-    else if (tt == "string") ic.time_type = InjectConfig::TimeType::String;
-    else throw ConfigException(p->pos, "time_type must be float, unixtime, unixtime_millis or string");
+    if (tt == "float")
+      ic.time_type = InjectConfig::TimeType::Float;
+    else if (tt == "unixtime")
+      ic.time_type = InjectConfig::TimeType::Unixtime;
+    else if (tt == "unixtime_millis")
+      ic.time_type = InjectConfig::TimeType::UnixtimeMillis;
+    else if (tt == "string")
+      ic.time_type = InjectConfig::TimeType::String;
+    else
+      throw ConfigException(p->pos, "time_type must be float, unixtime, unixtime_millis or string");
   }
   if (const ConfigParam* p = given(section, "time_format")) {
     ic.time_format = p->value;
     if (!given(section, "time_type")) ic.time_type = InjectConfig::TimeType::String;
   }
   ic.utc = flag("utc", false) || !flag("localtime", true);
-  static const std::vector<std::string> known = {"tag_key", "time_key", "hostname_key", "hostname",
-                                                 "worker_id_key", "time_type", "time_format",
-                                                 "utc", "localtime", "timezone"};
+  static const std::vector<std::string> known = {"tag_key",       "time_key",  "hostname_key", "hostname",
+                                                 "worker_id_key", "time_type", "time_format",  "utc",
+                                                 "localtime",     "timezone"};
   for (auto& p : section.params)
     if (!is_system_param(p.key) && std::find(known.begin(), known.end(), p.key) == known.end() && errors)
       errors->push_back({p.pos, "unknown parameter '" + p.key + "' in <inject>"});
@@ -95,8 +100,12 @@ const Batch& RecordInjector::apply(const Batch& in) {
         // time.to_r.truncate(6).to_f
         put(c.time_key, Value::of_float(double(t.sec) + double(t.nsec / 1000) / 1e6));
         break;
-      case InjectConfig::TimeType::Unixtime: put(c.time_key, Value::of_int(t.sec)); break;
-      case InjectConfig::TimeType::UnixtimeMillis: put(c.time_key, Value::of_int(t.sec * 1000 + t.nsec / 1000000)); break;
+      case InjectConfig::TimeType::Unixtime:
+        put(c.time_key, Value::of_int(t.sec));
+        break;
+      case InjectConfig::TimeType::UnixtimeMillis:
+        put(c.time_key, Value::of_int(t.sec * 1000 + t.nsec / 1000000));
+        break;
       case InjectConfig::TimeType::String:
         scratch_.clear();
         time_.append(scratch_, t);

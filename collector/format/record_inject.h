@@ -21,7 +21,9 @@ struct InjectConfig {
   std::string time_format;  // empty: the injector's default
   bool utc = false;
 
-  bool empty() const { return tag_key.empty() && time_key.empty() && hostname_key.empty() && worker_id_key.empty(); }
+  bool empty() const {
+    return tag_key.empty() && time_key.empty() && hostname_key.empty() && worker_id_key.empty();
+  }
 };
 
 // Reads an `<inject>` section into `config` (what is not given keeps its value). Ill-typed values

@@ -45,7 +45,8 @@ std::string uuid_v4() {
   std::string h = random_hex(16);
   h[12] = '4';
   h[16] = "89ab"[h[16] % 4];
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+         h.substr(20);
 }
 
 class S3Output : public Output {
@@ -92,8 +93,8 @@ class S3Output : public Output {
     o.pool_size = o.max_concurrent;
     o.user_agent = std::string("sluice/") + SLUICE_VERSION;
     client_ = std::make_unique<http::HttpClient>(loop_, o);
-    log::info("output " + id_ + ": s3://" + s_.bucket + " at " + s_.bucket_url + ", signing with AWS credentials from " +
-              credentials_->source());
+    log::info("output " + id_ + ": s3://" + s_.bucket + " at " + s_.bucket_url +
+              ", signing with AWS credentials from " + credentials_->source());
     if (!s_.check_apikey_on_start && !s_.check_bucket) {
       buffer_->start();
       return;
@@ -112,8 +113,9 @@ class S3Output : public Output {
     if (batch.records.empty()) return;
     if (buffer_->refusing()) {
       bump(*m_refused_, batch.records.size());
-      log::warn_once("s3.overflow." + id_, "output " + id_ +
-                                              ": buffer is full (overflow_action throw_exception); records are refused");
+      log::warn_once(
+          "s3.overflow." + id_,
+          "output " + id_ + ": buffer is full (overflow_action throw_exception); records are refused");
       return;
     }
     // out_s3.rb's format: inject_values_to_record, then the formatter.
@@ -184,7 +186,8 @@ class S3Output : public Output {
     if (closing_) return;
     if (!s_.check_apikey_on_start) return check_bucket();
     // check_apikeys: bucket.objects(prefix: path, max_keys: 1).first, a ListObjectsV2.
-    auto req = request("GET", s_.bucket_url + "/?list-type=2&max-keys=1&prefix=" + http::aws::uri_encode(s_.path, false));
+    auto req = request(
+        "GET", s_.bucket_url + "/?list-type=2&max-keys=1&prefix=" + http::aws::uri_encode(s_.path, false));
     std::weak_ptr<bool> alive = alive_;
     send(std::move(req), "", "", [this, alive](http::HttpResponse r) {
       if (!alive.lock() || closing_) return;
@@ -214,8 +217,10 @@ class S3Output : public Output {
     auto req = request("PUT", s_.bucket_url);
     // The SDK's create_bucket puts the client's region as LocationConstraint, except us-east-1.
     if (s_.region != "us-east-1") {
-      req.body = "<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" +
-                 s_.region + "</LocationConstraint></CreateBucketConfiguration>";
+      req.body =
+          "<CreateBucketConfiguration "
+          "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><LocationConstraint>" +
+          s_.region + "</LocationConstraint></CreateBucketConfiguration>";
       req.headers.emplace_back("Content-Type", "application/xml");
     } else {
       req.headers.emplace_back("Content-Length", "0");
@@ -231,9 +236,11 @@ class S3Output : public Output {
 
   void checks_failed(const std::string& why) {
     const double wait = std::min(60.0, double(1 << std::min(check_attempts_++, 6)));
-    log::error("output " + id_ + ": " + why + "; sources wait; trying again in " + std::to_string(int(wait)) + "s");
+    log::error("output " + id_ + ": " + why + "; sources wait; trying again in " + std::to_string(int(wait)) +
+               "s");
     uv_timer_start(
-        check_timer_, [](uv_timer_t* t) { static_cast<S3Output*>(t->data)->start_checks(); }, uint64_t(wait * 1000), 0);
+        check_timer_, [](uv_timer_t* t) { static_cast<S3Output*>(t->data)->start_checks(); },
+        uint64_t(wait * 1000), 0);
   }
 
   void checks_passed() {
@@ -267,12 +274,14 @@ class S3Output : public Output {
       job->key_input.uuid = job->uuid;
     }
     std::string error;
-    if (!keys_.key(job->key_input, job->index, job->key, error)) return finish(job, buffer::SendResult::retry(error));
+    if (!keys_.key(job->key_input, job->index, job->key, error))
+      return finish(job, buffer::SendResult::retry(error));
     if (!s_.check_object) return compress(job);
     if (job->index > 0 && job->key == job->previous_key) {
       if (!s_.overwrite)
         return finish(job, buffer::SendResult::retry(
-                               "duplicated path is generated. use %{index} in s3_object_key_format: path = " + job->key));
+                               "duplicated path is generated. use %{index} in s3_object_key_format: path = " +
+                               job->key));
       log::warn(job->key + " already exists, but will overwrite");
       return compress(job);
     }
@@ -287,7 +296,8 @@ class S3Output : public Output {
       if (r.ok()) return next_key(job);
       if (r.error.empty() && r.status == 404) return compress(job);
       bump(*m_request_failures_);
-      finish(job, buffer::SendResult::retry("HEAD s3://" + s_.bucket + "/" + job->key + ": " + s3::describe(r)));
+      finish(job,
+             buffer::SendResult::retry("HEAD s3://" + s_.bucket + "/" + job->key + ": " + s3::describe(r)));
     });
   }
 
@@ -309,13 +319,15 @@ class S3Output : public Output {
       if (!keys_.extract_placeholders(value, job->key_input, extracted, error))
         return finish(job, buffer::SendResult::retry(error));
       const std::string index = keys_.index_text(s_.check_object ? job->index - 1 : -1);
-      for (size_t at = extracted.find("%{index}"); at != std::string::npos; at = extracted.find("%{index}", at + index.size()))
+      for (size_t at = extracted.find("%{index}"); at != std::string::npos;
+           at = extracted.find("%{index}", at + index.size()))
         extracted.replace(at, 8, index);
       req.headers.emplace_back(name, extracted);
     }
     const std::string& payload = job->chunk->payload;
     // No copy: the chunk (or the job's compressed body) stays alive until the response has run.
-    req.body_view = job->body.compressed.empty() ? std::string_view(payload) : std::string_view(job->body.compressed);
+    req.body_view =
+        job->body.compressed.empty() ? std::string_view(payload) : std::string_view(job->body.compressed);
     if (req.body_view.empty()) req.headers.emplace_back("Content-Length", "0");
     const std::string_view body = req.body_view;
     bump(*m_wire_bytes_, body.size());
@@ -326,7 +338,8 @@ class S3Output : public Output {
       if (!alive.lock()) return;
       if (!r.ok()) {
         bump(*m_request_failures_);
-        return finish(job, buffer::SendResult::retry("PUT s3://" + s_.bucket + "/" + job->key + ": " + s3::describe(r)));
+        return finish(job, buffer::SendResult::retry("PUT s3://" + s_.bucket + "/" + job->key + ": " +
+                                                     s3::describe(r)));
       }
       bump(*m_objects_);
       bump(*m_records_, job->chunk->records);

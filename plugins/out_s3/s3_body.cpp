@@ -52,8 +52,8 @@ bool compress(Store store, int zstd_level, std::string_view payload, std::string
   return true;
 }
 
-void make_body(uv_loop_t* loop, Store store, int zstd_level, std::string_view payload, std::weak_ptr<bool> alive,
-               std::function<void(Body)> done) {
+void make_body(uv_loop_t* loop, Store store, int zstd_level, std::string_view payload,
+               std::weak_ptr<bool> alive, std::function<void(Body)> done) {
   auto* w = new Work{{}, store, zstd_level, payload, std::move(alive), std::move(done), {}};
   w->req.data = w;
   if (payload.size() <= kOnLoopBytes) {
@@ -66,7 +66,8 @@ void make_body(uv_loop_t* loop, Store store, int zstd_level, std::string_view pa
         idle,
         [](uv_timer_t* t) {
           std::unique_ptr<Work> w(static_cast<Work*>(t->data));
-          uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
+          uv_close(reinterpret_cast<uv_handle_t*>(t),
+                   [](uv_handle_t* h) { delete reinterpret_cast<uv_timer_t*>(h); });
           if (auto a = w->alive.lock(); a && *a) w->done(std::move(w->body));
         },
         0, 0);

@@ -23,8 +23,9 @@ ParamSpec refused(std::string name, ParamType type, std::string why) {
 
 const std::vector<std::pair<std::string, std::string>>& refused_params() {
   static const std::vector<std::pair<std::string, std::string>> list = {
-      {"aws_profile", "~/.aws/credentials profiles are not read; use aws_key_id/aws_sec_key, "
-                      "<web_identity_credentials>, <instance_profile_credentials> or the environment"},
+      {"aws_profile",
+       "~/.aws/credentials profiles are not read; use aws_key_id/aws_sec_key, "
+       "<web_identity_credentials>, <instance_profile_credentials> or the environment"},
       {"aws_credential_process", "sluice runs no credential commands"},
       {"ssl_ca_directory", "use ssl_ca_bundle (a PEM file)"},
       {"checksum_algorithm", "objects are checked with X-Amz-Content-Sha256 (the SHA-256 of the body)"},
@@ -34,8 +35,9 @@ const std::vector<std::pair<std::string, std::string>>& refused_params() {
 
 const std::vector<std::pair<std::string, std::string>>& refused_sections() {
   static const std::vector<std::pair<std::string, std::string>> list = {
-      {"assume_role_credentials", "AssumeRole signed with other credentials is not supported; use "
-                                  "<web_identity_credentials> (EKS IRSA) or <instance_profile_credentials>"},
+      {"assume_role_credentials",
+       "AssumeRole signed with other credentials is not supported; use "
+       "<web_identity_credentials> (EKS IRSA) or <instance_profile_credentials>"},
       {"shared_credentials", "~/.aws/credentials files are not read"},
       {"bucket_lifecycle_rule", "sluice does not change bucket lifecycle rules; set them on the bucket"},
   };
@@ -50,12 +52,16 @@ PluginSpec web_identity_spec() {
   session.required = true;
   ParamSpec token = Opt("web_identity_token_file", ParamType::String, "The OIDC token file.");
   token.required = true;
-  s.params = {role, session, token,
-              Opt("policy", ParamType::String, "A session policy (JSON)."),
-              Opt("duration_seconds", ParamType::Integer, "Session length, 900-43200 (default 3600)."),
-              Opt("sts_region", ParamType::String, "STS region (default s3_region)."),
-              Opt("sts_endpoint_url", ParamType::String, "STS endpoint (default https://sts.<region>.amazonaws.com)."),
-              refused("sts_http_proxy", ParamType::String, "STS requests use the environment's proxy settings.")};
+  s.params = {
+      role,
+      session,
+      token,
+      Opt("policy", ParamType::String, "A session policy (JSON)."),
+      Opt("duration_seconds", ParamType::Integer, "Session length, 900-43200 (default 3600)."),
+      Opt("sts_region", ParamType::String, "STS region (default s3_region)."),
+      Opt("sts_endpoint_url", ParamType::String,
+          "STS endpoint (default https://sts.<region>.amazonaws.com)."),
+      refused("sts_http_proxy", ParamType::String, "STS requests use the environment's proxy settings.")};
   return s;
 }
 
@@ -93,8 +99,9 @@ void read_credentials(const Params& p, http::aws::CredentialsConfig& c) {
   if (web) {
     Params w(*web, web_spec);
     if (w.has("sts_http_proxy"))
-      throw ConfigException(w.pos("sts_http_proxy"), "sts_http_proxy is not supported (STS requests use the "
-                                                     "environment's https_proxy)");
+      throw ConfigException(w.pos("sts_http_proxy"),
+                            "sts_http_proxy is not supported (STS requests use the "
+                            "environment's https_proxy)");
     c.assume_role_arn = w.str("role_arn");
     c.assume_role_session_name = w.str("role_session_name");
     c.web_identity_token_file = w.str("web_identity_token_file");
@@ -113,8 +120,9 @@ void read_credentials(const Params& p, http::aws::CredentialsConfig& c) {
     if (imds) {
       Params i(*imds, imds_spec);
       if (i.has("ip_address") || i.has("port"))
-        c.imds_endpoint = "http://" + (i.has("ip_address") ? i.str("ip_address") : std::string("169.254.169.254")) +
-                          ":" + (i.has("port") ? std::to_string(i.integer("port")) : std::string("80"));
+        c.imds_endpoint = "http://" +
+                          (i.has("ip_address") ? i.str("ip_address") : std::string("169.254.169.254")) + ":" +
+                          (i.has("port") ? std::to_string(i.integer("port")) : std::string("80"));
       double seconds = 0;
       if (i.has("http_open_timeout")) seconds += i.real("http_open_timeout");
       if (i.has("http_read_timeout")) seconds += i.real("http_read_timeout");
@@ -137,7 +145,8 @@ std::string bucket_url(const Params& p, const std::string& bucket, const std::st
                        : p.flag("enable_dual_stack")          ? "s3.dualstack." + region
                        : region == "us-east-1"                ? std::string("s3")
                                                               : "s3." + region;
-    if (p.flag("enable_transfer_acceleration") && p.flag("enable_dual_stack")) host = "s3-accelerate.dualstack";
+    if (p.flag("enable_transfer_acceleration") && p.flag("enable_dual_stack"))
+      host = "s3-accelerate.dualstack";
     host += ".amazonaws.com";
     // Dots in a bucket name do not fit the *.s3 wildcard certificate.
     if (path_style || !dns_bucket || bucket.find('.') != std::string::npos)
@@ -169,9 +178,11 @@ std::string bucket_url(const Params& p, const std::string& bucket, const std::st
 
 // out_s3.rb's reject_s3_endpoint?: s3_endpoint is for S3-compatible services.
 bool amazon_s3_endpoint(const std::string& e) {
-  auto ends_with = [&](const std::string& s) { return e.size() >= s.size() && e.compare(e.size() - s.size(), s.size(), s) == 0; };
-  return !ends_with("vpce.amazonaws.com") && ends_with("amazonaws.com") && e.find("fips") == std::string::npos &&
-         e.find("gov") == std::string::npos;
+  auto ends_with = [&](const std::string& s) {
+    return e.size() >= s.size() && e.compare(e.size() - s.size(), s.size(), s) == 0;
+  };
+  return !ends_with("vpce.amazonaws.com") && ends_with("amazonaws.com") &&
+         e.find("fips") == std::string::npos && e.find("gov") == std::string::npos;
 }
 
 void read_store_as(PluginContext& ctx, const Params& p, Settings& s, KeyFormatOptions& k) {
@@ -189,7 +200,8 @@ void read_store_as(PluginContext& ctx, const Params& p, Settings& s, KeyFormatOp
     k.file_extension = "zst";
     s.content_type = "application/x-zst";
     if (const ConfigSection* compress = p.section().child("compress")) {
-      PluginSpec spec{"s3-compressor", "compress", "", {P("level", ParamType::Integer, "3", "zstd level, 1-22.")}, {}};
+      PluginSpec spec{
+          "s3-compressor", "compress", "", {P("level", ParamType::Integer, "3", "zstd level, 1-22.")}, {}};
       auto errors = validate_params(*compress, spec);
       if (!errors.empty()) throw ConfigException(errors[0].pos, errors[0].message);
       Params c(*compress, spec);
@@ -243,12 +255,14 @@ void read_put_headers(const Params& p, Settings& s) {
 }  // namespace
 
 PluginSpec plugin_spec() {
-  PluginSpec s{"output", "s3",
-               "Stores each buffer chunk as one S3 object (fluent-plugin-s3 1.8's out_s3: keys, gzip/zstd, "
-               "check_object); SigV4, at-least-once with <buffer> retries.",
-               {},
-               {"buffer", "format", "secondary", "web_identity_credentials", "instance_profile_credentials",
-                "compress", "inject", "assume_role_credentials", "shared_credentials", "bucket_lifecycle_rule"}};
+  PluginSpec s{
+      "output",
+      "s3",
+      "Stores each buffer chunk as one S3 object (fluent-plugin-s3 1.8's out_s3: keys, gzip/zstd, "
+      "check_object); SigV4, at-least-once with <buffer> retries.",
+      {},
+      {"buffer", "format", "secondary", "web_identity_credentials", "instance_profile_credentials",
+       "compress", "inject", "assume_role_credentials", "shared_credentials", "bucket_lifecycle_rule"}};
   ParamSpec bucket = Opt("s3_bucket", ParamType::String, "The bucket.");
   bucket.required = true;
   const char* env_region = getenv("AWS_REGION");
@@ -260,7 +274,8 @@ PluginSpec plugin_spec() {
       P("s3_region", ParamType::String, env_region && *env_region ? env_region : "us-east-1",
         "Region (default AWS_REGION, else us-east-1)."),
       Opt("s3_endpoint", ParamType::String, "S3-compatible service URL (MinIO, Ceph); not for Amazon S3."),
-      P("force_path_style", ParamType::Bool, "false", "<endpoint>/<bucket>/<key> instead of <bucket>.<host>."),
+      P("force_path_style", ParamType::Bool, "false",
+        "<endpoint>/<bucket>/<key> instead of <bucket>.<host>."),
       P("enable_transfer_acceleration", ParamType::Bool, "false", "bucket.s3-accelerate.amazonaws.com."),
       P("enable_dual_stack", ParamType::Bool, "false", "s3.dualstack.<region>.amazonaws.com."),
       P("ssl_verify_peer", ParamType::Bool, "true", "Verify the server certificate."),
@@ -270,7 +285,8 @@ PluginSpec plugin_spec() {
         "%{hostname} ${chunk_id} ${tag} strftime."),
       P("store_as", ParamType::String, "gzip", "gzip, zstd, json or text."),
       P("auto_create_bucket", ParamType::Bool, "true", "Create the bucket at start when it is missing."),
-      P("check_apikey_on_start", ParamType::Bool, "true", "List one object at start to check the credentials."),
+      P("check_apikey_on_start", ParamType::Bool, "true",
+        "List one object at start to check the credentials."),
       P("check_bucket", ParamType::Bool, "true", "HEAD the bucket at start."),
       P("check_object", ParamType::Bool, "true", "HEAD each key first; %{index} grows until one is free."),
       Opt("proxy_uri", ParamType::String, "HTTP proxy."),
@@ -323,7 +339,8 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
     if (const ConfigSection* c = section.child(name))
       throw ConfigException(c->pos, "<" + name + "> is not supported: " + why);
   if (p.str("signature_version") != "v4")
-    throw ConfigException(p.pos("signature_version"), "signature_version s3 (SigV2) is not supported; use v4");
+    throw ConfigException(p.pos("signature_version"),
+                          "signature_version s3 (SigV2) is not supported; use v4");
 
   OutputConfig out;
   Settings& s = out.settings;
@@ -333,8 +350,9 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
   s.region = p.str("s3_region");
   const std::string endpoint = p.str("s3_endpoint");
   if (!endpoint.empty() && amazon_s3_endpoint(endpoint))
-    throw ConfigException(p.pos("s3_endpoint"), "s3_endpoint parameter is not supported for S3, use s3_region "
-                                                "instead. This parameter is for S3 compatible services");
+    throw ConfigException(p.pos("s3_endpoint"),
+                          "s3_endpoint parameter is not supported for S3, use s3_region "
+                          "instead. This parameter is for S3 compatible services");
   s.bucket_url = bucket_url(p, s.bucket, s.region);
   s.path = p.str("path");
   read_store_as(ctx, p, s, k);
@@ -379,8 +397,9 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
 
   k.format = p.str("s3_object_key_format");
   if (!p.has("s3_object_key_format"))
-    log::warn(where(section.pos) + "The default value of s3_object_key_format will use ${chunk_id} instead of "
-                                   "%{index} to avoid object conflict in v2");
+    log::warn(where(section.pos) +
+              "The default value of s3_object_key_format will use ${chunk_id} instead of "
+              "%{index} to avoid object conflict in v2");
   for (const char* removed : {"%{uuid}", "%{uuid:random}", "%{uuid:hostname}", "%{uuid:timestamp}"})
     if (k.format.find(removed) != std::string::npos)
       throw ConfigException(p.pos("s3_object_key_format"),
@@ -394,9 +413,10 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
   s.check_object = p.flag("check_object");
   if (!s.check_object) {
     if (p.has("s3_object_key_format")) {
-      log::warn(where(p.pos("check_object")) +
-                "Set 'check_object false' and s3_object_key_format is specified. Check s3_object_key_format is "
-                "unique in each write. If not, existing file will be overwritten.");
+      log::warn(
+          where(p.pos("check_object")) +
+          "Set 'check_object false' and s3_object_key_format is specified. Check s3_object_key_format is "
+          "unique in each write. If not, existing file will be overwritten.");
     } else {
       log::warn(where(p.pos("check_object")) +
                 "Set 'check_object false' and s3_object_key_format is not specified. Use "
@@ -405,21 +425,25 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
     }
   }
   if ((b.flush_thread_count > 1 || ctx.workers > 1) && k.format.find("${chunk_id}") == std::string::npos &&
-      k.format.find("%{uuid_flush}") == std::string::npos && k.format.find("%{hex_random}") == std::string::npos)
-    log::warn(where(p.pos("s3_object_key_format")) +
-              "No ${chunk_id}, %{uuid_flush} or %{hex_random} in s3_object_key_format with multiple flush threads "
-              "or multiple workers. Recommend to set ${chunk_id}, %{uuid_flush} or %{hex_random} to avoid data "
-              "lost by object conflict");
+      k.format.find("%{uuid_flush}") == std::string::npos &&
+      k.format.find("%{hex_random}") == std::string::npos)
+    log::warn(
+        where(p.pos("s3_object_key_format")) +
+        "No ${chunk_id}, %{uuid_flush} or %{hex_random} in s3_object_key_format with multiple flush threads "
+        "or multiple workers. Recommend to set ${chunk_id}, %{uuid_flush} or %{hex_random} to avoid data "
+        "lost by object conflict");
   k.path = s.path;
   k.time_slice_format = slice_format;
   k.index_format = p.str("index_format");
   if (!valid_index_format(k.index_format))
-    throw ConfigException(p.pos("index_format"),
-                          "index_format parameter should follow `%[flags][width]type`. `0` is the only supported "
-                          "flag, and is mandatory if width is specified. `d`, `x` and `X` are supported types");
+    throw ConfigException(
+        p.pos("index_format"),
+        "index_format parameter should follow `%[flags][width]type`. `0` is the only supported "
+        "flag, and is mandatory if width is specified. `d`, `x` and `X` are supported types");
   k.hex_random_length = int(p.integer("hex_random_length"));
   if (k.hex_random_length > 16 || k.hex_random_length < 0)
-    throw ConfigException(p.pos("hex_random_length"), "hex_random_length parameter must be less than or equal to 16");
+    throw ConfigException(p.pos("hex_random_length"),
+                          "hex_random_length parameter must be less than or equal to 16");
   k.check_object = s.check_object;
   k.key_tag = b.key_tag;
   k.key_time = b.key_time;

@@ -35,7 +35,7 @@ struct Settings {
   bool check_apikey_on_start = true;
   http::HeaderList put_headers;  // storage class, ACL, grants, encryption, tagging
   std::vector<std::pair<std::string, std::string>> metadata;  // s3_metadata: x-amz-meta-<k>, templates
-  double warn_for_delay = 0;  // 0: off
+  double warn_for_delay = 0;                                  // 0: off
   http::TlsOptions tls;
   std::string proxy;
   http::aws::CredentialsConfig credentials;

@@ -78,7 +78,8 @@ std::string hex_random(std::string_view chunk_id, int length) {
 }
 
 ObjectKeyFormat::ObjectKeyFormat(KeyFormatOptions options) : options_(std::move(options)) {
-  if (options_.time_slice_format.empty()) options_.time_slice_format = timekey_to_timeformat(options_.timekey);
+  if (options_.time_slice_format.empty())
+    options_.time_slice_format = timekey_to_timeformat(options_.timekey);
 }
 
 std::string ObjectKeyFormat::index_text(int index) const {
@@ -111,22 +112,31 @@ bool ObjectKeyFormat::extract_placeholders(std::string_view text, const ChunkKey
 
 bool ObjectKeyFormat::key(const ChunkKeyInput& in, int index, std::string& out, std::string& error) const {
   const std::string pre = replace_percent_braces(options_.format, [&](std::string_view p, std::string& o) {
-    if (p == "%{path}") o += options_.path;
-    else if (p == "%{file_extension}") o += options_.file_extension;
-    else return false;
+    if (p == "%{path}")
+      o += options_.path;
+    else if (p == "%{file_extension}")
+      o += options_.file_extension;
+    else
+      return false;
     return true;
   });
   std::string extracted;
   if (!extract_placeholders(pre, in, extracted, error)) return false;
   std::string time_slice;
-  if (options_.key_time) append_time(time_slice, EventTime{in.timekey, 0}, options_.time_slice_format, options_.utc);
+  if (options_.key_time)
+    append_time(time_slice, EventTime{in.timekey, 0}, options_.time_slice_format, options_.utc);
   const bool uuid = uses_uuid_flush();
   out = replace_percent_braces(extracted, [&](std::string_view p, std::string& o) {
-    if (p == "%{time_slice}") o += time_slice;
-    else if (p == "%{hex_random}") o += hex_random(in.chunk_id, options_.hex_random_length);
-    else if (p == "%{uuid_flush}" && uuid) o += in.uuid;
-    else if (options_.check_object && p == "%{index}") o += index_text(index);
-    else if (!options_.check_object && p == "%{date_slice}") o += time_slice;
+    if (p == "%{time_slice}")
+      o += time_slice;
+    else if (p == "%{hex_random}")
+      o += hex_random(in.chunk_id, options_.hex_random_length);
+    else if (p == "%{uuid_flush}" && uuid)
+      o += in.uuid;
+    else if (options_.check_object && p == "%{index}")
+      o += index_text(index);
+    else if (!options_.check_object && p == "%{date_slice}")
+      o += time_slice;
     else if (!options_.check_object && p == "%{hms_slice}")
       // out_s3.rb: @localtime is never set in a v1 output, so this is always UTC.
       append_time(o, EventTime{in.now, 0}, "%H%M%S", true);

@@ -29,10 +29,10 @@ struct KeyFormatOptions {
 // What one chunk gives its keys.
 struct ChunkKeyInput {
   std::string_view tag;
-  int64_t timekey = 0;       // the slot's start
-  std::string_view chunk_id; // 32 hex digits, Fluentd's dump_unique_id_hex
-  std::string_view uuid;     // a fresh UUID for %{uuid_flush}
-  int64_t now = 0;           // for %{hms_slice}
+  int64_t timekey = 0;        // the slot's start
+  std::string_view chunk_id;  // 32 hex digits, Fluentd's dump_unique_id_hex
+  std::string_view uuid;      // a fresh UUID for %{uuid_flush}
+  int64_t now = 0;            // for %{hms_slice}
 };
 
 class ObjectKeyFormat {

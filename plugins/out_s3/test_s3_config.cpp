@@ -49,9 +49,11 @@ TEST(S3Config, WhereTheBucketIs) {
   };
   EXPECT_EQ(url("  s3_region us-east-1\n"), "https://logs.s3.amazonaws.com");
   EXPECT_EQ(url("  force_path_style true\n"), "https://s3.eu-west-1.amazonaws.com/logs");
-  EXPECT_EQ(url("  s3_endpoint http://127.0.0.1:9000/\n"), "http://127.0.0.1:9000/logs");  // an IP: path style
+  EXPECT_EQ(url("  s3_endpoint http://127.0.0.1:9000/\n"),
+            "http://127.0.0.1:9000/logs");  // an IP: path style
   EXPECT_EQ(url("  s3_endpoint https://minio.example:9000\n"), "https://logs.minio.example:9000");
-  EXPECT_EQ(url("  s3_endpoint https://minio.example:9000\n  force_path_style true\n"), "https://minio.example:9000/logs");
+  EXPECT_EQ(url("  s3_endpoint https://minio.example:9000\n  force_path_style true\n"),
+            "https://minio.example:9000/logs");
   EXPECT_EQ(url("  s3_endpoint https://bucket.vpce-1a2b.s3.eu-west-1.vpce.amazonaws.com\n"),
             "https://logs.bucket.vpce-1a2b.s3.eu-west-1.vpce.amazonaws.com");
   EXPECT_EQ(url("  enable_dual_stack true\n"), "https://logs.s3.dualstack.eu-west-1.amazonaws.com");
@@ -121,19 +123,23 @@ TEST(S3Config, CredentialSections) {
   EXPECT_EQ(c.settings.credentials.assume_role_arn, "arn:aws:iam::1:role/r");
   EXPECT_EQ(c.settings.credentials.assume_role_session_name, "s");
   EXPECT_EQ(c.settings.credentials.duration_seconds, 900);
-  c = env.config("  s3_bucket logs\n  <instance_profile_credentials>\n    ip_address 127.0.0.1\n    port 8080\n"
-                 "  </instance_profile_credentials>\n");
+  c = env.config(
+      "  s3_bucket logs\n  <instance_profile_credentials>\n    ip_address 127.0.0.1\n    port 8080\n"
+      "  </instance_profile_credentials>\n");
   EXPECT_TRUE(c.settings.credentials.instance_profile_only);
   EXPECT_EQ(c.settings.credentials.imds_endpoint, "http://127.0.0.1:8080");
 }
 
 TEST(S3Config, RefusedWithFileAndLine) {
   Env env;
-  EXPECT_EQ(env.config_error("  s3_bucket logs\n  <shared_credentials>\n    path /x\n  </shared_credentials>\n"),
-            "t.conf:4: <shared_credentials> is not supported: ~/.aws/credentials files are not read");
+  EXPECT_EQ(
+      env.config_error("  s3_bucket logs\n  <shared_credentials>\n    path /x\n  </shared_credentials>\n"),
+      "t.conf:4: <shared_credentials> is not supported: ~/.aws/credentials files are not read");
   EXPECT_EQ(env.config_error("  s3_bucket logs\n  store_as lzma2\n"),
-            "t.conf:4: store_as lzma2 is not supported (it runs an external command); use gzip, zstd, json or text");
-  EXPECT_EQ(env.config_error("  s3_bucket logs\n  aws_key_id AKIA\n"), "t.conf:4: aws_key_id and aws_sec_key go together");
+            "t.conf:4: store_as lzma2 is not supported (it runs an external command); use gzip, zstd, json "
+            "or text");
+  EXPECT_EQ(env.config_error("  s3_bucket logs\n  aws_key_id AKIA\n"),
+            "t.conf:4: aws_key_id and aws_sec_key go together");
   EXPECT_EQ(env.config_error("  s3_bucket logs\n  signature_version s3\n"),
             "t.conf:4: signature_version s3 (SigV2) is not supported; use v4");
   EXPECT_EQ(env.config_error("  s3_bucket logs\n  time_slice_format %Y\n"),

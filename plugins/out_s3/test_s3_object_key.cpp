@@ -88,7 +88,8 @@ TEST(S3ObjectKey, ATagThatWouldLeaveThePathIsRefused) {
 
 TEST(S3ObjectKey, IndexFormatsTheRubyPluginAccepts) {
   for (const char* ok : {"%d", "%x", "%X", "%05d", "%0x", "%010X"}) EXPECT_TRUE(valid_index_format(ok)) << ok;
-  for (const char* bad : {"", "%s", "%5d", "%-5d", "d", "%d%d", "%05.2d", "%n"}) EXPECT_FALSE(valid_index_format(bad)) << bad;
+  for (const char* bad : {"", "%s", "%5d", "%-5d", "d", "%d%d", "%05.2d", "%n"})
+    EXPECT_FALSE(valid_index_format(bad)) << bad;
 }
 
 std::string gunzip(const std::string& in) {
@@ -107,7 +108,8 @@ std::string gunzip(const std::string& in) {
 
 TEST(S3Body, GzipAndZstdRoundTrip) {
   std::string lines;
-  for (int i = 0; i < 1000; ++i) lines += "2024-05-01T12:00:00+00:00\tapp\t{\"message\":\"line " + std::to_string(i) + "\"}\n";
+  for (int i = 0; i < 1000; ++i)
+    lines += "2024-05-01T12:00:00+00:00\tapp\t{\"message\":\"line " + std::to_string(i) + "\"}\n";
   std::string gz, zst;
   ASSERT_TRUE(compress(Store::Gzip, 3, lines, gz));
   EXPECT_LT(gz.size(), lines.size() / 4);
@@ -123,7 +125,8 @@ TEST(S3Body, MadeLaterOnTheLoopOrTheThreadPoolWithTheHashOfWhatIsSent) {
   uv_loop_init(&loop);
   auto alive = std::make_shared<bool>(true);
   std::string big;
-  while (big.size() < 3 * kOnLoopBytes) big += "2024-05-01T12:00:00+00:00\tapp\t{\"n\":" + std::to_string(big.size()) + "}\n";
+  while (big.size() < 3 * kOnLoopBytes)
+    big += "2024-05-01T12:00:00+00:00\tapp\t{\"n\":" + std::to_string(big.size()) + "}\n";
   const std::string small = "one line\n";
   int calls = 0;
   Body gz, text;
@@ -147,9 +150,11 @@ TEST(S3Body, MadeLaterOnTheLoopOrTheThreadPoolWithTheHashOfWhatIsSent) {
 TEST(S3Response, CodeAndMessageOnlyNeverTheEchoedCanonicalRequest) {
   http::HttpResponse r;
   r.status = 403;
-  r.body = "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we "
-           "calculated does not match the signature you provided. Check your key &amp; signing method.</Message>"
-           "<CanonicalRequest>PUT\n/logs/x\n\nx-amz-security-token:SECRET-SESSION-TOKEN\n</CanonicalRequest></Error>";
+  r.body =
+      "<?xml version=\"1.0\"?><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we "
+      "calculated does not match the signature you provided. Check your key &amp; signing method.</Message>"
+      "<CanonicalRequest>PUT\n/logs/x\n\nx-amz-security-token:SECRET-SESSION-TOKEN\n</CanonicalRequest></"
+      "Error>";
   EXPECT_EQ(error_code(r), "SignatureDoesNotMatch");
   const std::string d = describe(r);
   EXPECT_EQ(d.find("SECRET-SESSION-TOKEN"), std::string::npos) << d;
