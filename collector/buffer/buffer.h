@@ -95,6 +95,7 @@ struct Config {
   struct Defaults {
     std::string type = "memory";
     std::vector<std::string> chunk_keys;  // used when <buffer> has no argument
+    double timekey = 0;                   // 0: a `time` chunk key needs `timekey` given
     bool timekey_use_utc = false;
     std::string root_dir;  // default parent of file buffer paths and dead letters
     int worker_id = 0;     // with several workers each has its own file buffer directory

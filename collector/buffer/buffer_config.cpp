@@ -148,9 +148,9 @@ Config Config::parse(const ConfigSection* section, const Defaults& defaults,
                                        "' is not supported (sluice supports tag, time and _index)");
   }
   if (c.key_time) {
-    if (!p.has("timekey"))
+    if (!p.has("timekey") && defaults.timekey <= 0)
       throw ConfigException(s.pos, "<buffer time> needs a timekey (e.g. timekey 1h)");
-    c.timekey = p.seconds("timekey");
+    c.timekey = p.has("timekey") ? p.seconds("timekey") : defaults.timekey;
     if (c.timekey < 1) throw ConfigException(p.pos("timekey"), "timekey must be at least 1s");
   }
   c.timekey_wait = p.seconds("timekey_wait");

@@ -304,13 +304,15 @@ LineFormat LineFormat::configure(const ConfigSection* format, const std::string&
   }
   if (uses_time) {
     know({"time_format", "localtime", "utc", "timezone", "time_type"});
-    std::string time_format =
-        f.type_ == Type::Stdout ? "%Y-%m-%d %H:%M:%S.%N %z" : "%Y-%m-%dT%H:%M:%S%:z";
-    text("time_format", time_format);
     bool utc = false, localtime = true;
     flag("utc", utc);
     flag("localtime", localtime);
     if (!localtime) utc = true;
+    // Fluentd's TimeFormatter without a format: Time#iso8601, which writes UTC as `Z`.
+    std::string time_format = f.type_ == Type::Stdout ? "%Y-%m-%d %H:%M:%S.%N %z"
+                              : utc                   ? "%Y-%m-%dT%H:%M:%SZ"
+                                                      : "%Y-%m-%dT%H:%M:%S%:z";
+    text("time_format", time_format);
     if (const ConfigParam* p = get("timezone"))
       log::warn(p->pos.file + ":" + std::to_string(p->pos.line) +
                 ": 'timezone' in <format> is not supported; using " +

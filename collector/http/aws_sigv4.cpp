@@ -106,7 +106,8 @@ std::string canonical_value(std::string_view v) {
 }
 
 bool signed_header(const std::string& name) {
-  return name == "host" || name == "content-type" || name.rfind("x-amz-", 0) == 0;
+  return name == "host" || name == "content-type" || name == "content-md5" || name == "range" ||
+         name.rfind("x-amz-", 0) == 0;
 }
 
 }  // namespace
@@ -142,7 +143,7 @@ std::string signing_key(std::string_view secret, std::string_view date, std::str
 }
 
 std::string canonical_request(const HttpRequest& request, std::string_view payload_hash,
-                              std::string& signed_headers) {
+                              std::string& signed_headers, bool s3) {
   UrlParts u = split_url(request.url);
   std::vector<std::pair<std::string, std::string>> headers;
   for (const auto& [name, value] : request.headers) {
@@ -152,7 +153,12 @@ std::string canonical_request(const HttpRequest& request, std::string_view paylo
   if (!find_header(request.headers, "Host")) headers.emplace_back("host", u.host_header);
   std::sort(headers.begin(), headers.end());
   std::string out = request.method + "\n";
-  out += u.path.empty() ? "/" : uri_encode(u.path, true);
+  if (u.path.empty())
+    out += "/";
+  else if (s3)
+    out += u.path;
+  else
+    out += uri_encode(u.path, true);
   out += "\n" + canonical_query(u.query) + "\n";
   signed_headers.clear();
   for (auto& [n, v] : headers) {
@@ -170,15 +176,16 @@ void sign(HttpRequest& request, std::string_view payload, const Credentials& cre
   gmtime_r(&now, &tm);
   strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
   const std::string amz_date(stamp), date = amz_date.substr(0, 8);
-  const std::string payload_hash = hex_sha256(payload);
+  const std::string payload_hash =
+      options.payload_hash.empty() ? hex_sha256(payload) : std::string(options.payload_hash);
   if (!find_header(request.headers, "Host")) request.headers.emplace_back("Host", split_url(request.url).host_header);
   request.headers.emplace_back("X-Amz-Date", amz_date);
-  if (options.content_sha256_header) request.headers.emplace_back("X-Amz-Content-Sha256", payload_hash);
+  if (options.content_sha256_header || options.s3) request.headers.emplace_back("X-Amz-Content-Sha256", payload_hash);
   if (!credentials.session_token.empty())
     request.headers.emplace_back("X-Amz-Security-Token", credentials.session_token);
 
   std::string signed_headers;
-  const std::string canonical = canonical_request(request, payload_hash, signed_headers);
+  const std::string canonical = canonical_request(request, payload_hash, signed_headers, options.s3);
   const std::string scope =
       date + "/" + std::string(options.region) + "/" + std::string(options.service) + "/aws4_request";
   const std::string to_sign = "AWS4-HMAC-SHA256\n" + amz_date + "\n" + scope + "\n" + hex_sha256(canonical);

@@ -1,5 +1,5 @@
-// AWS Signature Version 4 for HTTP requests (Amazon OpenSearch Service, STS): the headers that
-// let AWS check who sent a request and that nothing in it changed on the way.
+// AWS Signature Version 4 for HTTP requests (Amazon OpenSearch Service, S3, STS): the headers
+// that let AWS check who sent a request and that nothing in it changed on the way.
 #pragma once
 
 #include <ctime>
@@ -22,12 +22,18 @@ struct SignOptions {
   std::string_view service;  // "es" (OpenSearch Service), "aoss" (Serverless), "sts"
   // X-Amz-Content-Sha256 is sent and signed, as the AWS SDKs do (OpenSearch Serverless needs it).
   bool content_sha256_header = true;
+  // S3's flavour: the path is signed as it is sent (percent-encoded once, where other services
+  // encode it a second time), and X-Amz-Content-Sha256 is always sent.
+  bool s3 = false;
+  // When not empty, what X-Amz-Content-Sha256 says instead of the hash of `payload`: a hash
+  // computed earlier, or "UNSIGNED-PAYLOAD" (S3 only).
+  std::string_view payload_hash;
 };
 
 // Adds Host, X-Amz-Date, X-Amz-Content-Sha256, X-Amz-Security-Token (temporary credentials) and
 // Authorization to `request` for `payload`, the exact body bytes it will carry, at `now`. Signs
-// Host, Content-Type when the request has one, and the X-Amz-* headers; other headers may change
-// on the way (libcurl adds some) without breaking the signature.
+// Host, Content-Type, Content-MD5 and Range when the request has them, and the X-Amz-* headers;
+// other headers may change on the way (libcurl adds some) without breaking the signature.
 void sign(HttpRequest& request, std::string_view payload, const Credentials& credentials,
           const SignOptions& options, time_t now);
 
@@ -40,6 +46,6 @@ std::string hex_sha256(std::string_view data);
 std::string signing_key(std::string_view secret, std::string_view date, std::string_view region,
                         std::string_view service);  // raw 32 bytes
 std::string canonical_request(const HttpRequest& request, std::string_view payload_hash,
-                              std::string& signed_headers);
+                              std::string& signed_headers, bool s3 = false);
 
 }  // namespace sluice::http::aws

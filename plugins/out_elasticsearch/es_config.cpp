@@ -110,26 +110,27 @@ std::unique_ptr<AwsEndpoint> parse_endpoint(const ConfigSection& section) {
   auto e = std::make_unique<AwsEndpoint>();
   e->url = p.str("url");
   while (!e->url.empty() && e->url.back() == '/') e->url.pop_back();
-  e->region = p.str("region");
+  http::aws::CredentialsConfig& c = e->credentials;
+  c.region = p.str("region");
   e->service = p.str("aws_service_name");
-  e->access_key_id = p.str("access_key_id");
-  e->secret_access_key = p.str("secret_access_key");
-  if (e->access_key_id.empty() != e->secret_access_key.empty())
+  c.access_key_id = p.str("access_key_id");
+  c.secret_access_key = p.str("secret_access_key");
+  if (c.access_key_id.empty() != c.secret_access_key.empty())
     throw ConfigException(section.pos, "<endpoint> needs both access_key_id and secret_access_key, or neither");
-  e->assume_role_arn = p.str("assume_role_arn");
-  e->assume_role_session_name = p.str("assume_role_session_name");
-  e->web_identity_token_file = p.str("assume_role_web_identity_token_file");
-  if (!e->assume_role_arn.empty() && e->web_identity_token_file.empty()) {
+  c.assume_role_arn = p.str("assume_role_arn");
+  c.assume_role_session_name = p.str("assume_role_session_name");
+  c.web_identity_token_file = p.str("assume_role_web_identity_token_file");
+  if (!c.assume_role_arn.empty() && c.web_identity_token_file.empty()) {
     const char* from_env = getenv("AWS_WEB_IDENTITY_TOKEN_FILE");
     if (!from_env || !*from_env)
       throw ConfigException(p.pos("assume_role_arn"),
                             "assume_role_arn needs assume_role_web_identity_token_file (AssumeRole with other "
                             "credentials is not supported)");
-    e->web_identity_token_file = from_env;
+    c.web_identity_token_file = from_env;
   }
-  e->sts_region = p.str("sts_credentials_region");
-  e->container_relative_uri = p.str("ecs_container_credentials_relative_uri");
-  e->refresh_interval = p.seconds("refresh_credentials_interval");
+  c.sts_region = p.str("sts_credentials_region");
+  c.container_relative_uri = p.str("ecs_container_credentials_relative_uri");
+  c.refresh_interval = p.seconds("refresh_credentials_interval");
   return e;
 }
 

@@ -8,10 +8,10 @@
 #include <string_view>
 #include <vector>
 
-#include "aws_credentials.h"
 #include "buffer/buffer.h"
 #include "core/plugin.h"
 #include "es_format.h"
+#include "http/aws_credentials.h"
 #include "http/http_client.h"
 
 namespace sluice::es {
@@ -28,6 +28,13 @@ struct Dialect {
 };
 extern const Dialect kElasticsearch;
 extern const Dialect kOpenSearch;
+
+// `<endpoint>` of fluent-plugin-opensearch: an Amazon OpenSearch Service domain.
+struct AwsEndpoint {
+  std::string url;
+  std::string service = "es";  // aws_service_name: es, or aoss (OpenSearch Serverless)
+  http::aws::CredentialsConfig credentials;  // its region is the domain's
+};
 
 struct Host {
   std::string scheme = "http";

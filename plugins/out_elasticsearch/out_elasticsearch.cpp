@@ -17,7 +17,6 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "core/uv_handle.h"
-#include "aws_credentials.h"
 #include "es_config.h"
 #include "es_format.h"
 #include "format/base64.h"
@@ -25,6 +24,7 @@
 #include "format/json.h"
 #include "format/json_dom_fields.h"
 #include "format/time.h"
+#include "http/aws_credentials.h"
 #include "http/aws_sigv4.h"
 #include "http/http_client.h"
 
@@ -67,7 +67,7 @@ class ElasticsearchOutput : public Output {
     buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(bconf), flow_, metrics_, id_,
                                                std::move(hooks));
     buffer_->set_secondary(ctx.make_secondary(*ctx.section));
-    if (s_.aws) aws_ = std::make_unique<es::AwsCredentialsProvider>(loop_, *s_.aws);
+    if (s_.aws) aws_ = std::make_unique<http::aws::AwsCredentialsProvider>(loop_, s_.aws->credentials);
     if (!s_.verify_version) set_version(s_.default_version, false);
   }
 
@@ -266,29 +266,14 @@ class ElasticsearchOutput : public Output {
 
   // ---- sending ----
 
-  // Sends `req`, whose body bytes are `payload`, signed when the output talks to AWS. Without
-  // credentials the callback gets a transport error, so the request is retried as any other.
+  // Sends `req`, whose body bytes are `payload`, signed when the output talks to AWS.
   void send(http::HttpRequest req, std::string_view payload, http::ResponseCallback done) {
     if (!aws_) {
       client_->send(std::move(req), std::move(done));
       return;
     }
-    std::weak_ptr<bool> alive = alive_;
-    // `payload` stays valid: it is the request's own body, or a chunk in flight until `done`.
-    auto pending = std::make_shared<http::HttpRequest>(std::move(req));
-    if (!pending->body.empty()) payload = pending->body;
-    aws_->get(*client_, [this, alive, pending, payload, done = std::move(done)](
-                            const http::aws::Credentials* credentials, const std::string& error) mutable {
-      if (!alive.lock() || closing_) return;
-      if (!credentials) {
-        http::HttpResponse r;
-        r.error = "no AWS credentials: " + error;
-        done(std::move(r));
-        return;
-      }
-      http::aws::sign(*pending, payload, *credentials, {s_.aws->region, s_.aws->service, true}, time(nullptr));
-      client_->send(std::move(*pending), std::move(done));
-    });
+    aws_->send_signed(*client_, std::move(req), payload, {s_.aws->credentials.region, s_.aws->service, true},
+                      std::move(done));
   }
 
   void send_chunk(buffer::Chunk& c, buffer::SendDone done) {
@@ -521,7 +506,7 @@ class ElasticsearchOutput : public Output {
   es::BulkFormatter fmt_;
   std::unique_ptr<buffer::Buffer> buffer_;
   std::unique_ptr<http::HttpClient> client_;
-  std::unique_ptr<es::AwsCredentialsProvider> aws_;
+  std::unique_ptr<http::aws::AwsCredentialsProvider> aws_;
   std::shared_ptr<bool> alive_;
   size_t rr_ = 0;
   bool version_known_ = false;

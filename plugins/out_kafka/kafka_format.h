@@ -23,6 +23,7 @@
 #include "config/config.h"
 #include "core/event.h"
 #include "format/line_format.h"
+#include "format/record_inject.h"
 
 namespace sluice::kafka {
 
@@ -34,15 +35,6 @@ struct MessageMeta {
   std::optional<std::string_view> pkey;    // partition key (hashed instead of the message key)
   std::optional<int32_t> partition;        // explicit partition
   std::vector<std::pair<std::string_view, std::optional<std::string_view>>> headers;
-};
-
-struct InjectConfig {
-  std::string tag_key, time_key, hostname_key, worker_id_key;
-  std::string hostname;
-  int worker_id = 0;
-  enum class TimeType { Float, Unixtime, UnixtimeMillis, String } time_type = TimeType::Float;
-  std::string time_format;  // empty: %Y-%m-%dT%H:%M:%S%z
-  bool utc = false;
 };
 
 struct MapperConfig {

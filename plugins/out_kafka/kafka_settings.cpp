@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/hostname.h"
 
 namespace sluice::kafka {
 
@@ -520,32 +519,7 @@ Settings build_settings(Variant v, const Params& params, const ConfigSection* bu
   }
   s.format_section = format;
 
-  if (inject) {
-    Reader in{*inject};
-    InjectConfig& ic = m.inject;
-    ic.tag_key = in.str("tag_key", ic.tag_key);
-    ic.time_key = in.str("time_key", ic.time_key);
-    ic.hostname_key = in.str("hostname_key", "");
-    ic.worker_id_key = in.str("worker_id_key", "");
-    if (!ic.hostname_key.empty()) ic.hostname = in.str("hostname", local_hostname());
-    std::string tt = in.str("time_type", "float");
-    if (tt == "float") ic.time_type = InjectConfig::TimeType::Float;
-    else if (tt == "unixtime") ic.time_type = InjectConfig::TimeType::Unixtime;
-    else if (tt == "unixtime_millis") ic.time_type = InjectConfig::TimeType::UnixtimeMillis;
-    else if (tt == "string") ic.time_type = InjectConfig::TimeType::String;
-    else throw ConfigException(in.pos("time_type"), "time_type must be float, unixtime, unixtime_millis or string");
-    if (auto tf = in.str("time_format")) {
-      ic.time_format = *tf;
-      if (!in.p("time_type")) ic.time_type = InjectConfig::TimeType::String;
-    }
-    ic.utc = in.flag("utc", false) || !in.flag("localtime", true);
-    static const std::vector<std::string> known = {"tag_key", "time_key", "hostname_key", "hostname",
-                                                   "worker_id_key", "time_type", "time_format",
-                                                   "utc", "localtime", "timezone"};
-    for (auto& p : inject->params)
-      if (!is_system_param(p.key) && std::find(known.begin(), known.end(), p.key) == known.end() && errors)
-        errors->push_back({p.pos, "unknown parameter '" + p.key + "' in <inject>"});
-  }
+  if (inject) read_inject(*inject, m.inject, errors);
   return s;
 }
 

@@ -6,8 +6,8 @@
 #include <string>
 #include <string_view>
 
-#include "../../plugins/out_elasticsearch/aws_credentials.h"
 #include "fuzz_support.h"
+#include "http/aws_credentials.h"
 #include "http/aws_sigv4.h"
 
 namespace aws = sluice::http::aws;
@@ -16,9 +16,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data), size);
   aws::Credentials c;
   std::string error;
-  if (sluice::es::parse_credentials_json(input, c, error))
+  if (aws::parse_credentials_json(input, c, error))
     SLUICE_FUZZ_CHECK(!c.access_key_id.empty() && !c.secret_access_key.empty());
-  if (sluice::es::parse_sts_response(input, c, error))
+  if (aws::parse_sts_response(input, c, error))
     SLUICE_FUZZ_CHECK(!c.access_key_id.empty() && !c.secret_access_key.empty());
 
   // The first line is a URL, the second a header value; the rest is the body.

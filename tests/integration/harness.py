@@ -71,6 +71,21 @@ class ServerProcess:
             self.log = None
 
 
+def start_server(test, script, args):
+    """Starts tests/servers/<script> with `--port-file`, waits until it listens and has the test
+    stop it by PID at cleanup. Returns (process, port)."""
+    port_file = os.path.join(test.dir, "%s.port.%d" % (script, time.monotonic_ns()))
+    proc = subprocess.Popen([sys.executable, os.path.join(REPO, "tests/servers", script), "--port-file", port_file]
+                            + list(args))
+
+    def stop():
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+    test.addCleanup(stop)
+    return proc, wait_for_port_file(proc, port_file, script)
+
+
 def run(args, timeout=30, env=None, input=None):
     """Runs sluice to completion; returns CompletedProcess with text output."""
     e = dict(os.environ, TZ="UTC")
@@ -207,21 +222,26 @@ def json_lines(pattern):
     return out
 
 
-def cri_tail_source(dir, tag="kubernetes.*"):
-    """A <source> tailing <dir>/var/log/containers/*.log (CRI lines) from the head."""
+def tail_source(path, pos_file, tag, parser="cri", refresh_interval=None):
+    """A `<source>` tailing `path` from its head with a `<parse>` of type `parser`."""
     return """
 <source>
   @type tail
-  path %s/var/log/containers/*.log
-  pos_file %s/pos
-  tag %s
+  path %s
+  pos_file %s
   read_from_head true
-  refresh_interval 0.2
+  tag %s
+  %s
   <parse>
-    @type cri
+    @type %s
   </parse>
 </source>
-""" % (dir, dir, tag)
+""" % (path, pos_file, tag, "refresh_interval %s" % refresh_interval if refresh_interval else "", parser)
+
+
+def cri_tail_source(dir, tag="kubernetes.*"):
+    """A <source> tailing <dir>/var/log/containers/*.log (CRI lines) from the head."""
+    return tail_source("%s/var/log/containers/*.log" % dir, "%s/pos" % dir, tag, refresh_interval=0.2)
 
 
 def cri_line(i, stream="stdout", tag="F", text=None):

@@ -4,39 +4,16 @@ AWS SDKs look: the configuration, a web identity (EKS IRSA) at STS, the containe
 Identity), the instance profile (IMDSv2). Secrets never reach the log."""
 import json
 import os
-import signal
-import subprocess
-import sys
 import time
-import urllib.request
 
+from aws_support import CredentialsServer
 from es_support import EsServer, es_match
-from harness import SluiceTestCase, main, wait_for_port_file
+from harness import SluiceTestCase, main, tail_source
 
-SERVERS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../servers")
 ROLE = "arn:aws:iam::123456789012:role/sluice-logs"
 # Static keys, then the temporary ones the credentials server hands out in turn.
 STATIC = ["AKIASTATICKEY0001", "static/secret+key0001", None]
 TEMPORARY = [["ASIATEMPKEY%04d" % i, "temp/secret+%04d" % i, "session-token-%04d" % i] for i in range(1, 4)]
-
-
-class CredentialsServer:
-    def __init__(self, test, keys, *args):
-        keys_file = test.write("issued-keys.json", json.dumps(keys))
-        port_file = test.path("aws.port.%d" % time.monotonic_ns())
-        self.proc = subprocess.Popen([sys.executable, os.path.join(SERVERS, "aws_credentials_server.py"),
-                                      "--port-file", port_file, "--keys", keys_file] + list(args))
-        test.addCleanup(self.stop)
-        self.url = "http://127.0.0.1:%d" % wait_for_port_file(self.proc, port_file, "aws_credentials_server")
-
-    def stats(self):
-        with urllib.request.urlopen(self.url + "/_control/stats", timeout=10) as r:
-            return json.loads(r.read())
-
-    def stop(self):
-        if self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
 
 
 class OpenSearchAwsTest(SluiceTestCase):
@@ -55,18 +32,7 @@ class OpenSearchAwsTest(SluiceTestCase):
     region eu-west-1
     %s
   </endpoint>""" % (domain.port, endpoint_extra)
-        conf = self.config("""
-<source>
-  @type tail
-  path %s
-  pos_file %s/tail.pos
-  read_from_head true
-  tag app
-  <parse>
-    @type cri
-  </parse>
-</source>
-""" % (log, self.dir) + es_match(domain.port, "index_name logs\n  %s%s" % (extra, endpoint), type="opensearch"))
+        conf = self.config(tail_source(log, self.path("tail.pos"), "app") + es_match(domain.port, "index_name logs\n  %s%s" % (extra, endpoint), type="opensearch"))
         return self.start(["-c", conf], env=env)
 
     def messages(self, domain):
@@ -83,7 +49,7 @@ class OpenSearchAwsTest(SluiceTestCase):
         self.assertEqual(stats["sigv4_failures"], 0)
         self.assertGreaterEqual(stats["sigv4_ok"], 2)  # GET / and at least one _bulk
         self.assertEqual(domain.requests()[0]["headers"]["Content-Encoding"], "gzip")
-        self.assertIn("signing requests with AWS credentials from access_key_id of the configuration", p.stderr())
+        self.assertIn("signing requests with AWS credentials from the access key of the configuration", p.stderr())
         self.assertNotIn(STATIC[1], p.stderr())
 
     def test_a_wrong_secret_is_refused_and_retried_without_loss_or_leak(self):

@@ -17,10 +17,11 @@ Usage: aws_credentials_server.py --port-file F --keys K [--role-arn A --web-iden
 import argparse
 import datetime
 import json
-import os
 import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import port_file
 
 IMDS_ROLE = "sluice-test-role"
 IMDS_SESSION = "imds-session-token"
@@ -132,11 +133,7 @@ def main():
         srv.keys = json.load(f)
     srv.issued = 0
     srv.stats = {"sts": 0, "container": 0, "imds": 0, "session_names": []}
-    tmp = args.port_file + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(str(srv.server_address[1]))
-    os.rename(tmp, args.port_file)
-    srv.serve_forever(poll_interval=0.1)
+    port_file.serve(srv, args.port_file)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """Checks an AWS Signature Version 4 as AWS does, from the request as it arrived (python3 stdlib
-only): used by es_server.py to stand in for Amazon OpenSearch Service."""
+only): used by es_server.py to stand in for Amazon OpenSearch Service and by s3_server.py for S3,
+whose flavour differs (s3=True): the path is encoded once, not twice, and X-Amz-Content-Sha256 is
+required and signed, holding the body's hash or UNSIGNED-PAYLOAD."""
 import hashlib
 import hmac
 import re
@@ -24,7 +26,7 @@ def _canonical_query(query):
     return "&".join("%s=%s" % kv for kv in sorted(pairs))
 
 
-def verify(method, raw_path, headers, body, keys, region, service):
+def verify(method, raw_path, headers, body, keys, region, service, s3=False):
     """`keys`: {access_key_id: (secret, session_token or None)}. Returns (None, key id) when the
     signature holds, else (reason, key id or None)."""
     m = AUTH.match(headers.get("Authorization", ""))
@@ -47,16 +49,23 @@ def verify(method, raw_path, headers, body, keys, region, service):
     if token is not None and "x-amz-security-token" not in names:
         return "x-amz-security-token must be signed", key_id
     payload_hash = hashlib.sha256(body).hexdigest()
+    if s3:
+        if "x-amz-content-sha256" not in names:
+            return "x-amz-content-sha256 must be signed", key_id
+        if headers.get("X-Amz-Content-Sha256") == "UNSIGNED-PAYLOAD":
+            payload_hash = "UNSIGNED-PAYLOAD"
     if headers.get("X-Amz-Content-Sha256", payload_hash) != payload_hash:
-        return "X-Amz-Content-Sha256 does not match the body", key_id
+        return "The provided 'x-amz-content-sha256' header does not match what was computed.", key_id
     path, _, query = raw_path.partition("?")
+    # S3 signs the path as sent (each byte encoded once); other services encode it again.
+    canonical_path = urllib.parse.quote(urllib.parse.unquote(path) if s3 else path, safe="/-_.~") or "/"
     canonical_headers = ""
     for name in names:
         value = headers.get(name)
         if value is None:
             return "signed header %s is missing" % name, key_id
         canonical_headers += "%s:%s\n" % (name, " ".join(value.split()))
-    canonical = "\n".join([method, urllib.parse.quote(path or "/", safe="/-_.~"), _canonical_query(query),
+    canonical = "\n".join([method, canonical_path, _canonical_query(query),
                            canonical_headers, signed, payload_hash])
     scope = "%s/%s/%s/aws4_request" % (date, region, service)
     to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])

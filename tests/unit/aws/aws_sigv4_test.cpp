@@ -1,6 +1,7 @@
 // SigV4 against the examples AWS publishes (the signing-key derivation of "Examples of how to derive
-// a signing key", the IAM ListUsers request of "Create a signed AWS API request", and the
-// get-vanilla case of the SigV4 test suite).
+// a signing key", the IAM ListUsers request of "Create a signed AWS API request", the
+// get-vanilla case of the SigV4 test suite, and S3's "Example: GET Object" of "Authenticating
+// Requests: Using the Authorization Header").
 #include "http/aws_sigv4.h"
 
 #include <gtest/gtest.h>
@@ -83,6 +84,35 @@ TEST(AwsSigV4, TemporaryCredentialsAndPayloadHashAreSigned) {
             std::string::npos)
       << auth;
   EXPECT_EQ(auth.find("wJalr"), std::string::npos);  // the secret itself never travels
+}
+
+TEST(AwsSigV4, S3GetObjectOfTheDocumentation) {
+  HttpRequest r;
+  r.url = "https://examplebucket.s3.amazonaws.com/test.txt";
+  r.headers.emplace_back("Range", "bytes=0-9");
+  const Credentials s3_example{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "", 0};
+  SignOptions o{"us-east-1", "s3", false};
+  o.s3 = true;
+  sign(r, "", s3_example, o, 1369353600);  // 20130524T000000Z
+  EXPECT_EQ(header(r, "X-Amz-Content-Sha256"), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(header(r, "Authorization"),
+            "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, "
+            "SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, "
+            "Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41");
+}
+
+TEST(AwsSigV4, S3SignsThePathAsSentAndAGivenPayloadHash) {
+  HttpRequest r;
+  r.method = "PUT";
+  r.url = "http://127.0.0.1:9000/logs/app/test%24file%20one.gz";
+  std::string signed_headers;
+  EXPECT_EQ(canonical_request(r, "UNSIGNED-PAYLOAD", signed_headers, true),
+            "PUT\n/logs/app/test%24file%20one.gz\n\nhost:127.0.0.1:9000\n\nhost\nUNSIGNED-PAYLOAD");
+  SignOptions o{"eu-west-1", "s3", false};
+  o.s3 = true;
+  o.payload_hash = "UNSIGNED-PAYLOAD";
+  sign(r, "body", kExample, o, k20150830T123600Z);
+  EXPECT_EQ(header(r, "X-Amz-Content-Sha256"), "UNSIGNED-PAYLOAD");
 }
 
 }  // namespace

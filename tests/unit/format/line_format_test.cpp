@@ -71,3 +71,23 @@ TEST(LineFormat, OutFileOptions) {
   ConfigSection bad{"format", "", {"t.conf", 1}, {{"@type", "stdout", {}}}, {}};
   EXPECT_THROW(LineFormat::configure(&bad, "out_file"), ConfigException);
 }
+
+// Without time_format, Fluentd's TimeFormatter writes Time#iso8601: `Z` in UTC, `+00:00` in a
+// local time zone that happens to be UTC.
+TEST(LineFormat, OutFileUtcTimesEndInZ) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  Batch b;
+  b.begin_record({1714564800, 0});
+  b.add_field("a", Value::of_string("x"));
+  auto line = [&](const char* key, const char* value) {
+    ConfigSection s{"format", "", {"t.conf", 1}, {{"@type", "out_file", {}}, {key, value, {}}}, {}};
+    LineFormat f = LineFormat::configure(&s, "out_file");
+    std::string out;
+    f.append(out, "t", b, b.records[0]);
+    return out;
+  };
+  EXPECT_EQ(line("utc", "true"), "2024-05-01T12:00:00Z\tt\t{\"a\":\"x\"}\n");
+  EXPECT_EQ(line("localtime", "false"), "2024-05-01T12:00:00Z\tt\t{\"a\":\"x\"}\n");
+  EXPECT_EQ(line("localtime", "true"), "2024-05-01T12:00:00+00:00\tt\t{\"a\":\"x\"}\n");
+}

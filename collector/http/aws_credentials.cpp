@@ -1,4 +1,4 @@
-#include "aws_credentials.h"
+#include "http/aws_credentials.h"
 
 #include <simdjson.h>
 #include <stdlib.h>
@@ -9,7 +9,7 @@
 #include "core/log.h"
 #include "core/uv_handle.h"
 
-namespace sluice::es {
+namespace sluice::http::aws {
 
 namespace {
 
@@ -62,7 +62,7 @@ std::string_view xml_element(std::string_view body, std::string_view name) {
   return e == std::string_view::npos ? std::string_view() : body.substr(b, e - b);
 }
 
-std::string describe_failure(const http::HttpResponse& r, std::string_view what) {
+std::string describe_failure(const HttpResponse& r, std::string_view what) {
   if (!r.error.empty()) return std::string(what) + ": " + r.error;
   std::string out = std::string(what) + ": HTTP " + std::to_string(r.status);
   std::string_view code = xml_element(r.body, "Code"), message = xml_element(r.body, "Message");
@@ -73,7 +73,7 @@ std::string describe_failure(const http::HttpResponse& r, std::string_view what)
 
 }  // namespace
 
-bool parse_credentials_json(std::string_view body, http::aws::Credentials& out, std::string& error) {
+bool parse_credentials_json(std::string_view body, Credentials& out, std::string& error) {
   simdjson::dom::parser parser;
   simdjson::padded_string padded(body);
   simdjson::dom::object doc;
@@ -89,7 +89,7 @@ bool parse_credentials_json(std::string_view body, http::aws::Credentials& out, 
   return true;
 }
 
-bool parse_sts_response(std::string_view body, http::aws::Credentials& out, std::string& error) {
+bool parse_sts_response(std::string_view body, Credentials& out, std::string& error) {
   std::string_view creds = xml_element(body, "Credentials");
   std::string_view key = xml_element(creds, "AccessKeyId"), secret = xml_element(creds, "SecretAccessKey");
   if (key.empty() || secret.empty()) {
@@ -101,35 +101,42 @@ bool parse_sts_response(std::string_view body, http::aws::Credentials& out, std:
   return true;
 }
 
-AwsCredentialsProvider::AwsCredentialsProvider(uv_loop_t* loop, AwsEndpoint endpoint)
-    : loop_(loop), endpoint_(std::move(endpoint)), alive_(std::make_shared<bool>(true)) {
-  const AwsEndpoint& e = endpoint_;
+AwsCredentialsProvider::AwsCredentialsProvider(uv_loop_t* loop, CredentialsConfig config)
+    : loop_(loop), config_(std::move(config)), alive_(std::make_shared<bool>(true)) {
+  const CredentialsConfig& e = config_;
   std::string role = e.assume_role_arn, token_file = e.web_identity_token_file;
-  if (e.access_key_id.empty() && role.empty() && env("AWS_ACCESS_KEY_ID").empty()) {
+  if (e.access_key_id.empty() && role.empty() && env("AWS_ACCESS_KEY_ID").empty() && !e.instance_profile_only) {
     role = env("AWS_ROLE_ARN");
     token_file = env("AWS_WEB_IDENTITY_TOKEN_FILE");
   }
   const std::string region = e.sts_region.empty() ? e.region : e.sts_region;
-  if (!e.access_key_id.empty() && !e.secret_access_key.empty()) {
+  std::string rel = e.container_relative_uri.empty() ? env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
+                                                     : e.container_relative_uri;
+  if (e.instance_profile_only) {
+    // As the Ruby SDK's ECSCredentials / InstanceProfileCredentials, chosen by the configuration.
+  } else if (!e.access_key_id.empty() && !e.secret_access_key.empty()) {
     kind_ = Kind::Static;
     current_ = {e.access_key_id, e.secret_access_key, "", 0};
     have_ = true;
-    source_ = "access_key_id of the configuration";
+    source_ = "the access key of the configuration";
+    return;
   } else if (!role.empty() && !token_file.empty()) {
     kind_ = Kind::WebIdentity;
     role_arn_ = role;
     token_file_ = token_file;
-    url_ = env("AWS_ENDPOINT_URL_STS");
+    url_ = e.sts_endpoint_url.empty() ? env("AWS_ENDPOINT_URL_STS") : e.sts_endpoint_url;
     if (url_.empty()) url_ = "https://sts." + region + ".amazonaws.com";
+    while (!url_.empty() && url_.back() == '/') url_.pop_back();
     source_ = "web identity (role " + role + ")";
+    return;
   } else if (!env("AWS_ACCESS_KEY_ID").empty() && !env("AWS_SECRET_ACCESS_KEY").empty()) {
     kind_ = Kind::Static;
     current_ = {env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"), env("AWS_SESSION_TOKEN"), 0};
     have_ = true;
     source_ = "AWS_ACCESS_KEY_ID of the environment";
-  } else if (std::string rel = e.container_relative_uri.empty() ? env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI")
-                                                                 : e.container_relative_uri;
-             !rel.empty() || !env("AWS_CONTAINER_CREDENTIALS_FULL_URI").empty()) {
+    return;
+  }
+  if (!rel.empty() || (!e.instance_profile_only && !env("AWS_CONTAINER_CREDENTIALS_FULL_URI").empty())) {
     kind_ = Kind::Container;
     url_ = rel.empty() ? env("AWS_CONTAINER_CREDENTIALS_FULL_URI") : "http://169.254.170.2" + rel;
     token_file_ = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
@@ -137,7 +144,7 @@ AwsCredentialsProvider::AwsCredentialsProvider(uv_loop_t* loop, AwsEndpoint endp
     source_ = "the container credentials endpoint " + url_;
   } else {
     kind_ = Kind::InstanceProfile;
-    url_ = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+    url_ = e.imds_endpoint.empty() ? env("AWS_EC2_METADATA_SERVICE_ENDPOINT") : e.imds_endpoint;
     if (url_.empty()) url_ = "http://169.254.169.254";
     while (!url_.empty() && url_.back() == '/') url_.pop_back();
     source_ = "the instance profile (" + url_ + ")";
@@ -153,10 +160,10 @@ bool AwsCredentialsProvider::fresh(time_t now) const {
   if (!have_) return false;
   if (kind_ == Kind::Static) return true;
   if (current_.expires_at != 0 && now + kRefreshAhead >= current_.expires_at) return false;
-  return double(now - fetched_at_) < endpoint_.refresh_interval;
+  return double(now - fetched_at_) < config_.refresh_interval;
 }
 
-void AwsCredentialsProvider::get(http::HttpClient& client, Done done) {
+void AwsCredentialsProvider::get(HttpClient& client, Done done) {
   if (fresh(time(nullptr))) {
     done(&current_, "");
     return;
@@ -165,7 +172,29 @@ void AwsCredentialsProvider::get(http::HttpClient& client, Done done) {
   if (waiting_.size() == 1) fetch(client);
 }
 
-void AwsCredentialsProvider::fetch(http::HttpClient& client) {
+void AwsCredentialsProvider::send_signed(HttpClient& client, HttpRequest request, std::string_view payload,
+                                         SignOptions options, ResponseCallback done) {
+  auto pending = std::make_shared<HttpRequest>(std::move(request));
+  if (!pending->body.empty()) payload = pending->body;
+  // The options' views outlive this call: the hash is kept with the request.
+  auto hash = std::make_shared<std::string>(options.payload_hash);
+  HttpClient* c = &client;
+  get(client, [c, pending, payload, options, hash, done = std::move(done)](const Credentials* credentials,
+                                                                          const std::string& error) mutable {
+    if (c->closed()) return;
+    if (!credentials) {
+      HttpResponse r;
+      r.error = "no AWS credentials: " + error;
+      done(std::move(r));
+      return;
+    }
+    options.payload_hash = *hash;
+    sign(*pending, payload, *credentials, options, time(nullptr));
+    c->send(std::move(*pending), std::move(done));
+  });
+}
+
+void AwsCredentialsProvider::fetch(HttpClient& client) {
   switch (kind_) {
     case Kind::WebIdentity: return fetch_web_identity(client);
     case Kind::Container: return fetch_container(client);
@@ -174,23 +203,24 @@ void AwsCredentialsProvider::fetch(http::HttpClient& client) {
   }
 }
 
-void AwsCredentialsProvider::fetch_web_identity(http::HttpClient& client) {
+void AwsCredentialsProvider::fetch_web_identity(HttpClient& client) {
   std::string token, error;
   if (!read_small_file(token_file_, token, error)) return finish_later("web identity token: " + error);
-  http::HttpRequest req;
+  HttpRequest req;
   req.method = "POST";
   req.url = url_ + "/";
   req.headers.emplace_back("Content-Type", "application/x-www-form-urlencoded");
-  using http::aws::uri_encode;
-  req.body = "Action=AssumeRoleWithWebIdentity&DurationSeconds=3600&RoleArn=" + uri_encode(role_arn_, false) +
-             "&RoleSessionName=" + uri_encode(endpoint_.assume_role_session_name, false) +
-             "&Version=2011-06-15&WebIdentityToken=" + uri_encode(token, false);
+  req.body = "Action=AssumeRoleWithWebIdentity&DurationSeconds=" + std::to_string(config_.duration_seconds);
+  if (!config_.policy.empty()) req.body += "&Policy=" + uri_encode(config_.policy, false);
+  req.body += "&RoleArn=" + uri_encode(role_arn_, false) + "&RoleSessionName=" +
+              uri_encode(config_.assume_role_session_name, false) +
+              "&Version=2011-06-15&WebIdentityToken=" + uri_encode(token, false);
   req.max_response_bytes = kMaxResponseBytes;
   request_credentials(client, std::move(req), "STS AssumeRoleWithWebIdentity at " + url_, parse_sts_response);
 }
 
-void AwsCredentialsProvider::fetch_container(http::HttpClient& client) {
-  http::HttpRequest req;
+void AwsCredentialsProvider::fetch_container(HttpClient& client) {
+  HttpRequest req;
   req.url = url_;
   req.max_response_bytes = kMaxResponseBytes;
   std::string token = token_, error;
@@ -201,44 +231,44 @@ void AwsCredentialsProvider::fetch_container(http::HttpClient& client) {
 }
 
 // IMDSv2: a session token (PUT), the role's name, then its credentials.
-void AwsCredentialsProvider::fetch_instance_profile(http::HttpClient& client) {
-  http::HttpRequest req;
+void AwsCredentialsProvider::fetch_instance_profile(HttpClient& client) {
+  HttpRequest req;
   req.method = "PUT";
   req.url = url_ + "/latest/api/token";
   req.headers.emplace_back("X-aws-ec2-metadata-token-ttl-seconds", "21600");
   req.max_response_bytes = kMaxResponseBytes;
-  req.timeout_ms = 5000;
+  req.timeout_ms = config_.imds_timeout_ms;
   std::weak_ptr<bool> alive = alive_;
-  http::HttpClient* c = &client;
-  client.send(std::move(req), [this, alive, c](http::HttpResponse r) {
+  HttpClient* c = &client;
+  client.send(std::move(req), [this, alive, c](HttpResponse r) {
     if (!alive.lock()) return;
     if (!r.ok()) return finish({}, describe_failure(r, "instance metadata token at " + url_));
     const std::string session = r.body;
-    http::HttpRequest role;
+    HttpRequest role;
     role.url = url_ + "/latest/meta-data/iam/security-credentials/";
     role.headers.emplace_back("X-aws-ec2-metadata-token", session);
     role.max_response_bytes = kMaxResponseBytes;
-    role.timeout_ms = 5000;
-    c->send(std::move(role), [this, alive, c, session](http::HttpResponse r) {
+    role.timeout_ms = config_.imds_timeout_ms;
+    c->send(std::move(role), [this, alive, c, session](HttpResponse r) {
       if (!alive.lock()) return;
       std::string name = r.body.substr(0, r.body.find('\n'));
       if (!r.ok() || name.empty()) return finish({}, describe_failure(r, "instance profile role at " + url_));
-      http::HttpRequest creds;
-      creds.url = url_ + "/latest/meta-data/iam/security-credentials/" + http::aws::uri_encode(name, false);
+      HttpRequest creds;
+      creds.url = url_ + "/latest/meta-data/iam/security-credentials/" + uri_encode(name, false);
       creds.headers.emplace_back("X-aws-ec2-metadata-token", session);
       creds.max_response_bytes = kMaxResponseBytes;
-      creds.timeout_ms = 5000;
+      creds.timeout_ms = config_.imds_timeout_ms;
       request_credentials(*c, std::move(creds), "instance profile credentials at " + url_, parse_credentials_json);
     });
   });
 }
 
-void AwsCredentialsProvider::request_credentials(http::HttpClient& client, http::HttpRequest request,
+void AwsCredentialsProvider::request_credentials(HttpClient& client, HttpRequest request,
                                                  std::string what, Parse parse) {
   std::weak_ptr<bool> alive = alive_;
-  client.send(std::move(request), [this, alive, what = std::move(what), parse](http::HttpResponse r) {
+  client.send(std::move(request), [this, alive, what = std::move(what), parse](HttpResponse r) {
     if (!alive.lock()) return;
-    http::aws::Credentials got;
+    Credentials got;
     std::string error;
     if (!r.ok()) return finish({}, describe_failure(r, what));
     if (!parse(r.body, got, error)) return finish({}, error);
@@ -246,7 +276,7 @@ void AwsCredentialsProvider::request_credentials(http::HttpClient& client, http:
   });
 }
 
-void AwsCredentialsProvider::finish(http::aws::Credentials credentials, std::string error) {
+void AwsCredentialsProvider::finish(Credentials credentials, std::string error) {
   const time_t now = time(nullptr);
   if (error.empty()) {
     current_ = std::move(credentials);
@@ -281,4 +311,4 @@ void AwsCredentialsProvider::finish_later(std::string error) {
       0, 0);
 }
 
-}  // namespace sluice::es
+}  // namespace sluice::http::aws

@@ -1,12 +1,12 @@
 #include <gtest/gtest.h>
 
-#include "aws_credentials.h"
+#include "http/aws_credentials.h"
 
-namespace sluice::es {
+namespace sluice::http::aws {
 namespace {
 
 TEST(AwsCredentials, ContainerAndInstanceProfileJson) {
-  http::aws::Credentials c;
+  Credentials c;
   std::string error;
   ASSERT_TRUE(parse_credentials_json(R"({"Code":"Success","AccessKeyId":"ASIAX","SecretAccessKey":"s/k+1",
       "Token":"tok","Expiration":"2024-05-01T12:00:00Z"})", c, error));
@@ -20,7 +20,7 @@ TEST(AwsCredentials, ContainerAndInstanceProfileJson) {
 }
 
 TEST(AwsCredentials, StsAssumeRoleWithWebIdentityXml) {
-  http::aws::Credentials c;
+  Credentials c;
   std::string error;
   ASSERT_TRUE(parse_sts_response(R"(<AssumeRoleWithWebIdentityResponse><AssumeRoleWithWebIdentityResult>
       <AssumedRoleUser><AccessKeyId>not-this-one</AccessKeyId></AssumedRoleUser>
@@ -36,4 +36,4 @@ TEST(AwsCredentials, StsAssumeRoleWithWebIdentityXml) {
 }
 
 }  // namespace
-}  // namespace sluice::es
+}  // namespace sluice::http::aws
