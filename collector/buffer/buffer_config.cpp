@@ -93,8 +93,8 @@ PluginSpec make_spec(bool file) {
       Ign("compress", ParamType::String,
           "Accepted; file chunks are always zstd-compressed, memory chunks never."),
       P("disable_chunk_backup", ParamType::Bool, "false",
-        "Chunks an output finds unrecoverable (without a <secondary>) are thrown away instead of "
-        "written to <root_dir>/backup (outputs that have such chunks: http)."),
+        "Chunks an output finds unrecoverable (a server refusing them for good) are thrown away, "
+        "when there is no <secondary>, instead of written to <root_dir>/backup."),
       Ign("chunk_format", ParamType::String, "Accepted; ignored."),
   };
   if (file) {

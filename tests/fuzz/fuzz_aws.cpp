@@ -1,6 +1,7 @@
 // libFuzzer target: what comes back from AWS credential endpoints (the container/IMDS JSON and
-// STS's XML) and SigV4's canonical form of arbitrary URLs and header values. Checks: accepted
-// credentials have a key id and a secret; the Authorization header never holds the secret.
+// STS's XML), S3's error documents, and SigV4's canonical form of arbitrary URLs and header values
+// (S3's flavour too). Checks: accepted credentials have a key id and a secret; an error's code
+// and message stay within their bounds; the Authorization header never holds the secret.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -9,6 +10,7 @@
 #include "fuzz_support.h"
 #include "http/aws_credentials.h"
 #include "http/aws_sigv4.h"
+#include "../../plugins/out_s3/s3_response.h"
 
 namespace aws = sluice::http::aws;
 
@@ -21,6 +23,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (aws::parse_sts_response(input, c, error))
     SLUICE_FUZZ_CHECK(!c.access_key_id.empty() && !c.secret_access_key.empty());
 
+  sluice::http::HttpResponse refused;
+  refused.status = 403;
+  refused.body = std::string(input);
+  SLUICE_FUZZ_CHECK(sluice::s3::error_code(refused).size() <= input.size());
+  SLUICE_FUZZ_CHECK(sluice::s3::xml_text(input, "Message", 256).size() <= 256);
+  (void)sluice::s3::describe(refused);
+
   // The first line is a URL, the second a header value; the rest is the body.
   size_t nl = input.find('\n');
   std::string_view url = input.substr(0, nl);
@@ -31,8 +40,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   req.url = std::string(url);
   req.headers.emplace_back("Content-Type", std::string(rest.substr(0, nl2)));
   const aws::Credentials secret{"AKIDFUZZ", "fuzz-secret-never-sent", "token", 0};
-  aws::sign(req, rest, secret, {"eu-west-1", "es", true}, 1440938160);
-  const std::string* authorization = sluice::http::find_header(req.headers, "Authorization");
-  SLUICE_FUZZ_CHECK(authorization && authorization->find(secret.secret_access_key) == std::string::npos);
+  for (bool s3 : {false, true}) {
+    sluice::http::HttpRequest signed_req = req;
+    aws::SignOptions options{"eu-west-1", s3 ? "s3" : "es", true};
+    options.s3 = s3;
+    aws::sign(signed_req, rest, secret, options, 1440938160);
+    const std::string* authorization = sluice::http::find_header(signed_req.headers, "Authorization");
+    SLUICE_FUZZ_CHECK(authorization && authorization->find(secret.secret_access_key) == std::string::npos);
+  }
   return 0;
 }
