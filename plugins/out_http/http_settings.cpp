@@ -29,12 +29,13 @@ std::string trim(std::string s) {
 PluginSpec auth_spec() {
   PluginSpec s{"http-auth", "auth", "", {}, {}};
   s.params = {
-      E("method", "basic", {"basic", "aws_sigv4"}, "basic (aws_sigv4 is refused)."),
+      E("method", "basic", {"basic", "aws_sigv4"}, "basic, or aws_sigv4 (AWS Signature Version 4)."),
       Opt("username", ParamType::String, "Basic auth user."),
       spec::secret("password", ParamType::String, "Basic auth password."),
-      Opt("aws_service", ParamType::String, "aws_sigv4 only (not supported)."),
-      Opt("aws_region", ParamType::String, "aws_sigv4 only (not supported)."),
-      Opt("aws_role_arn", ParamType::String, "aws_sigv4 only (not supported)."),
+      Opt("aws_service", ParamType::String, "aws_sigv4: the service signed for (e.g. osis, execute-api)."),
+      Opt("aws_region", ParamType::String, "aws_sigv4: the region signed for."),
+      Opt("aws_role_arn", ParamType::String,
+          "aws_sigv4: a role assumed with the default credentials (not supported: use IRSA)."),
   };
   return s;
 }
@@ -112,9 +113,20 @@ void parse_auth(const ConfigSection& section, Settings& s) {
   auto errors = validate_params(section, spec);
   if (!errors.empty()) throw ConfigException(errors[0].pos, errors[0].message);
   Params a(section, spec);
-  if (a.str("method") == "aws_sigv4")
-    throw ConfigException(a.pos("method"),
-                          "<auth> method aws_sigv4 is not supported by sluice's http output yet (basic is)");
+  if (a.str("method") == "aws_sigv4") {
+    // out_http.rb's configure: both are required.
+    if (!a.has("aws_service")) throw ConfigException(section.pos, "aws_service is required for aws_sigv4 auth");
+    if (!a.has("aws_region")) throw ConfigException(section.pos, "aws_region is required for aws_sigv4 auth");
+    if (a.has("aws_role_arn"))
+      throw ConfigException(a.pos("aws_role_arn"),
+                            "aws_role_arn (AssumeRole with the default chain's credentials) is not "
+                            "supported; a web identity (EKS IRSA: AWS_ROLE_ARN and "
+                            "AWS_WEB_IDENTITY_TOKEN_FILE) is used by the default chain");
+    s.aws_sigv4 = true;
+    s.aws_service = a.str("aws_service");
+    s.aws_region = a.str("aws_region");
+    return;
+  }
   // Net::HTTP's basic_auth: base64 of "user:password", nil printing as "".
   s.authorization = "Basic " + base64_encode(a.str("username") + ":" + a.str("password"));
 }

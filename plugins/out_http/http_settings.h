@@ -24,6 +24,10 @@ struct Settings {
   http::HeaderList headers;                    // sent as given
   http::HeaderList headers_from_placeholders;  // values are templates
   std::string authorization;  // `Basic ...` for <auth> method basic, else empty. A secret.
+  // <auth> method aws_sigv4: requests are signed for this service and region with credentials
+  // from the AWS SDKs' default chain (http/aws_credentials.h).
+  bool aws_sigv4 = false;
+  std::string aws_service, aws_region;
   std::string proxy;          // empty: libcurl's environment handling
   long open_timeout_ms = 60000;  // Net::HTTP's defaults
   long read_timeout_ms = 60000;

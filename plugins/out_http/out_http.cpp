@@ -7,6 +7,7 @@
 #include "chunk_placeholders.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "http/aws_credentials.h"
 #include "http/http_client.h"
 #include "http_request.h"
 #include "http_settings.h"
@@ -55,6 +56,13 @@ class HttpOutput : public Output {
     if (dry_run_) return;
     client_ = std::make_unique<http::HttpClient>(
         loop_, http::HttpClient::Options::for_output(buffer_->config().flush_thread_count));
+    if (s_.aws_sigv4) {
+      http::aws::CredentialsConfig cc;
+      cc.region = s_.aws_region;
+      credentials_ = std::make_unique<http::aws::AwsCredentialsProvider>(loop_, cc);
+      log::info("output " + id_ + ": signing requests (aws_sigv4, " + s_.aws_service + " in " + s_.aws_region +
+                ") with " + credentials_->source());
+    }
     buffer_->start();
   }
 
@@ -103,7 +111,7 @@ class HttpOutput : public Output {
     std::weak_ptr<bool> alive = alive_;
     const uint64_t records = c.records, bytes = c.payload.size();
     // The chunk stays in flight (alive, unchanged) until `done`: body_view may refer to it.
-    client_->send(std::move(req), [this, alive, url, records, bytes, done = std::move(done)](http::HttpResponse r) {
+    auto on_response = [this, alive, url, records, bytes, done = std::move(done)](http::HttpResponse r) {
       auto a = alive.lock();
       if (!a || !*a) return;
       std::string logged_error;
@@ -119,7 +127,15 @@ class HttpOutput : public Output {
         bump(*m_bytes_, bytes);
       }
       done(std::move(result));
-    });
+    };
+    if (credentials_) {
+      // out_http.rb's set_auth signs last, over the body as sent (gzipped when compressed).
+      http::aws::SignOptions o{s_.aws_region, s_.aws_service, true};
+      const std::string_view payload = req.body_view;
+      credentials_->send_signed(*client_, std::move(req), payload, o, std::move(on_response));
+    } else {
+      client_->send(std::move(req), std::move(on_response));
+    }
   }
 
   uv_loop_t* loop_;
@@ -131,6 +147,7 @@ class HttpOutput : public Output {
   ChunkKeys keys_;
   std::unique_ptr<buffer::Buffer> buffer_;
   std::unique_ptr<http::HttpClient> client_;
+  std::unique_ptr<http::aws::AwsCredentialsProvider> credentials_;  // <auth> method aws_sigv4
   std::shared_ptr<bool> alive_;
   std::string variant_, scratch_;
 

@@ -1,6 +1,6 @@
 """tail -> http (Fluentd's out_http) with the real binary: the bodies, headers and paths the
 server received (json lines, json_array, gzip, placeholders), basic auth without the password in
-the log, 503 retried with nothing lost, a 400 to the backup directory or the <secondary>, TLS with
+the log, AWS SigV4 signing checked by the server, 503 retried with nothing lost, a 400 to the backup directory or the <secondary>, TLS with
 a test CA, and configuration errors with file:line."""
 import base64
 import glob
@@ -153,6 +153,35 @@ class HttpOutputTest(SluiceTestCase):
             self.assertNotIn(secret, err)
             self.assertNotIn(secret, text(p.stdout()))
 
+    def test_aws_sigv4_signs_every_request_and_a_wrong_secret_is_refused(self):
+        # Amazon OpenSearch Ingestion (service osis) and API Gateway take out_http with aws_sigv4;
+        # the keys come from the AWS SDKs' default chain, here the environment.
+        key_id, secret = "AKIAHTTPSINK0001", "sink/secret+0001"
+        keys = self.write("keys.json", json.dumps([[key_id, secret, None]]))
+        sink = self.sink("--aws-sigv4", "eu-west-1:osis", "--aws-keys", keys)
+        auth = "<auth>\n    method aws_sigv4\n    aws_service osis\n    aws_region eu-west-1\n  </auth>"
+        conf = self.config(self.tail(25) + self.match(sink.url("/log/ingest"), "compress gzip\n  " + auth))
+        p = self.start(["-c", conf], env={"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": secret})
+        seqs = self.wait_seqs(p, sink, 25, self.ndjson)
+        p.stop()
+        self.assertEqual(sorted(seqs), list(range(25)))
+        self.assertTrue(all(r["status"] == 200 for r in sink.requests()), sink.requests())
+        self.assertTrue(header(sink.accepted()[0], "Authorization").startswith(
+            "AWS4-HMAC-SHA256 Credential=%s/" % key_id))
+        self.assertNotIn(secret, p.stderr())
+
+        # A wrong secret: AWS answers 403, which is not retryable: the chunk goes to the backup.
+        os.remove(self.path("tail.pos"))
+        root = self.path("root")
+        conf = self.config("<system>\n  root_dir %s\n</system>\n" % root + self.tail(25) +
+                           self.match(sink.url("/log/ingest"), "@id osis\n  " + auth))
+        p = self.start(["-c", conf], env={"AWS_ACCESS_KEY_ID": key_id, "AWS_SECRET_ACCESS_KEY": "wrong/Secret+Q9z"})
+        p.wait_until(lambda: glob.glob(os.path.join(root, "backup/worker0/osis/*.log")), 10, "a backup file")
+        p.stop()
+        self.assertIn("403", p.stderr())
+        self.assertIn("signature", p.stderr().lower())
+        self.assertNotIn("wrong/Secret+Q9z", p.stderr())
+
     def test_503_retried_nothing_lost_nor_duplicated(self):
         sink = self.sink("--answers", "503,503,503")
         conf = self.config(self.tail(300) + self.match(sink.url("/in"), "retryable_response_codes 503, 429"))
@@ -271,8 +300,11 @@ class HttpOutputTest(SluiceTestCase):
         cases = [
             ("endpont http://127.0.0.1:1/x", 6, "did you mean 'endpoint'"),
             ("endpoint http://127.0.0.1:1/x\n  http_method get", 7, "http_method"),
-            ("endpoint http://127.0.0.1:1/x\n  <auth>\n    method aws_sigv4\n  </auth>", 8,
-             "method aws_sigv4 is not supported"),
+            ("endpoint http://127.0.0.1:1/x\n  <auth>\n    method aws_sigv4\n  </auth>", 7,
+             "aws_service is required for aws_sigv4 auth"),
+            ("endpoint http://127.0.0.1:1/x\n  <auth>\n    method aws_sigv4\n    aws_service osis\n"
+             "    aws_region eu-west-1\n    aws_role_arn arn:aws:iam::1:role/r\n  </auth>", 11,
+             "aws_role_arn (AssumeRole"),
             ("endpoint http://127.0.0.1:1/${tag}", 6, "placeholder ${tag} is not a chunk key"),
             ("endpoint http://${tag}:1/x\n  <buffer tag>\n  </buffer>", 6, "allowed_hosts is strictly required"),
             ("endpoint http://127.0.0.1:1/x\n  json_array true\n  <format>\n    @type ltsv\n  </format>", 7,

@@ -10,6 +10,9 @@ Answers 200 `ok`, unless told otherwise:
   --user U --password P    require this HTTP basic auth (else 401, not recorded as accepted)
   --tls-cert C --tls-key K serve HTTPS (`tls_version` of each request is recorded)
   --client-ca CA           require a client certificate signed by CA
+  --aws-sigv4 REGION:SERVICE --aws-keys FILE
+                           require AWS SigV4 signatures by these keys (else 403 with the reason,
+                           as AWS answers); FILE: JSON list of [key id, secret, token or null]
 Control (the control paths are never recorded):
   GET  /_requests          every request: [{"method","path","headers":[[k,v],...],"body",
                            "body_gzip","status"}], status being what it was answered
@@ -18,6 +21,7 @@ Control (the control paths are never recorded):
 Usage: http_sink.py --port 0 --port-file /tmp/p [options]
 """
 import argparse
+import aws_sigv4_check
 import base64
 import gzip
 import json
@@ -34,6 +38,11 @@ class State:
         self.answers = [int(a) for a in args.answers.split(",") if a.strip()] if args.answers else []
         self.answer_body = args.answer_body
         self.auth = None
+        self.aws_scope = args.aws_sigv4.split(":") if args.aws_sigv4 else None
+        self.aws_keys = {}
+        if args.aws_keys:
+            with open(args.aws_keys) as f:
+                self.aws_keys = {k: (secret, token) for k, secret, token in json.load(f)}
         if args.user is not None:
             token = base64.b64encode(("%s:%s" % (args.user, args.password or "")).encode()).decode()
             self.auth = "Basic " + token
@@ -79,8 +88,14 @@ class Handler(QuietHandler):
             body = gzip.decompress(raw) if gzipped else raw
         except OSError as e:
             body = ("undecodable gzip body: %s" % e).encode()
+        refusal = None
+        if st.aws_scope:  # over the body as sent (gzipped or not)
+            refusal, _ = aws_sigv4_check.verify(self.command, self.path, self.headers, raw, st.aws_keys,
+                                                *st.aws_scope)
         with st.lock:
-            if st.auth is not None and self.headers.get("Authorization") != st.auth:
+            if refusal:
+                status = 403
+            elif st.auth is not None and self.headers.get("Authorization") != st.auth:
                 status = 401
             elif st.answers:
                 status = st.answers.pop(0)
@@ -94,7 +109,7 @@ class Handler(QuietHandler):
         if 200 <= status < 300:
             self._reply(status, "ok")
             return
-        text = st.answer_body
+        text = refusal or st.answer_body
         if text is None:
             try:
                 text = HTTPStatus(status).phrase
@@ -114,6 +129,8 @@ def main():
     ap.add_argument("--tls-cert")
     ap.add_argument("--tls-key")
     ap.add_argument("--client-ca")
+    ap.add_argument("--aws-sigv4")
+    ap.add_argument("--aws-keys")
     args = ap.parse_args()
     serve(Handler, State(args), args.port, args.port_file, args.tls_cert, args.tls_key,
           "http_sink listening on 127.0.0.1:%d", args.client_ca)
