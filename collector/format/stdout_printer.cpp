@@ -7,19 +7,28 @@
 
 namespace sluice {
 
-StdoutPrinter::StdoutPrinter(const ConfigSection& section, std::string what, int fd)
-    : format_(LineFormat::configure(section.child("format"), "stdout", &section)),
-      what_(std::move(what)),
-      fd_(fd) {
-  if (const ConfigSection* inject = section.child("inject"); inject && !inject->params.empty())
-    log::warn(inject->pos.file + ":" + std::to_string(inject->pos.line) +
-              ": <inject> is not supported by the " + what_ + " and is ignored");
+namespace {
+RecordInjector injector(const ConfigSection& section, int worker_id, std::vector<ConfigError>* errors) {
+  InjectConfig config;
+  config.worker_id = worker_id;
+  if (const ConfigSection* inject = section.child("inject")) read_inject(*inject, config, errors);
+  return RecordInjector(std::move(config));
 }
+}  // namespace
+
+StdoutPrinter::StdoutPrinter(const ConfigSection& section, std::string what, int fd, int worker_id,
+                             std::vector<ConfigError>* errors)
+    : format_(LineFormat::configure(section.child("format"), "stdout", &section)),
+      inject_(injector(section, worker_id, errors)),
+      what_(std::move(what)),
+      fd_(fd) {}
 
 void StdoutPrinter::print(const Batch& batch) {
   if (broken_ || batch.records.empty()) return;
   buf_.clear();
-  for (const Record& r : batch.records) format_.append(buf_, batch.tag, batch, r);
+  // Fluentd's out_stdout and filter_stdout format inject_values_to_record(tag, time, record).
+  const Batch& records = inject_.active() ? inject_.apply(batch) : batch;
+  for (const Record& r : records.records) format_.append(buf_, batch.tag, records, r);
   int err = 0;
   switch (write_fully(fd_, buf_, err)) {
     case WriteResult::Ok:

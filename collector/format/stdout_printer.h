@@ -7,14 +7,16 @@
 #include "config/config.h"
 #include "core/event.h"
 #include "format/line_format.h"
+#include "format/record_inject.h"
 
 namespace sluice {
 
 class StdoutPrinter {
  public:
   // `what` names the plugin in log lines ("stdout output", "stdout filter"). Reads `<format>`,
-  // `output_type` and warns about an `<inject>` section, which is not supported.
-  StdoutPrinter(const ConfigSection& section, std::string what, int fd);
+  // `output_type` and `<inject>` (its unknown parameters into `errors` when given).
+  StdoutPrinter(const ConfigSection& section, std::string what, int fd, int worker_id = 0,
+                std::vector<ConfigError>* errors = nullptr);
 
   // Formats and writes the batch. After the reader of the descriptor went away, nothing more is
   // written (logged once).
@@ -22,6 +24,7 @@ class StdoutPrinter {
 
  private:
   LineFormat format_;
+  RecordInjector inject_;
   std::string what_;
   int fd_;
   std::string buf_;

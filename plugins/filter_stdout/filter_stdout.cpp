@@ -11,7 +11,8 @@ namespace {
 
 class StdoutFilter : public Filter {
  public:
-  StdoutFilter(const ConfigSection& section, int fd) : printer_(section, "stdout filter", fd) {}
+  StdoutFilter(const PluginContext& ctx, const ConfigSection& section, int fd)
+      : printer_(section, "stdout filter", fd, ctx.worker_id, ctx.errors) {}
 
   // Prints, then passes the batch on unchanged.
   void filter(Batch& batch) override { printer_.print(batch); }
@@ -34,8 +35,7 @@ void register_filter_stdout(Registry& registry) {
        "`<format> output_type`."},
   };
   registry.add_filter(std::move(spec), [](PluginContext& ctx, const Params& params) {
-    (void)ctx;
-    return std::make_unique<StdoutFilter>(params.section(), STDOUT_FILENO);
+    return std::make_unique<StdoutFilter>(ctx, params.section(), STDOUT_FILENO);
   });
 }
 

@@ -22,6 +22,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "format/line_format.h"
+#include "format/record_inject.h"
 #include "format/tag_placeholders.h"
 #include "format/time.h"
 
@@ -123,9 +124,9 @@ struct Options {
 
 class FileOutput : public Output {
  public:
-  FileOutput(PluginContext& ctx, Options opts, LineFormat format)
+  FileOutput(PluginContext& ctx, Options opts, LineFormat format, RecordInjector inject)
       : loop_(ctx.loop), flow_(ctx.flow), id_(ctx.id), opts_(std::move(opts)),
-        format_(std::move(format)) {}
+        format_(std::move(format)), inject_(std::move(inject)) {}
 
   ~FileOutput() override {
     if (timer_) {
@@ -152,7 +153,9 @@ class FileOutput : public Output {
   void write(const Batch& batch) override {
     Chunk* current = nullptr;
     int64_t current_slot = 0;
-    for (const Record& r : batch.records) {
+    // out_file.rb's format: inject_values_to_record, then the formatter.
+    const Batch& records = inject_.active() ? inject_.apply(batch) : batch;
+    for (const Record& r : records.records) {
       int64_t slot = opts_.chunk_by_time ? slot_of(r.time.sec) : 0;
       if (!current || slot != current_slot) {
         current = &chunk_for(batch.tag, slot);
@@ -164,7 +167,7 @@ class FileOutput : public Output {
         }
       }
       size_t before = current->data.size();
-      format_.append(current->data, batch.tag, batch, r);
+      format_.append(current->data, batch.tag, records, r);
       total_bytes_ += current->data.size() - before;
       current->records++;
     }
@@ -408,6 +411,7 @@ class FileOutput : public Output {
   std::string id_;
   Options opts_;
   LineFormat format_;
+  RecordInjector inject_;
   uv_timer_t* timer_ = nullptr;
   std::list<Chunk> chunks_;
   std::unordered_map<std::string, std::list<Chunk>::iterator> index_;
@@ -586,7 +590,10 @@ std::unique_ptr<Output> build(PluginContext& ctx, const Params& params) {
   if (params.has("symlink_path")) o.symlink_path = params.str("symlink_path");
 
   LineFormat format = LineFormat::configure(section.child("format"), "out_file", &section);
-  return std::make_unique<FileOutput>(ctx, std::move(o), std::move(format));
+  InjectConfig inject;
+  inject.worker_id = ctx.worker_id;
+  if (const ConfigSection* s = section.child("inject")) read_inject(*s, inject, ctx.errors);
+  return std::make_unique<FileOutput>(ctx, std::move(o), std::move(format), RecordInjector(std::move(inject)));
 }
 
 }  // namespace
@@ -595,7 +602,7 @@ void register_out_file(Registry& registry) {
   PluginSpec spec{"output", "file",
                   "Writes events to files (Fluentd's out_file): `<time>\\t<tag>\\t<json>` lines.",
                   {},
-                  {"buffer", "format"}};
+                  {"buffer", "format", "inject"}};
   ParamSpec path{"path", ParamType::String, "",
                  "File path; may hold ${tag}, ${tag[N]}, strftime %Y%m%d... and `*`."};
   path.required = true;

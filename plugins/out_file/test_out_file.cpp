@@ -270,6 +270,22 @@ TEST(OutFile, FormatsJsonAndSingleValue) {
   EXPECT_EQ(slurp(env2.dir + "/s.20240501.log"), "x\x1fx\x1f");
 }
 
+// out_file.rb's format: inject_values_to_record, then the formatter.
+TEST(OutFile, InjectsTagAndTime) {
+  Env env;
+  ConfigSection fmt{"format", "", {"t.conf", 7}, {{"@type", "json", {}}}, {}};
+  ConfigSection inject{"inject", "", {"t.conf", 9},
+                       {{"tag_key", "tag", {}}, {"time_key", "t", {}}, {"time_type", "string", {}},
+                        {"time_format", "%Y-%m-%dT%H:%M:%S.%3N", {}}, {"utc", "true", {}}},
+                       {}};
+  auto out = env.make({{"path", env.dir + "/i", {}}, {"append", "true", {}}}, {fmt, inject});
+  auto b = one("app.x", {k20240501, 250000000}, {{"message", Value::of_string("m")}});
+  out->write(b);
+  close_sync(*out);
+  EXPECT_EQ(slurp(env.dir + "/i.20240501.log"),
+            R"({"message":"m","tag":"app.x","t":"2024-05-01T12:00:00.250"})" "\n");
+}
+
 TEST(OutFile, IntervalFlushOnLoopTimer) {
   Env env;
   uv_loop_t loop;

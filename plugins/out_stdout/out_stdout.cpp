@@ -11,7 +11,8 @@ namespace {
 
 class StdoutOutput : public Output {
  public:
-  StdoutOutput(const ConfigSection& section, int fd) : printer_(section, "stdout output", fd) {}
+  StdoutOutput(const PluginContext& ctx, const ConfigSection& section, int fd)
+      : printer_(section, "stdout output", fd, ctx.worker_id, ctx.errors) {}
 
   // stdout writes synchronously, so the batch's claim is not retained: once write() returns,
   // the records are in the kernel.
@@ -35,7 +36,7 @@ void register_out_stdout(Registry& registry) {
        "`<format> output_type`."},
   };
   registry.add_output(std::move(spec), [](PluginContext& ctx, const Params& params) {
-    return std::make_unique<StdoutOutput>(params.section(), STDOUT_FILENO);
+    return std::make_unique<StdoutOutput>(ctx, params.section(), STDOUT_FILENO);
   });
 }
 

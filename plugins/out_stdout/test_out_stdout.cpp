@@ -124,6 +124,31 @@ TEST(OutStdout, FormatJsonAndOutputTypeHash) {
   }
 }
 
+// Fluentd's out_stdout formats inject_values_to_record(tag, time, record): a key the record has
+// keeps its place, the others follow in the order hostname, worker_id, tag, time.
+TEST(OutStdout, InjectsTagTimeHostnameAndWorker) {
+  Env env;
+  env.ctx.worker_id = 1;
+  auto s = stdout_section();
+  s.children.push_back({"format", "", {"t.conf", 3}, {{"@type", "json", {}}}, {}});
+  s.children.push_back({"inject", "", {"t.conf", 6},
+                        {{"time_key", "ts", {}}, {"time_type", "unixtime", {}}, {"tag_key", "a", {}},
+                         {"hostname_key", "host", {}}, {"hostname", "node-7", {}},
+                         {"worker_id_key", "w", {}}},
+                        {}});
+  auto out = env.make(s);
+  Batch b;
+  b.tag = "k.web";
+  b.begin_record({1714564800, 5});
+  b.add_field("a", Value::of_string("replaced"));
+  b.add_field("m", Value::of_string("x"));
+  CaptureStdout cap;
+  out->write(b);
+  EXPECT_EQ(cap.finish(), R"({"a":"k.web","m":"x","host":"node-7","w":1,"ts":1714564800})"
+                          "\n");
+  EXPECT_EQ(b.find(b.records[0], "a")->text, "replaced");  // the batch is not changed
+}
+
 TEST(OutStdout, LtsvAndSingleValue) {
   Env env;
   auto s = stdout_section();
