@@ -57,7 +57,7 @@ PluginSpec plugin_spec() {
   PluginSpec s{"output", "loki",
                "Pushes records to Grafana Loki (/loki/api/v1/push, JSON) as fluent-plugin-grafana-loki "
                "does: streams by label set, lines as key_value or json; 429 and 5xx retried with "
-               "<buffer>, other 4xx dropped (to <secondary> when there is one).",
+               "<buffer>, other answers not retried (to <secondary>, else the backup file).",
                {},
                {"buffer", "secondary", "label"}};
   s.params = {

@@ -1,6 +1,6 @@
 // `<match> @type loki`: fluent-plugin-grafana-loki's pushes (out_loki.rb): records formatted into
 // buffer chunks at write() time (loki_format.h), one POST /loki/api/v1/push per chunk over
-// libcurl on the loop; 429 and 5xx retried with <buffer>, other answers dropped (see README.md).
+// libcurl on the loop; 429 and 5xx retried with <buffer>, other answers not (see README.md).
 #include <memory>
 #include <vector>
 
