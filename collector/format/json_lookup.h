@@ -270,6 +270,39 @@ inline bool remove(std::string_view s, const std::vector<Step>& path, size_t fro
   }
 }
 
+// Calls f(key, value) for each member of the JSON object or array `s`, with the raw tokens (the
+// key with its quotes; empty for an array's elements), until f returns false. False when `s` is
+// neither; stops quietly at malformed text.
+template <class F>
+bool for_each_item(std::string_view s, F&& f) {
+  size_t i = 0;
+  detail::skip_ws(s, i);
+  if (i >= s.size() || (s[i] != '{' && s[i] != '[')) return false;
+  const bool object = s[i] == '{';
+  ++i;
+  detail::skip_ws(s, i);
+  if (i < s.size() && s[i] == (object ? '}' : ']')) return true;
+  for (;;) {
+    detail::skip_ws(s, i);
+    std::string_view key;
+    if (object) {
+      size_t ks = i;
+      if (i >= s.size() || s[i] != '"' || !detail::skip_string(s, i)) return true;
+      key = s.substr(ks, i - ks);
+      detail::skip_ws(s, i);
+      if (i >= s.size() || s[i] != ':') return true;
+      ++i;
+      detail::skip_ws(s, i);
+    }
+    size_t vs = i;
+    if (!detail::skip_value(s, i)) return true;
+    if (!f(key, s.substr(vs, i - vs))) return true;
+    detail::skip_ws(s, i);
+    if (i >= s.size() || s[i] != ',') return true;
+    ++i;
+  }
+}
+
 // Calls f(key, value) for each member of the JSON object `s`, with the raw tokens (the key with
 // its quotes). False when `s` is not an object; stops quietly at malformed text.
 template <class F>
@@ -277,23 +310,10 @@ bool for_each_member(std::string_view s, F&& f) {
   size_t i = 0;
   detail::skip_ws(s, i);
   if (i >= s.size() || s[i] != '{') return false;
-  ++i;
-  for (;;) {
-    detail::skip_ws(s, i);
-    size_t ks = i;
-    if (i >= s.size() || s[i] != '"' || !detail::skip_string(s, i)) return true;
-    std::string_view key = s.substr(ks, i - ks);
-    detail::skip_ws(s, i);
-    if (i >= s.size() || s[i] != ':') return true;
-    ++i;
-    detail::skip_ws(s, i);
-    size_t vs = i;
-    if (!detail::skip_value(s, i)) return true;
-    f(key, s.substr(vs, i - vs));
-    detail::skip_ws(s, i);
-    if (i >= s.size() || s[i] != ',') return true;
-    ++i;
-  }
+  return for_each_item(s, [&](std::string_view key, std::string_view value) {
+    f(key, value);
+    return true;
+  });
 }
 
 // Appends Ruby's `to_s` of a JSON token: strings unescaped, null as "", others as written.

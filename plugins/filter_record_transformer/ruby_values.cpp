@@ -12,39 +12,6 @@
 namespace sluice::ruby {
 namespace {
 
-// Calls fn(key_token, value_token) for each member of a JSON object (key_token empty for an
-// array's elements) until fn returns false.
-template <class F>
-void each_json(std::string_view s, F fn) {
-  using namespace jsonscan::detail;
-  size_t i = 0;
-  skip_ws(s, i);
-  if (i >= s.size()) return;
-  const bool object = s[i] == '{';
-  ++i;
-  skip_ws(s, i);
-  if (i < s.size() && (s[i] == '}' || s[i] == ']')) return;
-  for (;;) {
-    skip_ws(s, i);
-    std::string_view key;
-    if (object) {
-      size_t ks = i;
-      if (i >= s.size() || s[i] != '"' || !skip_string(s, i)) return;
-      key = s.substr(ks, i - ks);
-      skip_ws(s, i);
-      if (i >= s.size() || s[i] != ':') return;
-      ++i;
-      skip_ws(s, i);
-    }
-    size_t vs = i;
-    if (!skip_value(s, i)) return;
-    if (!fn(key, s.substr(vs, i - vs))) return;
-    skip_ws(s, i);
-    if (i >= s.size() || s[i] != ',') return;
-    ++i;
-  }
-}
-
 RubyError no_conversion(const R& v, const char* into) {
   return RubyError{"no implicit conversion of " + type_name(v) + " into " + into};
 }
@@ -162,7 +129,7 @@ R Values::element(const R& array, int64_t at) {
   if (array.k == R::List) return R::str(keep((*array.list)[static_cast<size_t>(at)]));
   R out;
   int64_t k = 0;
-  each_json(array.s, [&](std::string_view, std::string_view v) {
+  jsonscan::for_each_item(array.s, [&](std::string_view, std::string_view v) {
     if (k++ != at) return true;
     out = from_token(v);
     return false;
@@ -178,7 +145,7 @@ R Values::member(const R& hash, std::string_view key, bool& found) {
     return v ? from_value(*v) : R{};
   }
   R out;
-  each_json(hash.s, [&](std::string_view k, std::string_view v) {
+  jsonscan::for_each_item(hash.s, [&](std::string_view k, std::string_view v) {
     if (!jsonscan::detail::string_token_equals(k, key)) return true;
     found = true;
     out = from_token(v);
@@ -192,7 +159,7 @@ size_t Values::count(const R& c) {
   if (c.k == R::Record)
     return s_.record->field_count + s_.batch->common_fields.size();
   size_t n = 0;
-  each_json(c.s, [&](std::string_view, std::string_view) { return ++n, true; });
+  jsonscan::for_each_item(c.s, [&](std::string_view, std::string_view) { return ++n, true; });
   return n;
 }
 
