@@ -22,11 +22,14 @@ void global_init() {
 }
 
 // CURLOPT_SSLVERSION pinning one version ("1.1", "1.2", "1.3"), or 0.
-long tls_version_range(const std::string& v) {
-  if (v == "1.1") return long(CURL_SSLVERSION_TLSv1_1) | long(CURL_SSLVERSION_MAX_TLSv1_1);
-  if (v == "1.2") return long(CURL_SSLVERSION_TLSv1_2) | long(CURL_SSLVERSION_MAX_TLSv1_2);
-  if (v == "1.3") return long(CURL_SSLVERSION_TLSv1_3) | long(CURL_SSLVERSION_MAX_TLSv1_3);
-  return 0;
+// CURLOPT_SSLVERSION's value: the lowest version or'ed with the highest (0: libcurl's defaults).
+long curl_tls_versions(const TlsOptions& tls) {
+  static constexpr long kMin[] = {CURL_SSLVERSION_DEFAULT, CURL_SSLVERSION_TLSv1_0, CURL_SSLVERSION_TLSv1_1,
+                                  CURL_SSLVERSION_TLSv1_2, CURL_SSLVERSION_TLSv1_3};
+  static constexpr long kMax[] = {CURL_SSLVERSION_MAX_NONE, CURL_SSLVERSION_MAX_TLSv1_0,
+                                  CURL_SSLVERSION_MAX_TLSv1_1, CURL_SSLVERSION_MAX_TLSv1_2,
+                                  CURL_SSLVERSION_MAX_TLSv1_3};
+  return kMin[size_t(tls.min_version)] | kMax[size_t(tls.max_version)];
 }
 
 std::string_view trim(std::string_view s) {
@@ -37,6 +40,17 @@ std::string_view trim(std::string_view s) {
 }
 
 }  // namespace
+
+std::optional<TlsVersion> parse_tls_version(std::string_view name) {
+  if (name.substr(0, 4) == "TLSv") name.remove_prefix(4);
+  else if (name.substr(0, 3) == "TLS") name.remove_prefix(3);
+  else return std::nullopt;
+  if (name == "1" || name == "1_0") return TlsVersion::V1_0;
+  if (name == "1_1") return TlsVersion::V1_1;
+  if (name == "1_2") return TlsVersion::V1_2;
+  if (name == "1_3") return TlsVersion::V1_3;
+  return std::nullopt;
+}
 
 std::string status_line_reason(std::string_view line) {
   const size_t sp = line.find(' ');
@@ -322,10 +336,7 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, r.tls.verify_peer ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, r.tls.verify_host ? 2L : 0L);
     if (!r.tls.ciphers.empty()) curl_easy_setopt(e, CURLOPT_SSL_CIPHER_LIST, r.tls.ciphers.c_str());
-    if (const long v = tls_version_range(r.tls.only_version))
-      curl_easy_setopt(e, CURLOPT_SSLVERSION, v);
-    else if (r.tls.min_version)
-      curl_easy_setopt(e, CURLOPT_SSLVERSION, r.tls.min_version);
+    if (const long v = curl_tls_versions(r.tls)) curl_easy_setopt(e, CURLOPT_SSLVERSION, v);
 
     // Auth
     if (!r.user.empty()) {

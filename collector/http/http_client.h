@@ -23,11 +23,19 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 namespace sluice::http {
+
+// A TLS protocol version; Any leaves that end of the range to libcurl.
+enum class TlsVersion : unsigned char { Any, V1_0, V1_1, V1_2, V1_3 };
+// Ruby OpenSSL's names as Fluentd plugins take them: TLSv1, TLSv1_1, TLSv1_2, TLSv1_3 (Fluent::TLS,
+// fluent-plugin-elasticsearch) and TLS1, TLS1_1... (Net::HTTP's min_version); nullopt otherwise.
+std::optional<TlsVersion> parse_tls_version(std::string_view name);
 
 struct TlsOptions {
   std::string ca_file;      // PEM bundle; empty: the system's
@@ -35,10 +43,8 @@ struct TlsOptions {
   std::string client_key;   // PEM key of client_cert
   bool verify_peer = true;
   bool verify_host = true;
-  // Only this TLS version, e.g. "1.2" (Ruby's SSLContext with min_version = max_version);
-  // empty: what libcurl negotiates.
-  std::string only_version;
-  long min_version = 0;  // a CURL_SSLVERSION_TLSv1_x (without only_version); 0: libcurl's default
+  // The versions offered (min_version = max_version: that one only).
+  TlsVersion min_version = TlsVersion::Any, max_version = TlsVersion::Any;
   std::string ciphers;   // OpenSSL cipher list for TLS <= 1.2; empty: libcurl's default
 };
 

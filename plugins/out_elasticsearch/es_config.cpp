@@ -69,6 +69,30 @@ std::vector<Host> parse_hosts(const std::string& text, const std::string& scheme
   return out;
 }
 
+// elasticsearch_tls.rb with Ruby's OpenSSL >= 2.1: TLS 1.2 to 1.3 unless both ends are given.
+void parse_tls_versions(const Params& p, http::TlsOptions& tls) {
+  const bool has_min = p.has("ssl_min_version"), has_max = p.has("ssl_max_version");
+  if (has_min != has_max)
+    throw ConfigException(p.pos(has_min ? "ssl_min_version" : "ssl_max_version"),
+                          has_min ? "When you set 'ssl_min_version', must set 'ssl_max_version' together."
+                                  : "When you set 'ssl_max_version', must set 'ssl_min_version' together.");
+  tls.min_version = http::TlsVersion::V1_2;
+  tls.max_version = http::TlsVersion::V1_3;
+  if (!has_min) return;
+  auto version = [&](const char* name) {
+    const std::string& v = p.str(name);
+    const auto parsed = http::parse_tls_version(v);
+    if (!parsed || v.substr(0, 4) != "TLSv")
+      throw ConfigException(p.pos(name), std::string(name) + " '" + v +
+                                             "' is not one of TLSv1, TLSv1_1, TLSv1_2, TLSv1_3");
+    return *parsed;
+  };
+  tls.min_version = version("ssl_min_version");
+  tls.max_version = version("ssl_max_version");
+  if (tls.min_version > tls.max_version)
+    throw ConfigException(p.pos("ssl_min_version"), "ssl_min_version is above ssl_max_version");
+}
+
 }  // namespace
 
 constexpr auto& P = spec::with_default;
@@ -186,9 +210,10 @@ PluginSpec plugin_spec(const Dialect& d) {
       Opt("client_cert", ParamType::String, "Client certificate (PEM)."),
       Opt("client_key", ParamType::String, "Client key (PEM)."),
       Ign("client_key_pass", ParamType::String, "Accepted; encrypted client keys are not supported."),
-      Ign("ssl_version", ParamType::String, "Accepted; libcurl negotiates TLS 1.2+."),
-      Ign("ssl_min_version", ParamType::String, "Accepted; ignored."),
-      Ign("ssl_max_version", ParamType::String, "Accepted; ignored."),
+      Ign("ssl_version", ParamType::String,
+          "Accepted; no effect, as with Ruby's OpenSSL >= 2.1 (ssl_min_version/ssl_max_version do it)."),
+      Opt("ssl_min_version", ParamType::String, "Lowest TLS version (TLSv1 ... TLSv1_3), with ssl_max_version."),
+      Opt("ssl_max_version", ParamType::String, "Highest TLS version, with ssl_min_version."),
       P("index_name", ParamType::String, "fluentd",
         "Index; ${tag}, ${tag[N]} and, with a time chunk key, strftime placeholders."),
       P("logstash_format", ParamType::Bool, "false", "Index <prefix><sep><date>, adds @timestamp."),
@@ -384,6 +409,7 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p, const Dialect& d)
   s.tls.ca_file = p.str("ca_file");
   s.tls.client_cert = p.str("client_cert");
   s.tls.client_key = p.str("client_key");
+  parse_tls_versions(p, s.tls);
   s.request_timeout_ms = long(p.seconds("request_timeout") * 1000);
   std::string level = p.str("compression_level");
   s.compression_level = level == "best_speed" ? 1 : level == "best_compression" ? 9

@@ -95,12 +95,6 @@ http::HeaderList header_hash(const Params& p, const char* name) {
   return out;
 }
 
-std::string tls_version(const std::string& v) {
-  // Fluent::TLS: TLSv1_2 and TLS1_2 both mean exactly TLS 1.2 (min_version = max_version).
-  const size_t us = v.find('_');
-  return us == std::string::npos ? "" : "1." + v.substr(us + 1);
-}
-
 void check_ciphers(const std::string& ciphers, const SourcePos& pos) {
   SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
   const bool ok = ctx && SSL_CTX_set_cipher_list(ctx, ciphers.c_str()) == 1;
@@ -283,7 +277,8 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
       throw ConfigException(p.pos("tls_private_key_passphrase"),
                             "tls_private_key_passphrase is not supported: use an unencrypted key file");
     s.tls.verify_peer = s.tls.verify_host = p.str("tls_verify_mode") == "peer";
-    s.tls.only_version = tls_version(p.str("tls_version"));
+    // Fluent::TLS: TLSv1_2 and TLS1_2 both mean exactly TLS 1.2 (min_version = max_version).
+    s.tls.min_version = s.tls.max_version = *http::parse_tls_version(p.str("tls_version"));
     s.tls.ciphers = p.str("tls_ciphers");
     check_ciphers(s.tls.ciphers, p.pos("tls_ciphers"));
   }

@@ -214,7 +214,8 @@ TEST(OutHttpConfig, DefaultsAndRefusals) {
   auto c = configure(pc, "  endpoint https://127.0.0.1:9/p\n");
   EXPECT_EQ(c.settings.retryable_response_codes, std::vector<long>{503});
   EXPECT_TRUE(c.settings.error_response_as_unrecoverable);
-  EXPECT_EQ(c.settings.tls.only_version, "1.2");
+  EXPECT_EQ(c.settings.tls.min_version, http::TlsVersion::V1_2);
+  EXPECT_EQ(c.settings.tls.max_version, http::TlsVersion::V1_2);
   EXPECT_TRUE(c.settings.tls.verify_peer);
   EXPECT_EQ(c.settings.content_type, "application/x-ndjson");
   EXPECT_EQ(c.buffer.key_tag, false);  // out_http has no default chunk keys

@@ -1,6 +1,5 @@
 #include "loki_config.h"
 
-#include <curl/curl.h>
 #include <sys/stat.h>
 
 #include "buffer/chunk_file.h"
@@ -40,15 +39,6 @@ RecordPath accessor(const std::string& text, const SourcePos& pos, const char* w
   } catch (const std::invalid_argument& e) {
     throw ConfigException(pos, std::string(what) + ": " + e.what());
   }
-}
-
-// Ruby's OpenSSL version names, as out_loki.rb passes min_version to Net::HTTP.
-long tls_version(const std::string& name) {
-  if (name == "TLS1" || name == "TLS1_0") return CURL_SSLVERSION_TLSv1_0;
-  if (name == "TLS1_1") return CURL_SSLVERSION_TLSv1_1;
-  if (name == "TLS1_2") return CURL_SSLVERSION_TLSv1_2;
-  if (name == "TLS1_3") return CURL_SSLVERSION_TLSv1_3;
-  return 0;
 }
 
 }  // namespace
@@ -129,10 +119,12 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
   s.tls.verify_peer = s.tls.verify_host = !p.flag("insecure_tls");
   s.tls.ciphers = p.str("ciphers");
   if (p.has("min_version")) {
-    s.tls.min_version = tls_version(p.str("min_version"));
-    if (!s.tls.min_version)
+    // Ruby's OpenSSL version names, as out_loki.rb passes min_version to Net::HTTP.
+    const auto version = http::parse_tls_version(p.str("min_version"));
+    if (!version)
       throw ConfigException(p.pos("min_version"), "min_version '" + p.str("min_version") +
                                                       "' is not one of TLS1, TLS1_1, TLS1_2, TLS1_3");
+    s.tls.min_version = *version;
   }
   if (p.has("custom_headers"))
     for (auto& kv : p.hash("custom_headers")) s.custom_headers.push_back(kv);

@@ -6,7 +6,7 @@ import os
 import subprocess
 
 from es_support import EsServer, es_match
-from harness import SluiceTestCase, main
+from harness import SluiceTestCase, main, run
 
 LINES = ("2024-05-01T12:00:00.25Z stdout F line 0\n"
          "2024-05-01T12:00:01Z stdout F line 1\n"
@@ -122,6 +122,24 @@ class DocumentsTest(SluiceTestCase):
         p = self.start(["-c", conf])
         p.wait_until(lambda: len(es.requests()) >= 2, 15, "bulk requests over TLS")
         p.stop()
+        # elasticsearch_tls.rb offers TLS 1.2 to 1.3 by default: the server picks 1.3.
+        self.assertEqual({r["tls_version"] for r in es.requests()}, {"TLSv1.3"})
+
+        # ssl_min_version and ssl_max_version set the range, both or neither.
+        pinned = self.config(SOURCE % {"log": log, "dir": self.dir} + es_match(
+            es.port, "scheme https\n  ca_file %s/cert.pem\n  ssl_min_version TLSv1_2\n  ssl_max_version TLSv1_2" % d),
+            "pinned.conf")
+        os.remove(os.path.join(self.dir, "tail.pos"))
+        before = len(es.requests())
+        p = self.start(["-c", pinned])
+        p.wait_until(lambda: len(es.requests()) > before, 15, "bulk requests over TLS 1.2")
+        p.stop()
+        self.assertEqual({r["tls_version"] for r in es.requests()[before:]}, {"TLSv1.2"})
+        half = self.config(SOURCE % {"log": log, "dir": self.dir} + es_match(
+            es.port, "scheme https\n  ssl_min_version TLSv1_2"), "half.conf")
+        r = run(["--dry-run", "-c", half])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("When you set 'ssl_min_version', must set 'ssl_max_version' together.", r.stderr.decode())
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ fluent-plugin-elasticsearch's tests) when found, else identical built-in copies.
 
 Control / inspection:
   GET  /_control/docs      {"<index>": [{"_id":..., "_source":...}, ...]}
-  GET  /_control/requests  every _bulk request: {"path","headers","body"} (body decoded)
+  GET  /_control/requests  every _bulk request: {"path","headers","body","tls_version"} (body decoded)
   GET  /_control/stats     counters
   POST /_control           set switches; POST /_control/reset clears documents and counters
 
@@ -228,7 +228,8 @@ class Handler(QuietHandler):
                 return
         with st.lock:
             st.requests.append({"path": self.path, "headers": dict(self.headers.items()),
-                                "body": body.decode("utf-8", "surrogateescape")})
+                                "body": body.decode("utf-8", "surrogateescape"),
+                                "tls_version": getattr(self.connection, "version", lambda: None)()})
         if sw.get("max_body_bytes") and len(body) > sw["max_body_bytes"]:
             with st.lock:
                 st.stats["too_large_413"] += 1
