@@ -16,7 +16,6 @@
 #include "buffer/buffer.h"
 #include "core/log.h"
 #include "core/registry.h"
-#include "core/uv_handle.h"
 #include "es_config.h"
 #include "es_format.h"
 #include "format/base64.h"
@@ -26,6 +25,7 @@
 #include "format/time.h"
 #include "http/aws_credentials.h"
 #include "http/aws_sigv4.h"
+#include "http/buffered_sender.h"
 #include "http/http_client.h"
 
 namespace sluice {
@@ -40,14 +40,13 @@ class ElasticsearchOutput : public Output {
   ElasticsearchOutput(PluginContext& ctx, Settings settings, es::FormatConfig fmt,
                       buffer::Config bconf)
       : loop_(ctx.loop),
-        flow_(ctx.flow),
         metrics_(ctx.metrics),
         id_(ctx.id),
         label_emitter_(ctx.label_emitter),
         dry_run_(ctx.dry_run),
         s_(std::move(settings)),
         fmt_(std::move(fmt)),
-        alive_(std::make_shared<bool>(true)) {
+        sender_(ctx, std::move(bconf), hooks()) {
     auto C = [&](const char* n) { return &ctx.counter(n); };
     m_records_ = C("sluice_output_records_total");
     m_bytes_ = C("sluice_output_bytes_total");
@@ -58,87 +57,63 @@ class ElasticsearchOutput : public Output {
     m_dead_letters_ = C("sluice_output_dead_letters_total");
     m_dropped_missing_id_ = C("sluice_es_dropped_missing_id_total");
     m_refused_ = C("sluice_output_refused_records_total");
-    buffer::Buffer::Hooks hooks;
-    hooks.send = [this](buffer::Chunk& c, buffer::SendDone done) { send_chunk(c, std::move(done)); };
-    hooks.give_up = [this](const buffer::Chunk& c, const std::string& why) { give_up(c, why); };
-    hooks.abort = [this] {
-      if (client_) client_->close();
-    };
-    buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(bconf), flow_, metrics_, id_,
-                                               std::move(hooks));
-    buffer_->set_secondary(ctx.make_secondary(*ctx.section));
     if (s_.aws) aws_ = std::make_unique<http::aws::AwsCredentialsProvider>(loop_, s_.aws->credentials);
     if (!s_.verify_version) set_version(s_.default_version, false);
   }
 
-  ~ElasticsearchOutput() override {
-    *alive_ = false;
-    close_uv_handle(version_timer_);
-    buffer_.reset();
-    if (client_) client_->close();
-  }
-
   void start() override {
     if (dry_run_) return;
-    client_ = std::make_unique<http::HttpClient>(
-        loop_, http::HttpClient::Options::for_output(buffer_->config().flush_thread_count));
+    sender_.start_client(http::HttpClient::Options::for_output(buffer().config().flush_thread_count));
     if (aws_) log::info("output " + id_ + ": signing requests with AWS credentials from " + aws_->source());
     if (version_known_) {
-      buffer_->start();
+      sender_.ready();
       return;
     }
     // Action lines depend on the server's major version, and records are formatted when they
     // arrive: the sources wait until it is known.
-    holding_ = true;
-    flow_->hold(this);
-    version_timer_ = new uv_timer_t;
-    uv_timer_init(loop_, version_timer_);
-    version_timer_->data = this;
+    sender_.hold_sources();
     detect_version();
   }
 
   void write(const Batch& batch) override {
     if (batch.records.empty()) return;
-    if (buffer_->refuses(batch.records.size(), *m_refused_)) return;
+    if (buffer().refuses(batch.records.size(), *m_refused_)) return;
     fmt_.begin_batch(batch);
     for (size_t i = 0; i < batch.records.size(); ++i) {
       const Record& r = batch.records[i];
       std::string_view index = fmt_.index_for(batch, r);
-      std::string& out = buffer_->begin_record(batch.tag, r.time, index, batch.claim);
+      std::string& out = buffer().begin_record(batch.tag, r.time, index, batch.claim);
       size_t last_start = 0;
-      if (const size_t n = fmt_.append_run(out, batch, i, index, buffer_->run_limit(), last_start)) {
-        buffer_->end_records(n, last_start);
+      if (const size_t n = fmt_.append_run(out, batch, i, index, buffer().run_limit(), last_start)) {
+        buffer().end_records(n, last_start);
         i += n - 1;
       } else if (fmt_.append(out, batch, r, index)) {
-        buffer_->end_record();
+        buffer().end_record();
       } else {
-        buffer_->cancel_record();
+        buffer().cancel_record();
         bump(*m_dropped_missing_id_);
         log::warn_once("es.missing_id." + id_,
                        "output " + id_ + ": dropping records without an '_id' field (write_operation "
                        "create needs id_key or deterministic_id)");
       }
     }
-    buffer_->batch_done();
+    buffer().batch_done();
   }
 
   void close(std::function<void()> done) override {
-    closing_ = true;
-    // No more version probes (a probe's answer is ignored once closing): the timer is freed now
-    // rather than left to the worker's final sweep, which closes without freeing.
-    close_uv_handle(version_timer_);
-    if (holding_) {
-      holding_ = false;
-      flow_->release(this);
-    }
-    auto alive = alive_;
-    buffer_->close([this, alive, done = std::move(done)] {
-      if (*alive && client_) client_->close();
-      done();
-    });
+    closing_ = true;  // a version probe's answer is ignored from now on
+    sender_.close(std::move(done));
   }
 
  private:
+  buffer::Buffer::Hooks hooks() {
+    buffer::Buffer::Hooks h;
+    h.send = [this](buffer::Chunk& c, buffer::SendDone done) { send_chunk(c, std::move(done)); };
+    h.give_up = [this](const buffer::Chunk& c, const std::string& why) { give_up(c, why); };
+    return h;
+  }
+  buffer::Buffer& buffer() { return sender_.buffer(); }
+
   struct Job {
     buffer::Chunk* chunk;
     buffer::SendDone done;
@@ -199,7 +174,7 @@ class ElasticsearchOutput : public Output {
     req.method = "GET";
     req.url = h.base() + "/";
     req.headers.emplace_back("Content-Type", "application/json");
-    std::weak_ptr<bool> alive = alive_;
+    std::weak_ptr<bool> alive = sender_.alive();
     Host* hp = &h;
     send(std::move(req), {}, [this, alive, hp](http::HttpResponse r) {
       auto a = alive.lock();
@@ -248,20 +223,13 @@ class ElasticsearchOutput : public Output {
       double wait = std::min(30.0, std::pow(2.0, std::min(version_attempts_ - 1, 5)));
       log::warn("output " + id_ + ": cannot reach " + product() + " at " + hp->describe() + " (" +
                 problem + "); sources wait; retrying in " + std::to_string(int(wait)) + "s");
-      uv_timer_start(
-          version_timer_,
-          [](uv_timer_t* t) { static_cast<ElasticsearchOutput*>(t->data)->detect_version(); },
-          uint64_t(wait * 1000), 0);
+      sender_.retry_in(wait, [this] { detect_version(); });
     });
   }
 
   void version_ready(int major, bool log_it) {
     set_version(major, log_it);
-    buffer_->start();
-    if (holding_) {
-      holding_ = false;
-      flow_->release(this);
-    }
+    sender_.ready();
   }
 
   // ---- sending ----
@@ -269,10 +237,10 @@ class ElasticsearchOutput : public Output {
   // Sends `req`, whose body bytes are `payload`, signed when the output talks to AWS.
   void send(http::HttpRequest req, std::string_view payload, http::ResponseCallback done) {
     if (!aws_) {
-      client_->send(std::move(req), std::move(done));
+      sender_.client().send(std::move(req), std::move(done));
       return;
     }
-    aws_->send_signed(*client_, std::move(req), payload, {s_.aws->credentials.region, s_.aws->service, true},
+    aws_->send_signed(sender_.client(), std::move(req), payload, {s_.aws->credentials.region, s_.aws->service, true},
                       std::move(done));
   }
 
@@ -307,7 +275,7 @@ class ElasticsearchOutput : public Output {
     }
     bump(*m_requests_);
     bump(*m_wire_bytes_, req.body_view.empty() ? req.body.size() : req.body_view.size());
-    std::weak_ptr<bool> alive = alive_;
+    std::weak_ptr<bool> alive = sender_.alive();
     Host* hp = &h;
     const std::string_view payload = req.body_view.empty() ? std::string_view(req.body) : req.body_view;
     send(std::move(req), payload, [this, alive, job, hp, b = b, e = e, items](http::HttpResponse r) {
@@ -497,23 +465,17 @@ class ElasticsearchOutput : public Output {
   }
 
   uv_loop_t* loop_;
-  FlowControl* flow_;
   Metrics* metrics_;
   std::string id_;
   std::function<Emitter*(const std::string&)> label_emitter_;
   bool dry_run_;
   Settings s_;
   es::BulkFormatter fmt_;
-  std::unique_ptr<buffer::Buffer> buffer_;
-  std::unique_ptr<http::HttpClient> client_;
   std::unique_ptr<http::aws::AwsCredentialsProvider> aws_;
-  std::shared_ptr<bool> alive_;
   size_t rr_ = 0;
   bool version_known_ = false;
   int version_attempts_ = 0;
-  bool holding_ = false;
   bool closing_ = false;
-  uv_timer_t* version_timer_ = nullptr;
   std::map<int, Counter*> item_errors_;
 
   Counter* m_records_;
@@ -525,6 +487,8 @@ class ElasticsearchOutput : public Output {
   Counter* m_dead_letters_;
   Counter* m_dropped_missing_id_;
   Counter* m_refused_;
+  // Last: destroyed first, before what its buffer's hooks use.
+  http::BufferedSender sender_;
 };
 
 template <const es::Dialect& dialect>

@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "http/aws_credentials.h"
+#include "http/buffered_sender.h"
 #include "http/http_client.h"
 #include "http_request.h"
 #include "http_settings.h"
@@ -29,33 +30,18 @@ class HttpOutput : public Output {
         format_(std::move(c.format)),
         record_keys_(std::move(c.record_keys)),
         keys_(c.buffer),
-        alive_(std::make_shared<bool>(true)) {
+        sender_(ctx, std::move(c.buffer), hooks()) {
     m_records_ = &ctx.counter("sluice_output_records_total");
     m_bytes_ = &ctx.counter("sluice_output_bytes_total");
     m_wire_bytes_ = &ctx.counter("sluice_output_wire_bytes_total");
     m_requests_ = &ctx.counter("sluice_http_requests_total");
     m_error_responses_ = &ctx.counter("sluice_http_error_responses_total");
     m_refused_ = &ctx.counter("sluice_output_refused_records_total");
-    buffer::Buffer::Hooks hooks;
-    hooks.send = [this](buffer::Chunk& chunk, buffer::SendDone done) { send_chunk(chunk, std::move(done)); };
-    hooks.abort = [this] {
-      if (client_) client_->close();
-    };
-    buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(c.buffer), ctx.flow, ctx.metrics, id_,
-                                               std::move(hooks));
-    buffer_->set_secondary(ctx.make_secondary(*ctx.section));
-  }
-
-  ~HttpOutput() override {
-    *alive_ = false;
-    buffer_.reset();
-    if (client_) client_->close();
   }
 
   void start() override {
     if (dry_run_) return;
-    client_ = std::make_unique<http::HttpClient>(
-        loop_, http::HttpClient::Options::for_output(buffer_->config().flush_thread_count));
+    sender_.start_client(http::HttpClient::Options::for_output(buffer().config().flush_thread_count));
     if (s_.aws_sigv4) {
       http::aws::CredentialsConfig cc;
       cc.region = s_.aws_region;
@@ -63,12 +49,12 @@ class HttpOutput : public Output {
       log::info("output " + id_ + ": signing requests (aws_sigv4, " + s_.aws_service + " in " + s_.aws_region +
                 ") with " + credentials_->source());
     }
-    buffer_->start();
+    buffer().start();
   }
 
   void write(const Batch& batch) override {
     if (batch.records.empty()) return;
-    if (buffer_->refuses(batch.records.size(), *m_refused_)) return;
+    if (buffer().refuses(batch.records.size(), *m_refused_)) return;
     for (const Record& r : batch.records) {
       variant_.clear();
       for (const RecordPath& key : record_keys_) {
@@ -76,23 +62,26 @@ class HttpOutput : public Output {
         key.append_to_s(scratch_, batch.find(r, key.top()));
         http_out::append_key_value(variant_, scratch_);
       }
-      std::string& out = buffer_->begin_record(batch.tag, r.time, variant_, batch.claim);
+      std::string& out = buffer().begin_record(batch.tag, r.time, variant_, batch.claim);
       format_.append(out, batch.tag, batch, r);
       if (s_.json_array) out.push_back(',');  // out_http.rb's format_json_array
-      buffer_->end_record();
+      buffer().end_record();
     }
-    buffer_->batch_done();
+    buffer().batch_done();
   }
 
   void close(std::function<void()> done) override {
-    auto alive = alive_;
-    buffer_->close([this, alive, done = std::move(done)] {
-      if (*alive && client_) client_->close();
-      done();
-    });
+    sender_.close(std::move(done));
   }
 
  private:
+  buffer::Buffer::Hooks hooks() {
+    buffer::Buffer::Hooks h;
+    h.send = [this](buffer::Chunk& chunk, buffer::SendDone done) { send_chunk(chunk, std::move(done)); };
+    return h;
+  }
+  buffer::Buffer& buffer() { return sender_.buffer(); }
+
   void send_chunk(buffer::Chunk& c, buffer::SendDone done) {
     http::HttpRequest req;
     bool unrecoverable = false;
@@ -108,7 +97,7 @@ class HttpOutput : public Output {
     }
     bump(*m_requests_);
     bump(*m_wire_bytes_, req.body_view.empty() ? req.body.size() : req.body_view.size());
-    std::weak_ptr<bool> alive = alive_;
+    std::weak_ptr<bool> alive = sender_.alive();
     const uint64_t records = c.records, bytes = c.payload.size();
     // The chunk stays in flight (alive, unchanged) until `done`: body_view may refer to it.
     auto on_response = [this, alive, url, records, bytes, done = std::move(done)](http::HttpResponse r) {
@@ -132,9 +121,9 @@ class HttpOutput : public Output {
       // out_http.rb's set_auth signs last, over the body as sent (gzipped when compressed).
       http::aws::SignOptions o{s_.aws_region, s_.aws_service, true};
       const std::string_view payload = req.body_view;
-      credentials_->send_signed(*client_, std::move(req), payload, o, std::move(on_response));
+      credentials_->send_signed(sender_.client(), std::move(req), payload, o, std::move(on_response));
     } else {
-      client_->send(std::move(req), std::move(on_response));
+      sender_.client().send(std::move(req), std::move(on_response));
     }
   }
 
@@ -145,10 +134,7 @@ class HttpOutput : public Output {
   LineFormat format_;
   std::vector<RecordPath> record_keys_;
   ChunkKeys keys_;
-  std::unique_ptr<buffer::Buffer> buffer_;
-  std::unique_ptr<http::HttpClient> client_;
   std::unique_ptr<http::aws::AwsCredentialsProvider> credentials_;  // <auth> method aws_sigv4
-  std::shared_ptr<bool> alive_;
   std::string variant_, scratch_;
 
   Counter* m_records_;
@@ -157,6 +143,8 @@ class HttpOutput : public Output {
   Counter* m_requests_;
   Counter* m_error_responses_;
   Counter* m_refused_;
+  // Last: destroyed first, before what its buffer's hooks use.
+  http::BufferedSender sender_;
 };
 
 std::unique_ptr<Output> make_output(PluginContext& ctx, const Params& p) {

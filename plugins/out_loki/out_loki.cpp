@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/registry.h"
 #include "format/tag_placeholders.h"
+#include "http/buffered_sender.h"
 #include "http/http_client.h"
 #include "loki_config.h"
 #include "loki_format.h"
@@ -31,14 +32,12 @@ std::string redacted(const std::string& url) {
 class LokiOutput : public Output {
  public:
   LokiOutput(PluginContext& ctx, Settings settings, loki::FormatConfig fmt, buffer::Config bconf)
-      : loop_(ctx.loop),
-        flow_(ctx.flow),
-        id_(ctx.id),
+      : id_(ctx.id),
         dry_run_(ctx.dry_run),
         s_(std::move(settings)),
         fmt_(std::move(fmt)),
         uri_(redacted(s_.push_url)),
-        alive_(std::make_shared<bool>(true)) {
+        sender_(ctx, std::move(bconf), hooks()) {
     auto C = [&](const char* n) { return &ctx.counter(n); };
     m_records_ = C("sluice_output_records_total");
     m_bytes_ = C("sluice_output_bytes_total");
@@ -47,64 +46,53 @@ class LokiOutput : public Output {
     m_failures_ = C("sluice_loki_push_failures_total");
     m_dropped_ = C("sluice_loki_dropped_records_total");
     m_refused_ = C("sluice_output_refused_records_total");
-    slots_.assign(size_t(std::max(1, bconf.flush_thread_count)), false);
-    buffer::Buffer::Hooks hooks;
-    hooks.send = [this](buffer::Chunk& c, buffer::SendDone done) { send_chunk(c, std::move(done)); };
+    slots_.assign(size_t(std::max(1, buffer().config().flush_thread_count)), false);
+  }
+
+  void start() override {
+    if (dry_run_) return;
+    sender_.start_client(http::HttpClient::Options::for_output(int(slots_.size())));
+    buffer().start();
+  }
+
+  void write(const Batch& batch) override {
+    if (batch.records.empty()) return;
+    if (buffer().refuses(batch.records.size(), *m_refused_)) return;
+    fmt_.begin_batch();
+    for (const Record& r : batch.records) {
+      std::string& out = buffer().begin_record(batch.tag, r.time, {}, batch.claim);
+      fmt_.append(out, batch, r);
+      buffer().end_record();
+    }
+    buffer().batch_done();
+  }
+
+  void close(std::function<void()> done) override {
+    sender_.close(std::move(done));
+  }
+
+ private:
+  buffer::Buffer::Hooks hooks() {
+    buffer::Buffer::Hooks h;
+    h.send = [this](buffer::Chunk& c, buffer::SendDone done) { send_chunk(c, std::move(done)); };
     // The buffer logs why; the plugin logs the body it could not deliver at debug level.
-    hooks.give_up = [this](const buffer::Chunk& c, const std::string&) {
+    h.give_up = [this](const buffer::Chunk& c, const std::string&) {
       bump(*m_dropped_, c.records);
       std::string body, error;
       if (log::enabled(log::Level::Debug) && c.resident && loki::build_body(c.payload, {}, body, error))
         log::debug("output " + id_ + ": not delivered: " + log::quote_excerpt(body, 64 << 10));
     };
-    hooks.abort = [this] {
-      if (client_) client_->close();
-    };
     // A <secondary> gets the push body (what a user can send to Loki again), not sluice's framing.
-    hooks.secondary_payload = [](const buffer::Chunk& c, std::string& out) {
+    h.secondary_payload = [](const buffer::Chunk& c, std::string& out) {
       std::string error;
       if (loki::build_body(c.payload, {}, out, error)) return true;
       out = error;
       return false;
     };
-    buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(bconf), flow_, ctx.metrics, id_,
-                                               std::move(hooks));
-    buffer_->set_secondary(ctx.make_secondary(*ctx.section));
+    return h;
   }
+  buffer::Buffer& buffer() { return sender_.buffer(); }
 
-  ~LokiOutput() override {
-    *alive_ = false;
-    buffer_.reset();
-    if (client_) client_->close();
-  }
-
-  void start() override {
-    if (dry_run_) return;
-    client_ = std::make_unique<http::HttpClient>(loop_, http::HttpClient::Options::for_output(int(slots_.size())));
-    buffer_->start();
-  }
-
-  void write(const Batch& batch) override {
-    if (batch.records.empty()) return;
-    if (buffer_->refuses(batch.records.size(), *m_refused_)) return;
-    fmt_.begin_batch();
-    for (const Record& r : batch.records) {
-      std::string& out = buffer_->begin_record(batch.tag, r.time, {}, batch.claim);
-      fmt_.append(out, batch, r);
-      buffer_->end_record();
-    }
-    buffer_->batch_done();
-  }
-
-  void close(std::function<void()> done) override {
-    auto alive = alive_;
-    buffer_->close([this, alive, done = std::move(done)] {
-      if (*alive && client_) client_->close();
-      done();
-    });
-  }
-
- private:
   // Fluentd's flush threads each send one chunk at a time; a chunk's fluentd_thread label names
   // the slot it goes out on, so that concurrent pushes never share a stream.
   size_t take_slot() {
@@ -152,8 +140,8 @@ class LokiOutput : public Output {
     }
     bump(*m_wire_bytes_, req.body.size());
     const uint64_t records = c.records, bytes = c.payload.size();
-    std::weak_ptr<bool> alive = alive_;
-    client_->send(std::move(req), [this, alive, slot, records, bytes,
+    std::weak_ptr<bool> alive = sender_.alive();
+    sender_.client().send(std::move(req), [this, alive, slot, records, bytes,
                                    done = std::move(done)](http::HttpResponse r) {
       auto a = alive.lock();
       if (!a || !*a) return;
@@ -183,16 +171,11 @@ class LokiOutput : public Output {
     return buffer::SendResult::unrecoverable(why);
   }
 
-  uv_loop_t* loop_;
-  FlowControl* flow_;
   std::string id_;
   bool dry_run_;
   Settings s_;
   loki::Formatter fmt_;
   std::string uri_;
-  std::unique_ptr<buffer::Buffer> buffer_;
-  std::unique_ptr<http::HttpClient> client_;
-  std::shared_ptr<bool> alive_;
   std::vector<bool> slots_;
 
   Counter* m_records_;
@@ -202,6 +185,8 @@ class LokiOutput : public Output {
   Counter* m_failures_;
   Counter* m_dropped_;
   Counter* m_refused_;
+  // Last: destroyed first, before what its buffer's hooks use.
+  http::BufferedSender sender_;
 };
 
 std::unique_ptr<Output> make_output(PluginContext& ctx, const Params& p) {

@@ -10,11 +10,11 @@
 #include "buffer/buffer.h"
 #include "core/log.h"
 #include "core/registry.h"
-#include "core/uv_handle.h"
 #include "format/line_format.h"
 #include "format/record_inject.h"
 #include "http/aws_credentials.h"
 #include "http/aws_sigv4.h"
+#include "http/buffered_sender.h"
 #include "http/http_client.h"
 #include "s3_body.h"
 #include "s3_config.h"
@@ -53,96 +53,68 @@ class S3Output : public Output {
  public:
   S3Output(PluginContext& ctx, s3::OutputConfig config)
       : loop_(ctx.loop),
-        flow_(ctx.flow),
         id_(ctx.id),
         dry_run_(ctx.dry_run),
         s_(std::move(config.settings)),
         keys_(std::move(config.key)),
         format_(std::move(config.format)),
         inject_(std::move(config.inject)),
-        alive_(std::make_shared<bool>(true)) {
+        sender_(ctx, std::move(config.buffer), hooks()) {
     m_records_ = &ctx.counter("sluice_output_records_total");
     m_bytes_ = &ctx.counter("sluice_output_bytes_total");
     m_wire_bytes_ = &ctx.counter("sluice_output_wire_bytes_total");
     m_objects_ = &ctx.counter("sluice_s3_objects_total");
     m_request_failures_ = &ctx.counter("sluice_s3_request_failures_total");
     m_refused_ = &ctx.counter("sluice_output_refused_records_total");
-    buffer::Buffer::Hooks hooks;
-    hooks.send = [this](buffer::Chunk& c, buffer::SendDone done) { send_chunk(c, std::move(done)); };
-    hooks.give_up = [this](const buffer::Chunk& c, const std::string& why) { give_up(c, why); };
-    hooks.abort = [this] {
-      if (client_) client_->close();
-    };
-    buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(config.buffer), flow_, ctx.metrics, id_,
-                                               std::move(hooks));
-    buffer_->set_secondary(ctx.make_secondary(*ctx.section));
     credentials_ = std::make_unique<http::aws::AwsCredentialsProvider>(loop_, s_.credentials);
-  }
-
-  ~S3Output() override {
-    *alive_ = false;
-    close_uv_handle(check_timer_);
-    buffer_.reset();
-    if (client_) client_->close();
   }
 
   void start() override {
     if (dry_run_) return;
     http::HttpClient::Options o;
-    o.max_concurrent = size_t(buffer_->config().flush_thread_count) + 1;
+    o.max_concurrent = size_t(buffer().config().flush_thread_count) + 1;
     o.pool_size = o.max_concurrent;
     o.user_agent = std::string("sluice/") + SLUICE_VERSION;
-    client_ = std::make_unique<http::HttpClient>(loop_, o);
+    sender_.start_client(o);
     log::info("output " + id_ + ": s3://" + s_.bucket + " at " + s_.bucket_url +
               ", signing with AWS credentials from " + credentials_->source());
     if (!s_.check_apikey_on_start && !s_.check_bucket) {
-      buffer_->start();
+      sender_.ready();
       return;
     }
     // out_s3.rb's start: check_apikeys, then ensure_bucket; Fluentd does not start while they
     // fail. Here the sources wait and the checks are tried again.
-    holding_ = true;
-    flow_->hold(this);
-    check_timer_ = new uv_timer_t;
-    uv_timer_init(loop_, check_timer_);
-    check_timer_->data = this;
+    sender_.hold_sources();
     start_checks();
   }
 
   void write(const Batch& batch) override {
     if (batch.records.empty()) return;
-    if (buffer_->refusing()) {
-      bump(*m_refused_, batch.records.size());
-      log::warn_once(
-          "s3.overflow." + id_,
-          "output " + id_ + ": buffer is full (overflow_action throw_exception); records are refused");
-      return;
-    }
+    if (buffer().refuses(batch.records.size(), *m_refused_)) return;
     // out_s3.rb's format: inject_values_to_record, then the formatter.
     const Batch& records = inject_.active() ? inject_.apply(batch) : batch;
     for (const Record& r : records.records) {
-      std::string& out = buffer_->begin_record(batch.tag, r.time, {}, batch.claim);
+      std::string& out = buffer().begin_record(batch.tag, r.time, {}, batch.claim);
       format_.append(out, batch.tag, records, r);
-      buffer_->end_record();
+      buffer().end_record();
     }
-    buffer_->batch_done();
+    buffer().batch_done();
   }
 
   void close(std::function<void()> done) override {
     closing_ = true;
-    close_uv_handle(check_timer_);
-    if (holding_) {
-      holding_ = false;
-      flow_->release(this);
-    }
-    auto alive = alive_;
-    buffer_->close([this, alive, done = std::move(done)] {
-      if (*alive && client_) client_->close();
-      done();
-    });
+    sender_.close(std::move(done));
   }
 
  private:
+  buffer::Buffer::Hooks hooks() {
+    buffer::Buffer::Hooks h;
+    h.send = [this](buffer::Chunk& c, buffer::SendDone done) { send_chunk(c, std::move(done)); };
+    h.give_up = [this](const buffer::Chunk& c, const std::string& why) { give_up(c, why); };
+    return h;
+  }
+  buffer::Buffer& buffer() { return sender_.buffer(); }
+
   // One attempt at storing a chunk.
   struct Job {
     buffer::Chunk* chunk;
@@ -177,7 +149,7 @@ class S3Output : public Output {
     http::aws::SignOptions o{s_.region, "s3", true};
     o.s3 = true;
     o.payload_hash = payload_hash;
-    credentials_->send_signed(*client_, std::move(req), payload, o, std::move(done));
+    credentials_->send_signed(sender_.client(), std::move(req), payload, o, std::move(done));
   }
 
   // ---- start checks ----
@@ -188,7 +160,7 @@ class S3Output : public Output {
     // check_apikeys: bucket.objects(prefix: path, max_keys: 1).first, a ListObjectsV2.
     auto req = request(
         "GET", s_.bucket_url + "/?list-type=2&max-keys=1&prefix=" + http::aws::uri_encode(s_.path, false));
-    std::weak_ptr<bool> alive = alive_;
+    std::weak_ptr<bool> alive = sender_.alive();
     send(std::move(req), "", "", [this, alive](http::HttpResponse r) {
       if (!alive.lock() || closing_) return;
       // NoSuchBucket is left to ensure_bucket, as the plugin does.
@@ -200,7 +172,7 @@ class S3Output : public Output {
 
   void check_bucket() {
     if (!s_.check_bucket) return checks_passed();
-    std::weak_ptr<bool> alive = alive_;
+    std::weak_ptr<bool> alive = sender_.alive();
     send(request("HEAD", s_.bucket_url), "", "", [this, alive](http::HttpResponse r) {
       if (!alive.lock() || closing_) return;
       // The SDK's bucket_exists waiter takes 301 and 403 for "exists" too.
@@ -225,7 +197,7 @@ class S3Output : public Output {
     } else {
       req.headers.emplace_back("Content-Length", "0");
     }
-    std::weak_ptr<bool> alive = alive_;
+    std::weak_ptr<bool> alive = sender_.alive();
     send(std::move(req), "", "", [this, alive](http::HttpResponse r) {
       if (!alive.lock() || closing_) return;
       const std::string code = s3::error_code(r);
@@ -238,18 +210,12 @@ class S3Output : public Output {
     const double wait = std::min(60.0, double(1 << std::min(check_attempts_++, 6)));
     log::error("output " + id_ + ": " + why + "; sources wait; trying again in " + std::to_string(int(wait)) +
                "s");
-    uv_timer_start(
-        check_timer_, [](uv_timer_t* t) { static_cast<S3Output*>(t->data)->start_checks(); },
-        uint64_t(wait * 1000), 0);
+    sender_.retry_in(wait, [this] { start_checks(); });
   }
 
   void checks_passed() {
     if (check_attempts_ > 0) log::info("output " + id_ + ": s3://" + s_.bucket + " is reachable");
-    buffer_->start();
-    if (holding_) {
-      holding_ = false;
-      flow_->release(this);
-    }
+    sender_.ready();
   }
 
   // ---- chunks ----
@@ -290,7 +256,7 @@ class S3Output : public Output {
                                                    " tries (last: " + job->key + ")"));
     ++job->index;
     job->previous_key = job->key;
-    std::weak_ptr<bool> alive = alive_;
+    std::weak_ptr<bool> alive = sender_.alive();
     send(request("HEAD", object_url(job->key)), "", "", [this, alive, job](http::HttpResponse r) {
       if (!alive.lock()) return;
       if (r.ok()) return next_key(job);
@@ -302,7 +268,7 @@ class S3Output : public Output {
   }
 
   void compress(const std::shared_ptr<Job>& job) {
-    s3::make_body(loop_, s_.store, s_.zstd_level, job->chunk->payload, alive_, [this, job](s3::Body body) {
+    s3::make_body(loop_, s_.store, s_.zstd_level, job->chunk->payload, sender_.alive_flag(), [this, job](s3::Body body) {
       if (!body.error.empty()) return finish(job, buffer::SendResult::retry(body.error));
       job->body = std::move(body);
       put(job);
@@ -333,7 +299,7 @@ class S3Output : public Output {
     bump(*m_wire_bytes_, body.size());
     if (log::enabled(log::Level::Debug))
       log::debug("out_s3: write chunk " + job->chunk_id + " to s3://" + s_.bucket + "/" + job->key);
-    std::weak_ptr<bool> alive = alive_;
+    std::weak_ptr<bool> alive = sender_.alive();
     send(std::move(req), body, job->body.sha256, [this, alive, job](http::HttpResponse r) {
       if (!alive.lock()) return;
       if (!r.ok()) {
@@ -366,21 +332,15 @@ class S3Output : public Output {
   static constexpr int kMaxIndex = 100000;
 
   uv_loop_t* loop_;
-  FlowControl* flow_;
   std::string id_;
   bool dry_run_;
   Settings s_;
   s3::ObjectKeyFormat keys_;
   LineFormat format_;
   RecordInjector inject_;
-  std::unique_ptr<buffer::Buffer> buffer_;
-  std::unique_ptr<http::HttpClient> client_;
   std::unique_ptr<http::aws::AwsCredentialsProvider> credentials_;
   const std::string chunk_id_salt_ = random_hex(16);
-  std::shared_ptr<bool> alive_;
-  uv_timer_t* check_timer_ = nullptr;
   int check_attempts_ = 0;
-  bool holding_ = false;
   bool closing_ = false;
 
   Counter* m_records_;
@@ -389,6 +349,8 @@ class S3Output : public Output {
   Counter* m_objects_;
   Counter* m_request_failures_;
   Counter* m_refused_;
+  // Last: destroyed first, before what its buffer's hooks use.
+  http::BufferedSender sender_;
 };
 
 std::unique_ptr<Output> build(PluginContext& ctx, const Params& p) {
