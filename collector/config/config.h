@@ -10,6 +10,7 @@ namespace sluice {
 struct SourcePos {
   std::string file;
   int line = 0;
+  std::string where() const { return file + ":" + std::to_string(line) + ": "; }  // message prefix
 };
 
 struct ConfigParam {

@@ -1,8 +1,12 @@
 #include "es_config.h"
 
+#include "core/log.h"
 #include "http/ascii.h"
 
 #include <stdlib.h>
+#include <string.h>
+
+#include <simdjson.h>
 
 #include <utility>
 
@@ -161,8 +165,12 @@ std::unique_ptr<AwsEndpoint> parse_endpoint(const ConfigSection& section) {
 }  // namespace
 
 const Dialect kElasticsearch{"elasticsearch", "Elasticsearch", "es", "default_elasticsearch_version",
-                             "5", false};
-const Dialect kOpenSearch{"opensearch", "OpenSearch", "os", "default_opensearch_version", "1", true};
+                             "5", false, false};
+const Dialect kOpenSearch{"opensearch", "OpenSearch", "os", "default_opensearch_version", "1", true, false};
+const Dialect kElasticsearchDataStream{"elasticsearch_data_stream", "Elasticsearch", "es",
+                                       "default_elasticsearch_version", "5", false, true};
+const Dialect kOpenSearchDataStream{"opensearch_data_stream", "OpenSearch", "os", "default_opensearch_version",
+                                    "1", true, true};
 
 int action_line_version(const Dialect& dialect, int server_major, bool suppress_type_name) {
   if (!dialect.opensearch) return server_major;
@@ -187,6 +195,11 @@ PluginSpec plugin_spec(const Dialect& d) {
                      "5.2.5's documents and action lines); at-least-once with <buffer> retries.",
                {},
                {"buffer", "secondary"}};
+  if (d.data_stream)
+    s.doc = "Sends records to the " + product + " data stream data_stream_name (" +
+                    (d.opensearch ? "fluent-plugin-opensearch 1.1.5's opensearch_data_stream"
+                                  : "fluent-plugin-elasticsearch 5.2.5's elasticsearch_data_stream") +
+                    "): create operations, @timestamp added, the stream set up first.";
   if (d.opensearch) s.sections.push_back("endpoint");
   ParamSpec scheme = P("scheme", ParamType::Enum, "http", "http or https.");
   scheme.choices = {"http", "https"};
@@ -326,7 +339,97 @@ PluginSpec plugin_spec(const Dialect& d) {
                 Ign("ssl_verify_hostname", ParamType::Bool, "Accepted; ssl_verify covers it."),
             };
   s.params.insert(s.params.end(), own.begin(), own.end());
+  if (d.data_stream) {
+    ParamSpec name = Opt("data_stream_name", ParamType::String,
+                         "The data stream (lowercase); ${tag}, ${tag[N]} and, with a time chunk key, strftime "
+                         "placeholders.");
+    name.required = true;
+    s.params.push_back(name);
+    s.params.push_back(Opt("data_stream_template_name", ParamType::String,
+                           "Index template created for the stream (default <data_stream_name>_template)."));
+    if (!d.opensearch) {
+      s.params.push_back(Opt("data_stream_ilm_name", ParamType::String,
+                             "ILM policy of the template (default <data_stream_name>_policy)."));
+      s.params.push_back(Opt("data_stream_ilm_policy", ParamType::String,
+                             "The policy's JSON (default: rollover at 50gb or 30d)."));
+      s.params.push_back(P("data_stream_ilm_policy_overwrite", ParamType::Bool, "false",
+                           "PUT the policy even when it, the template or the stream exists."));
+      s.params.push_back(P("data_stream_template_use_index_patterns_wildcard", ParamType::Bool, "true",
+                           "The template's index_patterns: <data_stream_name>* (else the name alone)."));
+    }
+  }
   return s;
+}
+
+namespace {
+
+// out_elasticsearch_data_stream.rb's default-ilm-policy.json.
+constexpr std::string_view kDefaultIlmPolicy =
+    R"({"policy":{"phases":{"hot":{"actions":{"rollover":{"max_size":"50gb","max_age":"30d"}}}}}})";
+
+// The data stream outputs write every record with `create` to the stream, @timestamp added
+// (their write replaces the index-name, logstash, routing and pipeline logic, so those
+// parameters have no effect there either).
+std::unique_ptr<DataStreamSettings> parse_data_stream(const Params& p, const Dialect& d, FormatConfig& f) {
+  auto ds = std::make_unique<DataStreamSettings>();
+  ds->name = p.str("data_stream_name");
+  ds->template_name = p.has("data_stream_template_name") ? p.str("data_stream_template_name")
+                                                          : ds->name + "_template";
+  ds->placeholders = ds->name.find("${") != std::string::npos || ds->name.find('%') != std::string::npos;
+  if (!d.opensearch) {
+    ds->ilm_name = p.has("data_stream_ilm_name") ? p.str("data_stream_ilm_name") : ds->name + "_policy";
+    ds->ilm_policy = p.has("data_stream_ilm_policy") ? p.str("data_stream_ilm_policy")
+                                                       : std::string(kDefaultIlmPolicy);
+    simdjson::dom::parser parser;
+    simdjson::dom::object policy;
+    if (parser.parse(simdjson::padded_string(ds->ilm_policy)).get(policy))
+      throw ConfigException(p.pos("data_stream_ilm_policy"), "data_stream_ilm_policy is not a JSON object");
+    ds->ilm_policy_overwrite = p.flag("data_stream_ilm_policy_overwrite");
+    ds->index_patterns_wildcard = p.flag("data_stream_template_use_index_patterns_wildcard");
+  }
+  for (const char* name : {"data_stream_template_name", "data_stream_ilm_name"})
+    if (p.has(name) && p.str(name).find('%') != std::string::npos)
+      throw ConfigException(p.pos(name), std::string(name) + ": time placeholders are not supported (${tag} is)");
+  if (!ds->placeholders) {
+    const std::pair<const char*, const std::string*> names[] = {
+        {"data_stream_name", &ds->name},
+        {"data_stream_template_name", &ds->template_name},
+        {"data_stream_ilm_name", &ds->ilm_name}};
+    for (auto [param, value] : names) {
+      if (value->empty() && d.opensearch) continue;
+      if (std::string problem = data_stream_name_problem(param, *value); !problem.empty())
+        throw ConfigException(p.pos(p.has(param) ? param : "data_stream_name"), problem);
+    }
+  }
+  for (const char* ignored : {"index_name", "logstash_format", "target_index_key", "routing_key", "pipeline",
+                              "write_operation", "time_key", "include_timestamp"})
+    if (p.has(ignored))
+      log::warn(p.pos(ignored).where() + ignored + " has no effect with @type " + std::string(d.type));
+  f.data_stream = true;
+  f.index_name = ds->name;
+  f.write_operation = "create";
+  f.include_timestamp = true;
+  f.logstash_format = false;
+  f.time_key.clear();
+  f.target_index_key.clear();
+  f.routing_key.clear();
+  f.pipeline.clear();
+  return ds;
+}
+
+}  // namespace
+
+std::string data_stream_name_problem(const char* param, const std::string& value) {
+  const std::string shown = std::string("'") + param + "'";
+  if (value == "." || value == "..") return shown + " must not be . or ..: <" + value + ">";
+  if (!value.empty() && strchr("-_+.", value[0]))
+    return shown + " must not start with -,_,+,.: <" + value + ">";
+  if (value.find_first_of("\\/*?\"<>| ,#:") != std::string::npos)
+    return shown + " must not contain invalid characters \\,/,*,?,\",<,>,|, ,,,#,:: <" + value + ">";
+  for (char c : value)
+    if (c >= 'A' && c <= 'Z') return shown + " must be lowercase only: <" + value + ">";
+  if (value.size() > 255) return shown + " must not be longer than 255 bytes: <" + value + ">";
+  return {};
 }
 
 OutputConfig parse_config(PluginContext& ctx, const Params& p, const Dialect& d) {
@@ -363,6 +466,9 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p, const Dialect& d)
   if (f.id_key.find('.') != std::string::npos || f.id_key.rfind("$", 0) == 0)
     throw ConfigException(p.pos("id_key"), "id_key: nested record accessors are not supported");
 
+  std::unique_ptr<DataStreamSettings> ds;
+  if (d.data_stream) ds = parse_data_stream(p, d, f);
+
   buffer::Config::Defaults bd;
   bd.chunk_keys = {"tag"};  // the plugin's config_set_default
   bd.timekey_use_utc = true;
@@ -371,12 +477,13 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p, const Dialect& d)
   f.timekey = bc.timekey;
   f.timekey_use_utc = bc.timekey_use_utc;
   if (f.index_name.find('%') != std::string::npos && !bc.key_time && !f.logstash_format)
-    throw ConfigException(p.pos("index_name"),
+    throw ConfigException(p.pos(ds ? "data_stream_name" : "index_name"),
                           "index_name '" + f.index_name +
                               "' has timestamp placeholders, but chunk key 'time' is not configured");
 
   Settings s;
   s.dialect = &d;
+  s.data_stream = std::move(ds);
   std::string scheme = p.str("scheme");
   int port = int(p.integer("port"));
   if (p.has("hosts") && !p.str("hosts").empty()) {

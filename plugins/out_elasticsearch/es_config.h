@@ -1,6 +1,7 @@
 // The `<match> @type elasticsearch` parameters (fluent-plugin-elasticsearch 5.2.5's names), or
-// `@type opensearch`'s (fluent-plugin-opensearch 1.1.5, a fork of it), and what they become: the
-// hosts, the request settings, the document format and the buffer.
+// `@type opensearch`'s (fluent-plugin-opensearch 1.1.5, a fork of it), and their `_data_stream`
+// variants, and what they become: the hosts, the request settings, the document format and the
+// buffer.
 #pragma once
 
 #include <memory>
@@ -25,9 +26,26 @@ struct Dialect {
   std::string_view default_version_param;
   std::string_view default_version;
   bool opensearch;
+  bool data_stream;  // `elasticsearch_data_stream` / `opensearch_data_stream`
 };
 extern const Dialect kElasticsearch;
 extern const Dialect kOpenSearch;
+extern const Dialect kElasticsearchDataStream;
+extern const Dialect kOpenSearchDataStream;
+
+// What the data stream outputs create before the first document of a stream goes: on
+// Elasticsearch an ILM policy, an index template and the data stream; on OpenSearch the index
+// template (the stream is created by the first write).
+struct DataStreamSettings {
+  std::string name;           // data_stream_name (the bulk requests' index)
+  std::string template_name;  // data_stream_template_name, default <name>_template
+  std::string ilm_name;       // data_stream_ilm_name, default <name>_policy (Elasticsearch)
+  std::string ilm_policy;     // the PUT _ilm/policy body
+  bool ilm_policy_overwrite = false;
+  bool index_patterns_wildcard = true;  // the template's index_patterns: <name>* or <name>
+  // The names hold placeholders: each chunk's stream is set up before its first bulk request.
+  bool placeholders = false;
+};
 
 // `<endpoint>` of fluent-plugin-opensearch: an Amazon OpenSearch Service domain.
 struct AwsEndpoint {
@@ -70,6 +88,7 @@ struct Settings {
   bool emit_error_label_event = true;  // rejected records go to @ERROR when there is one
   http::HeaderList custom_headers;
   std::unique_ptr<AwsEndpoint> aws;  // <endpoint>: requests are signed with AWS SigV4
+  std::unique_ptr<DataStreamSettings> data_stream;
 };
 
 struct OutputConfig {
@@ -79,6 +98,10 @@ struct OutputConfig {
 };
 
 PluginSpec plugin_spec(const Dialect& dialect);
+
+// Why a data stream, template or policy name is refused (out_elasticsearch_data_stream.rb's
+// checks and messages), or empty.
+std::string data_stream_name_problem(const char* param, const std::string& value);
 
 // Throws ConfigException (file:line) for bad values; checks the <buffer> section into ctx.errors.
 OutputConfig parse_config(PluginContext& ctx, const Params& p, const Dialect& dialect);

@@ -119,7 +119,7 @@ BulkFormatter::BulkFormatter(FormatConfig config) : config_(std::move(config)) {
   }
   if (!prefix_has_tag_) logstash_prefix_ = config_.logstash_prefix;
   action_head_ = "{\"" + config_.write_operation + "\":{\"_index\":";
-  create_ = config_.write_operation == "create";
+  create_ = config_.write_operation == "create" && !config_.data_stream;
   plain_config_ = config_.use_shapes && !config_.deterministic_id && !create_;
   plain_timestamp_ = need_dt_ && !remove_timestamp_;
   set_major_version(major_);
@@ -462,7 +462,10 @@ std::string_view BulkFormatter::build_action_line(std::string_view index) {
                    index.data() == target_index_scratch_.data();
   action_index_data_ = own ? index.data() : nullptr;
   action_version_ = index_version_;
-  if (index != action_cache_index_ || action_cache_.empty()) {
+  if (config_.data_stream) {
+    action_cache_index_.assign(index);
+    action_cache_ = "{\"create\":{}}\n";
+  } else if (index != action_cache_index_ || action_cache_.empty()) {
     action_cache_index_.assign(index);
     action_cache_ = action_head_;
     json::append_string(action_cache_, index);
@@ -493,14 +496,17 @@ bool BulkFormatter::append(std::string& payload, const Batch& batch, const Recor
     out.put(action);
   } else {
     out.put(action.substr(0, action.size() - kActionEnd.size()));
+    // After `{"create":{` in data streams (which have no routing), else after the index.
+    const std::string_view id_key = config_.data_stream ? "\"_id\":" : ",\"_id\":";
     if (truthy(s.id)) {
-      out.put(",\"_id\":");
+      out.put(id_key);
       json::write_value(out, *s.id);
-    } else {
-      constexpr std::string_view key = ",\"_id\":\"";
-      char* w = out.room(key.size() + kDeterministicIdSize + 1);
-      std::memcpy(w, key.data(), key.size());
-      w = write_deterministic_id(w + key.size(), batch.stream_id, record.offset, record.time);
+    } else if (deterministic) {
+      char* w = out.room(id_key.size() + 1 + kDeterministicIdSize + 1);
+      std::memcpy(w, id_key.data(), id_key.size());
+      w += id_key.size();
+      *w++ = '"';
+      w = write_deterministic_id(w, batch.stream_id, record.offset, record.time);
       *w++ = '"';
       out.advance(w);
     }
@@ -531,6 +537,11 @@ bool BulkFormatter::append(std::string& payload, const Batch& batch, const Recor
   };
   for (const Field* f = batch.begin(record); f != batch.end(record); ++f) put(*f);
   for (const Field& f : batch.common_fields) put(f);
+  auto put_tag = [&] {
+    if (config_.include_tag_key && !s.has_tag_key && !remove_tag_)
+      json::write_member(out, first, config_.tag_key, Value::of_string(batch.tag));
+  };
+  if (config_.data_stream) put_tag();  // out_elasticsearch_data_stream.rb sets it before @timestamp
   if (add_timestamp && !remove_timestamp_) {
     constexpr std::string_view key = "\"@timestamp\":\"";
     char* w = out.room(1 + key.size() + timestamp_room(config_.time_precision) + 1);
@@ -543,8 +554,7 @@ bool BulkFormatter::append(std::string& payload, const Batch& batch, const Recor
     *w++ = '"';
     out.advance(w);
   }
-  if (config_.include_tag_key && !s.has_tag_key && !remove_tag_)
-    json::write_member(out, first, config_.tag_key, Value::of_string(batch.tag));
+  if (!config_.data_stream) put_tag();
   out.put("}\n");
   return true;
 }

@@ -36,6 +36,9 @@ struct FormatConfig {
   std::vector<std::string> remove_keys;
   std::string target_index_key;
   std::string write_operation = "index";  // index or create
+  // The data stream outputs: `{"create":{}}` action lines (the stream is the request's index),
+  // the tag key set before @timestamp.
+  bool data_stream = false;
   std::string type_name = "fluentd";
   bool suppress_type_name = false;
   bool deterministic_id = false;
@@ -209,7 +212,7 @@ class BulkFormatter {
   std::string type_part_;     // `,"_type":null` or `,"_type":"_doc"` or empty
   std::string pipeline_part_;
   bool remove_timestamp_ = false;
-  bool create_ = false;  // write_operation create: records need an _id
+  bool create_ = false;  // write_operation create: records need an _id (not in data streams)
   std::string action_cache_index_;
   std::string action_cache_;
   bool remove_tag_ = false;

@@ -167,6 +167,7 @@ inline void BulkFormatter::write_plain(StringWriter& out, const json::JsonShape&
     w += member.size();
   };
   put(common);
+  if (config_.data_stream) put(tag);  // out_elasticsearch_data_stream.rb sets it before @timestamp
   if (plain_timestamp_) {
     if (!first) *w++ = ',';
     first = false;
@@ -174,7 +175,7 @@ inline void BulkFormatter::write_plain(StringWriter& out, const json::JsonShape&
     w = write_event_timestamp(w + kTimestampKey.size(), record.time);
     *w++ = '"';
   }
-  put(tag);
+  if (!config_.data_stream) put(tag);
   *w++ = '}';
   *w++ = '\n';
   out.advance(w);

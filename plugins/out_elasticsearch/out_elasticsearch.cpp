@@ -12,10 +12,12 @@
 #include <cmath>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "buffer/buffer.h"
 #include "core/log.h"
 #include "core/registry.h"
+#include "data_stream.h"
 #include "es_config.h"
 #include "es_format.h"
 #include "format/base64.h"
@@ -65,14 +67,16 @@ class ElasticsearchOutput : public Output {
     if (dry_run_) return;
     sender_.start_client(http::HttpClient::Options::for_output(buffer().config().flush_thread_count));
     if (aws_) log::info("output " + id_ + ": signing requests with AWS credentials from " + aws_->source());
-    if (version_known_) {
+    if (version_known_ && !static_data_stream()) {
       sender_.ready();
       return;
     }
     // Action lines depend on the server's major version, and records are formatted when they
-    // arrive: the sources wait until it is known.
+    // arrive: the sources wait until it is known (and a data stream set up, as the Ruby plugin
+    // does before it starts).
     sender_.hold_sources();
-    detect_version();
+    if (version_known_) set_up_static_stream();
+    else detect_version();
   }
 
   void write(const Batch& batch) override {
@@ -229,7 +233,8 @@ class ElasticsearchOutput : public Output {
 
   void version_ready(int major, bool log_it) {
     set_version(major, log_it);
-    sender_.ready();
+    if (static_data_stream()) set_up_static_stream();
+    else sender_.ready();
   }
 
   // ---- sending ----
@@ -244,7 +249,67 @@ class ElasticsearchOutput : public Output {
                       std::move(done));
   }
 
+  // ---- data streams ----
+
+  bool static_data_stream() const { return s_.data_stream && !s_.data_stream->placeholders; }
+
+  void set_up_static_stream() {
+    if (closing_) return;
+    const es::DataStreamSettings& ds = *s_.data_stream;
+    set_up_stream(es::data_stream_names(ds, ds.name, {}), [this](const std::string& problem) {
+      if (closing_) return;
+      if (problem.empty()) {
+        sender_.ready();
+        return;
+      }
+      const double wait = std::min(30.0, std::pow(2.0, std::min(stream_attempts_++, 5)));
+      log::warn("output " + id_ + ": could not set up the data stream <" + s_.data_stream->name + "> (" + problem +
+                "); sources wait; retrying in " + std::to_string(int(wait)) + "s");
+      sender_.retry_in(wait, [this] { set_up_static_stream(); });
+    });
+  }
+
+  void set_up_stream(es::DataStreamNames names, std::function<void(const std::string&)> done) {
+    std::weak_ptr<bool> alive = sender_.alive();
+    auto request = [this, alive](const char* method, const std::string& path, std::string body,
+                                 std::function<void(const http::HttpResponse&)> then) {
+      Host& h = pick_host();
+      http::HttpRequest req = base_request(h);
+      req.method = method;
+      req.url = h.base() + path;
+      req.headers.emplace_back("Content-Type", "application/json");
+      req.body = std::move(body);  // what a signature hashes when there is one
+      send(std::move(req), {}, [alive, then = std::move(then)](http::HttpResponse r) {
+        if (auto a = alive.lock(); a && *a) then(r);
+      });
+    };
+    es::set_up_data_stream(*s_.data_stream, s_.dialect->opensearch, std::move(names), std::move(request),
+                           std::move(done));
+  }
+
+  // A chunk whose stream name came from placeholders: its stream is set up before its first bulk
+  // request (out_elasticsearch_data_stream.rb's write).
+  void send_to_new_stream(buffer::Chunk& c, buffer::SendDone done) {
+    if (std::string problem = es::data_stream_name_problem("data_stream_name", c.variant); !problem.empty()) {
+      done(buffer::SendResult::unrecoverable("Failed to create data stream: <" + c.variant + "> " + problem));
+      return;
+    }
+    auto names = es::data_stream_names(*s_.data_stream, c.variant, c.tag);
+    set_up_stream(std::move(names), [this, &c, done = std::move(done)](const std::string& problem) mutable {
+      if (!problem.empty()) {
+        done(buffer::SendResult::retry("Failed to create data stream: <" + c.variant + "> " + problem));
+        return;
+      }
+      ready_streams_.insert(c.variant);
+      send_chunk(c, std::move(done));
+    });
+  }
+
   void send_chunk(buffer::Chunk& c, buffer::SendDone done) {
+    if (s_.data_stream && s_.data_stream->placeholders && !ready_streams_.count(c.variant)) {
+      send_to_new_stream(c, std::move(done));
+      return;
+    }
     auto job = std::make_shared<Job>();
     job->chunk = &c;
     job->done = std::move(done);
@@ -263,7 +328,9 @@ class ElasticsearchOutput : public Output {
     Host& h = pick_host();
     http::HttpRequest req = base_request(h);
     req.method = "POST";
-    req.url = h.base() + "/_bulk";
+    // Data streams: the stream is the request's index, as the Ruby plugin's bulk(index: ...).
+    req.url = s_.data_stream ? h.base() + "/" + http::aws::uri_encode(job->chunk->variant, false) + "/_bulk"
+                             : h.base() + "/_bulk";
     req.headers.emplace_back("Content-Type", "application/x-ndjson");
     std::string_view body(job->chunk->payload.data() + b, e - b);
     if (s_.compression_level > 0) {
@@ -476,6 +543,8 @@ class ElasticsearchOutput : public Output {
   bool version_known_ = false;
   int version_attempts_ = 0;
   bool closing_ = false;
+  int stream_attempts_ = 0;
+  std::set<std::string> ready_streams_;  // data streams set up (names from placeholders)
   std::map<int, Counter*> item_errors_;
 
   Counter* m_records_;
@@ -505,6 +574,8 @@ std::unique_ptr<Output> make_output(PluginContext& ctx, const Params& p) {
 void register_out_elasticsearch(Registry& registry) {
   registry.add_output(es::plugin_spec(es::kElasticsearch), make_output<es::kElasticsearch>);
   registry.add_output(es::plugin_spec(es::kOpenSearch), make_output<es::kOpenSearch>);
+  registry.add_output(es::plugin_spec(es::kElasticsearchDataStream), make_output<es::kElasticsearchDataStream>);
+  registry.add_output(es::plugin_spec(es::kOpenSearchDataStream), make_output<es::kOpenSearchDataStream>);
 }
 
 }  // namespace sluice

@@ -79,6 +79,10 @@ TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
         FormatConfig c;
         c.logstash_format = logstash;
         c.include_timestamp = !logstash && precision == 3;
+        if (!logstash && precision == 9) {  // as the data stream outputs configure it
+          c.data_stream = c.include_timestamp = true;
+          c.write_operation = "create";
+        }
         c.include_tag_key = tag_key;
         c.time_precision = precision;
         FormatConfig general = c;
@@ -109,7 +113,8 @@ TEST(BulkFormatter, ShapedPathWritesWhatTheGeneralPathWrites) {
           }
           if (batch == 10) std::swap(b.records[3], b.records[30]);
           EXPECT_EQ(format(shaped, b), format(reference, b))
-              << "logstash " << logstash << " tag_key " << tag_key << " precision " << precision
+              << "logstash " << logstash << " data stream " << c.data_stream << " tag_key " << tag_key
+              << " precision " << precision
               << " batch " << batch;
         }
         // Keys that change with every record: past a few shapes per batch the formatter writes
@@ -278,6 +283,60 @@ TEST(BulkFormatter, IndexNameIdsAndCreate) {
   std::string id1 = out.substr(p1 + 7, 32), id2 = out.substr(p2 + 7, 32);
   EXPECT_NE(id1, id2);
   EXPECT_EQ(format(g, e), out);  // deterministic
+}
+
+// out_elasticsearch_data_stream.rb: `{"create":{}}` (or with the record's _id), @timestamp added
+// unless present, the tag set before it; records without an id are written, not dropped.
+TEST(BulkFormatter, DataStreamLines) {
+  setenv("TZ", "UTC", 1);
+  tzset();
+  FormatConfig c;
+  c.data_stream = c.include_timestamp = c.include_tag_key = true;
+  c.write_operation = "create";
+  c.index_name = "logs-${tag}";
+  c.id_key = "rid";
+  BulkFormatter f(c);
+  f.set_major_version(8);
+  Batch b = make_batch("app");
+  b.begin_record(EventTime{1714564800, 250000000});
+  b.add_field("rid", Value::of_string("r1"));
+  b.begin_record(EventTime{1714564800, 0});
+  b.add_field("@timestamp", Value::of_string("2024-01-01T00:00:00Z"));
+  b.add_field("log", Value::of_string("x"));
+  b.begin_record(EventTime{1714564801, 0});
+  b.add_field("log", Value::of_string("y"));
+  f.begin_batch(b);
+  EXPECT_EQ(f.index_for(b, b.records[0]), "logs-app");
+  EXPECT_EQ(format(f, b),
+            "{\"create\":{\"_id\":\"r1\"}}\n{\"rid\":\"r1\",\"tag\":\"app\","
+            "\"@timestamp\":\"2024-05-01T12:00:00.250000000+00:00\"}\n"
+            "{\"create\":{}}\n{\"@timestamp\":\"2024-01-01T00:00:00Z\",\"log\":\"x\",\"tag\":\"app\"}\n"
+            "{\"create\":{}}\n{\"log\":\"y\",\"tag\":\"app\",\"@timestamp\":\"2024-05-01T12:00:01.000000000+00:00\"}\n");
+
+  FormatConfig d = c;
+  d.id_key.clear();
+  d.include_tag_key = false;
+  d.deterministic_id = true;
+  BulkFormatter g(d);
+  g.set_major_version(8);
+  Batch e = make_batch("app");
+  e.stream_id = "2049:1234";
+  e.begin_record(EventTime{5, 0}, 100);
+  const std::string out = format(g, e);
+  EXPECT_EQ(out.rfind("{\"create\":{\"_id\":\"", 0), 0u) << out;
+  EXPECT_EQ(out.find("\"}}\n{\"@timestamp\":"), std::string_view("{\"create\":{\"_id\":\"").size() + kDeterministicIdSize) << out;
+}
+
+// A routing key without an id: the action line has the routing and no _id.
+TEST(BulkFormatter, RoutingWithoutId) {
+  FormatConfig c;
+  c.routing_key = "user";
+  BulkFormatter f(c);
+  f.set_major_version(8);
+  Batch b = make_batch("t");
+  b.begin_record(EventTime{1, 0});
+  b.add_field("user", Value::of_string("u1"));
+  EXPECT_EQ(format(f, b), "{\"index\":{\"_index\":\"fluentd\",\"routing\":\"u1\"}}\n{\"user\":\"u1\"}\n");
 }
 
 TEST(BulkResponse, SplitsItems) {

@@ -13,7 +13,6 @@ constexpr auto& P = spec::with_default;
 constexpr auto& Opt = spec::optional;
 constexpr auto& Ign = spec::ignored;
 
-std::string where(const SourcePos& pos) { return pos.file + ":" + std::to_string(pos.line) + ": "; }
 
 // A parameter of out_s3.rb that sluice does not do: declared, so that giving it says why.
 ParamSpec refused(std::string name, ParamType type, std::string why) {
@@ -114,7 +113,7 @@ void read_credentials(const Params& p, http::aws::CredentialsConfig& c) {
   const bool iam_retries = p.has("aws_iam_retries");
   if (imds || iam_retries) {
     if (iam_retries && !imds)
-      log::warn(where(p.pos("aws_iam_retries")) +
+      log::warn(p.pos("aws_iam_retries").where() +
                 "'aws_iam_retries' parameter is deprecated. Use 'instance_profile_credentials' instead");
     c.instance_profile_only = true;
     if (imds) {
@@ -215,7 +214,7 @@ void read_store_as(PluginContext& ctx, const Params& p, Settings& s, KeyFormatOp
   } else {
     if (store != "text")
       // out_s3.rb: an unknown compressor falls back to text with a warning.
-      log::warn(where(p.pos("store_as")) + "'" + store + "' not supported. Use 'text' instead");
+      log::warn(p.pos("store_as").where() + "'" + store + "' not supported. Use 'text' instead");
     s.store = Store::Text;
     k.file_extension = "txt";
     s.content_type = "text/plain";
@@ -228,7 +227,7 @@ void read_store_as(PluginContext& ctx, const Params& p, Settings& s, KeyFormatOp
 void read_put_headers(const Params& p, Settings& s) {
   std::string storage_class = p.str("storage_class");
   if (p.flag("reduced_redundancy")) {
-    log::warn(where(p.pos("reduced_redundancy")) +
+    log::warn(p.pos("reduced_redundancy").where() +
               "reduced_redundancy parameter is deprecated. Use storage_class parameter instead");
     storage_class = "REDUCED_REDUNDANCY";
   }
@@ -397,7 +396,7 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
 
   k.format = p.str("s3_object_key_format");
   if (!p.has("s3_object_key_format"))
-    log::warn(where(section.pos) +
+    log::warn(section.pos.where() +
               "The default value of s3_object_key_format will use ${chunk_id} instead of "
               "%{index} to avoid object conflict in v2");
   for (const char* removed : {"%{uuid}", "%{uuid:random}", "%{uuid:hostname}", "%{uuid:timestamp}"})
@@ -405,7 +404,7 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
       throw ConfigException(p.pos("s3_object_key_format"),
                             std::string(removed) + " placeholder in s3_object_key_format is removed");
   if (size_t at = k.format.find("%{hostname}"); at != std::string::npos) {
-    log::warn(where(p.pos("s3_object_key_format")) +
+    log::warn(p.pos("s3_object_key_format").where() +
               "%{hostname} will be removed in the future. Use \"#{Socket.gethostname}\" instead");
     const std::string host = local_hostname();
     for (; at != std::string::npos; at = k.format.find("%{hostname}", at)) k.format.replace(at, 11, host);
@@ -414,11 +413,11 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
   if (!s.check_object) {
     if (p.has("s3_object_key_format")) {
       log::warn(
-          where(p.pos("check_object")) +
+          p.pos("check_object").where() +
           "Set 'check_object false' and s3_object_key_format is specified. Check s3_object_key_format is "
           "unique in each write. If not, existing file will be overwritten.");
     } else {
-      log::warn(where(p.pos("check_object")) +
+      log::warn(p.pos("check_object").where() +
                 "Set 'check_object false' and s3_object_key_format is not specified. Use "
                 "'%{path}/%{time_slice}_%{hms_slice}.%{file_extension}' for s3_object_key_format");
       k.format = "%{path}/%{time_slice}_%{hms_slice}.%{file_extension}";
@@ -428,7 +427,7 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
       k.format.find("%{uuid_flush}") == std::string::npos &&
       k.format.find("%{hex_random}") == std::string::npos)
     log::warn(
-        where(p.pos("s3_object_key_format")) +
+        p.pos("s3_object_key_format").where() +
         "No ${chunk_id}, %{uuid_flush} or %{hex_random} in s3_object_key_format with multiple flush threads "
         "or multiple workers. Recommend to set ${chunk_id}, %{uuid_flush} or %{hex_random} to avoid data "
         "lost by object conflict");

@@ -18,6 +18,7 @@ Fault switches (CLI flags, or POST /_control with a JSON object of the same name
   close_mid_response close the connection in the middle of the next N _bulk responses
   delay_ms           answer _bulk this late
   max_body_bytes     bodies larger than this get 413
+  fail_data_stream_apis  answer the data stream, index template and ILM APIs with 503
 Error bodies are the real ones from ../shared/fixtures/es-bulk (transcribed from
 fluent-plugin-elasticsearch's tests) when found, else identical built-in copies.
 
@@ -25,6 +26,9 @@ Control / inspection:
   GET  /_control/docs      {"<index>": [{"_id":..., "_source":...}, ...]}
   GET  /_control/requests  every _bulk request: {"path","headers","body","tls_version"} (body decoded)
   GET  /_control/stats     counters
+  GET  /_control/data_streams  streams, index templates, ILM policies and the requests that made them
+Data streams (es_data_streams.py): GET/PUT /_data_stream/N, /_index_template/N, /_ilm/policy/N;
+bulk items into a stream must be `create` with @timestamp (stored under the stream's name).
   POST /_control           set switches; POST /_control/reset clears documents and counters
 
 Usage: es_server.py --port 0 --port-file /tmp/p [--version 8.13.0] [--distribution opensearch]
@@ -33,6 +37,7 @@ Usage: es_server.py --port 0 --port-file /tmp/p [--version 8.13.0] [--distributi
 """
 import argparse
 import aws_sigv4_check
+import es_data_streams
 import base64
 import gzip
 import json
@@ -93,6 +98,7 @@ class State:
         self.order = {}     # index -> [id] in arrival order
         self.versions = {}
         self.mappings = {}  # index -> {field: type}
+        self.data_streams = es_data_streams.DataStreams(self.opensearch)
         self.requests = []
         self.stats = {"bulk_requests": 0, "items": 0, "created": 0, "updated": 0, "rejected_429": 0,
                       "rejected_400": 0, "conflicts_409": 0, "whole_503": 0, "closed_mid_response": 0,
@@ -165,6 +171,10 @@ class Handler(QuietHandler):
                     out = st.requests
                 elif self.path == "/_control/stats":
                     out = dict(st.stats, switches=st.switches)
+                elif self.path == "/_control/data_streams":
+                    ds = st.data_streams
+                    out = {"streams": ds.streams, "templates": ds.templates, "policies": ds.policies,
+                           "calls": ds.calls}
                 else:
                     out = None
             if out is None:
@@ -173,6 +183,9 @@ class Handler(QuietHandler):
                 self.send_json(200, out)
             return
         if not self.authorized():
+            return
+        if self.st.data_streams.handles(self.path):
+            self.data_stream_api(b"")
             return
         if self.path in ("/", ""):
             with st.lock:
@@ -194,6 +207,28 @@ class Handler(QuietHandler):
                                  "tagline": "You Know, for Search"})
             return
         self.send_json(404, {"error": {"type": "no_handler", "reason": self.path}, "status": 404})
+
+    def data_stream_api(self, body):
+        st = self.st
+        with st.lock:
+            if st.switches.get("fail_data_stream_apis"):
+                answer = (503, {"error": {"type": "cluster_block_exception", "reason":
+                                          "blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];"},
+                                "status": 503})
+            else:
+                answer = st.data_streams.request(self.command, self.path, body)
+        self.send_json(*answer)
+
+    def do_PUT(self):
+        st = self.st
+        body = self.read_body()
+        if not self.authorized(body):
+            return
+        if st.data_streams.handles(self.path):
+            self.data_stream_api(body)
+            return
+        self.send_json(405, {"error": "Incorrect HTTP method for uri [%s] and method [PUT]" % self.path,
+                             "status": 405})
 
     def do_HEAD(self):
         self.send_response(200)
@@ -292,6 +327,15 @@ class Handler(QuietHandler):
                 index = meta.get("_index") or default_index
                 doc_id = meta.get("_id")
                 res = {"_index": index}
+                stream = st.data_streams.bulk_item(op, index, source)
+                if stream:
+                    res["_index"] = st.data_streams.backing_index(index)
+                    if stream[1]:
+                        st.stats["rejected_400"] += 1
+                        res.update({"status": 400, "error": stream[1]})
+                        errors = True
+                        out.append({op: res})
+                        continue
                 if sw.get("reject_429_pct") and st.rng.random() * 100 < sw["reject_429_pct"]:
                     st.stats["rejected_429"] += 1
                     res.update({"status": 429, "error": ERR_429})
