@@ -14,6 +14,20 @@ constexpr auto& P = spec::with_default;
 constexpr auto& Opt = spec::optional;
 constexpr auto& Ign = spec::ignored;
 
+std::string where(const SourcePos& pos) { return pos.file + ":" + std::to_string(pos.line) + ": "; }
+
+// Ruby's String#to_i: leading blanks, a sign, digits; the rest ignored; 0 without digits.
+int64_t ruby_to_i(const std::string& text) {
+  size_t i = text.find_first_not_of(" \t\n");
+  if (i == std::string::npos) return 0;
+  bool negative = false;
+  if (text[i] == '+' || text[i] == '-') negative = text[i++] == '-';
+  int64_t n = 0;
+  for (; i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '_'); ++i)
+    if (text[i] != '_' && n < (int64_t(1) << 40)) n = n * 10 + (text[i] - '0');
+  return negative ? -n : n;
+}
+
 std::string env(const char* name) {
   const char* v = getenv(name);
   return v ? v : "";
@@ -187,7 +201,8 @@ PluginSpec plugin_spec() {
       P("remove_log_group_name_key", ParamType::Bool, "false", "Leave log_group_name_key out of the message."),
       P("remove_log_stream_name_key", ParamType::Bool, "false", "Leave log_stream_name_key out of the message."),
       P("auto_create_stream", ParamType::Bool, "false", "Create missing log groups and streams."),
-      Opt("retention_in_days", ParamType::Integer, "PutRetentionPolicy on log groups this output creates."),
+      Opt("retention_in_days", ParamType::String,
+          "PutRetentionPolicy on log groups this output creates; read as Ruby's to_i (\"nil\", 0: none)."),
       Opt("log_group_aws_tags", ParamType::Hash, "Tags of log groups this output creates; placeholders."),
       P("message_keys", ParamType::Array, "",
         "The message is these keys' values joined with spaces (else the record as JSON)."),
@@ -262,9 +277,14 @@ OutputConfig parse_config(PluginContext& ctx, const Params& p) {
 
   s.auto_create_stream = p.flag("auto_create_stream");
   if (p.has("retention_in_days")) {
-    s.retention_in_days = p.integer("retention_in_days");
-    if (s.retention_in_days <= 0)
-      throw ConfigException(p.pos("retention_in_days"), "retention_in_days must be a positive number of days");
+    // Fluentd reads integers with String#to_i: the daemonset image's
+    // `retention_in_days "#{ENV['RETENTION_IN_DAYS'] || 'nil'}"` is 0 without the variable, for
+    // which the plugin's PutRetentionPolicy fails with a warning. Here 0 sets no policy.
+    const std::string text = p.str("retention_in_days");
+    s.retention_in_days = ruby_to_i(text);
+    if (s.retention_in_days <= 0 && text != "nil" && !text.empty())
+      log::warn(where(p.pos("retention_in_days")) + "retention_in_days " + text +
+                " is not a number of days; no retention policy is set");
   }
   if (p.has("log_group_aws_tags"))
     for (auto& [k, v] : p.hash("log_group_aws_tags")) {

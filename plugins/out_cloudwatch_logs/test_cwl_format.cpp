@@ -145,6 +145,11 @@ TEST(CwlConfig, DefaultsAndWhereRequestsGo) {
   EXPECT_EQ(local.inject.time_key, "time");
   EXPECT_EQ(local.inject.time_type, InjectConfig::TimeType::String);
   EXPECT_TRUE(local.inject.utc);
+  // The daemonset image's retention_in_days "#{ENV['RETENTION_IN_DAYS'] || 'nil'}": "nil".to_i.
+  Env e3;
+  EXPECT_EQ(e3.config("  log_group_name g\n  log_stream_name s\n  retention_in_days nil\n").settings.retention_in_days, 0);
+  Env e4;
+  EXPECT_EQ(e4.config("  log_group_name g\n  log_stream_name s\n  retention_in_days 14\n").settings.retention_in_days, 14);
 }
 
 TEST(CwlConfig, RefusedWithFileAndLine) {

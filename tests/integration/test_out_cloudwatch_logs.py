@@ -10,7 +10,8 @@ import os
 import time
 
 from aws_support import AwsServer
-from harness import SluiceTestCase, main, run, tail_source
+from harness import SluiceTestCase, cri_line, cri_tail_source, main, run, tail_source
+from test_kubernetes_metadata import NRI, KubeletServer, container_file, kubelet_filter, pods_of
 
 KEY = ["AKIACWLTESTKEY0001", "cwl/secret+key0001", None]
 WRONG_SECRET = "cwl/not-the-secret+0001"
@@ -94,6 +95,49 @@ class CloudWatchLogsOutputTest(SluiceTestCase):
         self.assertEqual(stats["requests"]["CreateLogStream"], 1)
         self.assertEqual(stats["requests"]["PutRetentionPolicy"], 1)
         self.assertNotIn(KEY[1], p.stderr())
+
+    def test_the_daemonset_cloudwatch_images_match_with_kubernetes_metadata(self):
+        # fluentd-kubernetes-daemonset docker-image/v1.19/debian-cloudwatch/conf/fluent.conf's
+        # <match>, with the endpoint and keys of the test server added; RETENTION_IN_DAYS and
+        # LOG_REJECTED_REQUEST unset, as in the image by default ("nil".to_i is 0: no retention;
+        # "" is true).
+        kubelet = KubeletServer(self, NRI)
+        cw = CloudWatchServer(self)
+        pods = {p["metadata"]["name"]: p for p in pods_of(NRI)}
+        hpa = pods["e2e-hpa-6cd8d99884-tggnr"]
+        name = container_file(hpa, "php-apache")
+        lines = [now_cri(i, "request %d" % i)[0] for i in range(3)] + [cri_line(0, text="from 2024")]
+        self.write("var/log/containers/" + name, "".join(lines))
+        conf = self.config(cri_tail_source(self.dir) + kubelet_filter(self, kubelet) + """
+<match **>
+  @type cloudwatch_logs
+  @id out_cloudwatch_logs
+  log_group_name "#{ENV['LOG_GROUP_NAME']}"
+  auto_create_stream true
+  use_tag_as_stream true
+  retention_in_days "#{ENV['RETENTION_IN_DAYS'] || 'nil'}"
+  json_handler yajl # To avoid UndefinedConversionError
+  log_rejected_request "#{ENV['LOG_REJECTED_REQUEST']}" # Log rejected request for missing parts
+  endpoint %s
+  <buffer>
+    flush_interval 0.3s
+  </buffer>
+</match>
+""" % cw.url)
+        env = {"LOG_GROUP_NAME": "/eks/cluster/containers", "AWS_REGION": "eu-west-1", "AWS_ACCESS_KEY_ID": KEY[0],
+               "AWS_SECRET_ACCESS_KEY": KEY[1], "K8S_NODE_NAME": "", "KUBERNETES_SERVICE_HOST": ""}
+        p = self.start(["-c", conf], env=env)
+        p.wait_until(lambda: cw.count() >= 3 and "tooOldLogEventEndIndex" in p.stderr(), 20, "3 events")
+        self.assertEqual(p.stop(), 0)
+        tag = "kubernetes." + self.path("var/log/containers", name).lstrip("/").replace("/", ".")
+        got = cw.events()["/eks/cluster/containers"][tag]
+        self.assertEqual([json.loads(e["message"])["message"] for e in got], ["request 0", "request 1", "request 2"])
+        record = json.loads(got[0]["message"])
+        self.assertEqual(record["kubernetes"]["pod_name"], "e2e-hpa-6cd8d99884-tggnr")
+        self.assertEqual(record["kubernetes"]["namespace_name"], "scraper")
+        self.assertEqual(cw.get("/_control/groups")["/eks/cluster/containers"]["retentionInDays"], None)
+        self.assertEqual(cw.stats()["rejected"], 1)  # the 2024 line: older than 14 days
+        self.assertIn('{"tooOldLogEventEndIndex":1}', p.stderr())  # log_rejected_request ""
 
     def test_names_from_record_keys_are_removed_and_message_keys_are_joined(self):
         cw = CloudWatchServer(self, (KEY,), "--group", "g1", "--stream", "g1:s-old")
