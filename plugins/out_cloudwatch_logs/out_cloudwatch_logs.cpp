@@ -194,7 +194,7 @@ class CloudWatchLogsOutput : public Output {
       why = "Within specified message_key(s): (" + keys + ") do not have non-empty record. Skip.";
     }
     // The plugin warns every time; here once, then counted (sluice_cloudwatch_logs_skipped_records_total).
-    log::warn_once("cwl.skip." + id_ + why, "output " + id_ + ": " + why +
+    log::warn_once("cwl.skip." + id_ + "." + std::to_string(int(outcome)), "output " + id_ + ": " + why +
                                                 " (such records are skipped and counted; this is said once)");
   }
 

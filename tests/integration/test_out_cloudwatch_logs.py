@@ -230,12 +230,16 @@ class CloudWatchLogsOutputTest(SluiceTestCase):
         conf = self.conf(cw, tail_source(log, self.path("pos"), "app"), "log_group_name g\n  log_stream_name s")
         p = self.start(["-c", conf])
         p.wait_until(lambda: cw.count() >= 2, 20, "2 events")
+        cw.control(other_writer=1)  # the token sluice holds is stale now
         with open(log, "a") as f:
             f.write(now_cri(0, "c")[0])
         p.wait_until(lambda: cw.count() >= 3, 20, "3 events")
         self.assertEqual(p.stop(), 0)
         puts = cw.stats()["puts"]
-        self.assertEqual([put["sequenceToken"] for put in puts], ["1", "2"])  # from DescribeLogStreams, then the answer
+        # From DescribeLogStreams, then the answer's, then the expectedSequenceToken of the error.
+        self.assertEqual([put["sequenceToken"] for put in puts], ["1", "3"])
+        self.assertEqual(cw.stats()["requests"]["PutLogEvents"], 3)
+        self.assertIn("updating upload sequence token forcefully", p.stderr())
 
     # --- credentials ---------------------------------------------------------------------------------
 

@@ -29,7 +29,9 @@ Control (unsigned):
   POST /_control        switches as JSON: {"throttle": N} (the next N PutLogEvents answer
                         ThrottlingException), {"unavailable": N} (503), {"pass": N} (with
                         throttle or unavailable: N PutLogEvents are taken before those fail),
-                        {"legacy_tokens": true}
+                        {"legacy_tokens": true} (sequence tokens checked), {"other_writer": N}
+                        (the next N PutLogEvents find the stream's token moved on, as when
+                        another client wrote to it)
   POST /_control/reset  forget everything
   GET  /_control/events {"<group>": {"<stream>": [{"timestamp": t, "message": m}, ...]}}
   GET  /_control/groups {"<group>": {"retentionInDays": n or null, "tags": {...}}}
@@ -82,7 +84,7 @@ class State:
         self.reset()
 
     def reset(self):
-        self.switches = {"throttle": 0, "unavailable": 0, "pass": 0, "legacy_tokens": False}
+        self.switches = {"throttle": 0, "unavailable": 0, "pass": 0, "legacy_tokens": False, "other_writer": 0}
         self.groups = {}  # name -> {"created": ms, "retentionInDays": n, "tags": {}, "streams": {...}}
         self.stats = {"requests": {}, "throttled": 0, "unavailable": 0, "sigv4_failures": 0, "sigv4_keys": [],
                       "puts": [], "rejected": 0}
@@ -321,6 +323,10 @@ class Handler(QuietHandler):
             raise invalid("Log events in a single PutLogEvents request must be in chronological order.")
         if times[-1] - times[0] > DAY_MS:
             raise invalid("The batch of log events in a single PutLogEvents request cannot span more than 24 hours.")
+        if st.switches["other_writer"] > 0:
+            st.switches["other_writer"] -= 1
+            stream["seq"] += 1
+            stream["token"] = str(stream["seq"])
         if st.switches["legacy_tokens"] and body.get("sequenceToken") != stream["token"]:
             raise ApiError("InvalidSequenceTokenException",
                            "The given sequenceToken is invalid. The next expected sequenceToken is: %s"
