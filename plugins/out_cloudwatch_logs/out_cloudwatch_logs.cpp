@@ -11,7 +11,6 @@
 // doubles nothing; any other error is unrecoverable (the chunk goes to <secondary>, else to the
 // backup file). See README.md.
 #include <cmath>
-#include <map>
 #include <memory>
 #include <random>
 #include <set>

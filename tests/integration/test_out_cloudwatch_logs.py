@@ -45,7 +45,7 @@ class CloudWatchLogsOutputTest(SluiceTestCase):
             stamps.append(ms)
         return self.write(name, "".join(lines)), stamps
 
-    def conf(self, server, source, match_body, buffer="", credentials=None):
+    def conf(self, server, source, match_body, buffer="", credentials=None, buffer_body=""):
         credentials = credentials or "aws_key_id %s\n  aws_sec_key %s" % tuple(KEY[:2])
         return self.config(source + """
 <match **>
@@ -59,9 +59,10 @@ class CloudWatchLogsOutputTest(SluiceTestCase):
     flush_interval 0.3s
     retry_wait 0.2s
     retry_randomize false
+    %s
   </buffer>
 </match>
-""" % (server.url, credentials, match_body, buffer))
+""" % (server.url, credentials, match_body, buffer, buffer_body))
 
     # --- what lands in CloudWatch ------------------------------------------------------------------
 
@@ -195,6 +196,12 @@ class CloudWatchLogsOutputTest(SluiceTestCase):
     # --- retries -------------------------------------------------------------------------------------
 
     def test_throttling_and_503_are_retried_with_nothing_lost_or_doubled(self):
+        self.check_retries_lose_and_double_nothing("")
+
+    def test_a_file_buffer_keeps_only_what_was_not_accepted(self):
+        self.check_retries_lose_and_double_nothing("@type file\n    path %s" % self.path("buffer"))
+
+    def check_retries_lose_and_double_nothing(self, buffer_body):
         cw = CloudWatchServer(self, (KEY,), "--group", "g")
         # The first request of a chunk is accepted, then the next ones fail: the chunk's retry must
         # send only what was not accepted.
@@ -207,7 +214,7 @@ class CloudWatchLogsOutputTest(SluiceTestCase):
   auto_create_stream true
   max_events_per_batch 10
   put_log_events_retry_wait 0.05s
-  put_log_events_retry_limit 1""")
+  put_log_events_retry_limit 1""", buffer_body=buffer_body)
         p = self.start(["-c", conf])
         p.wait_until(lambda: cw.count() >= 60, 30, "60 events")
         time.sleep(0.5)
