@@ -23,7 +23,7 @@ size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end) {
   return n;
 }
 
-std::string_view scrub_utf8(std::string_view s, std::string& tmp) {
+std::string_view scrub_utf8(std::string_view s, std::string& tmp, std::string_view replacement) {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const auto* end = p + s.size();
   const auto* q = p;
@@ -46,7 +46,7 @@ std::string_view scrub_utf8(std::string_view s, std::string& tmp) {
       tmp.append(reinterpret_cast<const char*>(q), n);
       q += n;
     } else {
-      tmp.push_back('?');
+      tmp.append(replacement);
       ++q;
     }
   }

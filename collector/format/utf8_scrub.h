@@ -12,7 +12,8 @@ namespace sluice {
 size_t utf8_sequence_length(const unsigned char* p, const unsigned char* end);
 
 // Returns `s` when it is valid UTF-8, else its copy in `tmp` with each invalid byte replaced by
-// '?' (Ruby replaces each maximal invalid subsequence with one '?').
-std::string_view scrub_utf8(std::string_view s, std::string& tmp);
+// `replacement` (Ruby replaces each maximal invalid subsequence with one). String#scrub('?') is
+// the default; String#scrub without an argument replaces with U+FFFD ("\xEF\xBF\xBD").
+std::string_view scrub_utf8(std::string_view s, std::string& tmp, std::string_view replacement = "?");
 
 }  // namespace sluice

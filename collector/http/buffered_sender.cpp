@@ -8,17 +8,22 @@ namespace sluice::http {
 
 BufferedSender::BufferedSender(PluginContext& ctx, buffer::Config config, buffer::Buffer::Hooks hooks)
     : loop_(ctx.loop), flow_(ctx.flow), alive_(std::make_shared<bool>(true)) {
-  hooks.abort = [this] {
-    if (client_) client_->close();
-  };
+  also_abort_ = std::move(hooks.abort);
+  hooks.abort = [this] { stop_transfers(); };
   buffer_ = std::make_unique<buffer::Buffer>(loop_, std::move(config), flow_, ctx.metrics, ctx.id,
                                              std::move(hooks));
   buffer_->set_secondary(ctx.make_secondary(*ctx.section));
 }
 
+void BufferedSender::stop_transfers() {
+  if (also_abort_) also_abort_();
+  if (client_) client_->close();
+}
+
 BufferedSender::~BufferedSender() {
   *alive_ = false;
   close_uv_handle(retry_timer_);
+  if (also_abort_) also_abort_();
   buffer_.reset();
   if (client_) client_->close();
 }
@@ -66,7 +71,7 @@ void BufferedSender::close(std::function<void()> done) {
   }
   auto alive = alive_;
   buffer_->close([this, alive, done = std::move(done)] {
-    if (*alive && client_) client_->close();
+    if (*alive) stop_transfers();
     done();
   });
 }

@@ -20,8 +20,9 @@ namespace sluice::http {
 
 class BufferedSender {
  public:
-  // The buffer with `hooks` (abort is set here: it closes the client's transfers) and the
-  // <secondary> of the plugin's section.
+  // The buffer with `hooks` and the <secondary> of the plugin's section. Aborting the buffer
+  // runs hooks.abort when given (the output's own timers...), then closes the client's transfers;
+  // so do close and the destructor.
   BufferedSender(PluginContext& ctx, buffer::Config config, buffer::Buffer::Hooks hooks);
   ~BufferedSender();
   BufferedSender(const BufferedSender&) = delete;
@@ -54,6 +55,9 @@ class BufferedSender {
   bool holding_ = false;
   uv_timer_t* retry_timer_ = nullptr;
   std::function<void()> attempt_;
+  std::function<void()> also_abort_;
+
+  void stop_transfers();
 };
 
 }  // namespace sluice::http

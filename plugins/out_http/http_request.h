@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "buffer/buffer.h"
-#include "chunk_placeholders.h"
+#include "buffer/chunk_placeholders.h"
 #include "http/http_client.h"
 #include "http_settings.h"
 

@@ -7,7 +7,6 @@
 
 #include <regex>
 
-#include "chunk_placeholders.h"
 #include "core/log.h"
 #include "core/registry.h"
 #include "format/base64.h"

@@ -6,12 +6,20 @@
 #include <vector>
 
 #include "buffer/buffer.h"
+#include "buffer/chunk_placeholders.h"
 #include "core/plugin.h"
 #include "format/line_format.h"
 #include "format/record_path.h"
 #include "http/http_client.h"
 
 namespace sluice::http_out {
+
+// The chunk placeholders (buffer/chunk_placeholders.h), shared with other outputs.
+using buffer::append_key_value;
+using buffer::ChunkKeys;
+using buffer::expand_placeholders;
+using buffer::key_values;
+using buffer::unfilled_placeholder;
 
 struct Settings {
   std::string endpoint;   // a template: placeholders are filled in per chunk

@@ -4,7 +4,6 @@
 #include <memory>
 
 #include "buffer/buffer.h"
-#include "chunk_placeholders.h"
 #include "core/log.h"
 #include "core/registry.h"
 #include "http/aws_credentials.h"

@@ -3,7 +3,6 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
-#include "chunk_placeholders.h"
 #include "http_request.h"
 #include "http_settings.h"
 #include "support/plugin_config.h"

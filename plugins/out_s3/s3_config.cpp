@@ -4,6 +4,7 @@
 
 #include "core/hostname.h"
 #include "core/log.h"
+#include "http/aws_credentials_config.h"
 
 namespace sluice::s3 {
 
@@ -43,27 +44,6 @@ const std::vector<std::pair<std::string, std::string>>& refused_sections() {
   return list;
 }
 
-PluginSpec web_identity_spec() {
-  PluginSpec s{"aws-credentials", "web_identity_credentials", "", {}, {}};
-  ParamSpec role = Opt("role_arn", ParamType::String, "The role to assume.");
-  role.required = true;
-  ParamSpec session = Opt("role_session_name", ParamType::String, "The session's name.");
-  session.required = true;
-  ParamSpec token = Opt("web_identity_token_file", ParamType::String, "The OIDC token file.");
-  token.required = true;
-  s.params = {
-      role,
-      session,
-      token,
-      Opt("policy", ParamType::String, "A session policy (JSON)."),
-      Opt("duration_seconds", ParamType::Integer, "Session length, 900-43200 (default 3600)."),
-      Opt("sts_region", ParamType::String, "STS region (default s3_region)."),
-      Opt("sts_endpoint_url", ParamType::String,
-          "STS endpoint (default https://sts.<region>.amazonaws.com)."),
-      refused("sts_http_proxy", ParamType::String, "STS requests use the environment's proxy settings.")};
-  return s;
-}
-
 PluginSpec instance_profile_spec() {
   PluginSpec s{"aws-credentials", "instance_profile_credentials", "", {}, {}};
   s.params = {Ign("retries", ParamType::Integer, "Accepted; a failed fetch is retried with the chunk."),
@@ -84,30 +64,15 @@ const ConfigSection* checked_child(const ConfigSection& section, const char* nam
 
 void read_credentials(const Params& p, http::aws::CredentialsConfig& c) {
   const ConfigSection& section = p.section();
-  c.access_key_id = p.str("aws_key_id");
-  c.secret_access_key = p.str("aws_sec_key");
-  // out_s3.rb's setup_credentials takes the keys only when both are given; one alone is a mistake.
-  if (c.access_key_id.empty() != c.secret_access_key.empty())
-    throw ConfigException(p.pos(c.access_key_id.empty() ? "aws_sec_key" : "aws_key_id"),
-                          "aws_key_id and aws_sec_key go together");
-  static const PluginSpec web_spec = web_identity_spec();
+  http::aws::read_static_keys(p, c);
+  static const PluginSpec web_spec = http::aws::web_identity_spec(true);
   static const PluginSpec imds_spec = instance_profile_spec();
-  const ConfigSection* web = checked_child(section, "web_identity_credentials", web_spec);
+  http::aws::CredentialsConfig web = c;
+  const bool has_web = http::aws::read_web_identity(section, web_spec, web);
   const ConfigSection* imds = checked_child(section, "instance_profile_credentials", imds_spec);
   if (!c.access_key_id.empty()) return;  // the keys come before any section, as in setup_credentials
-  if (web) {
-    Params w(*web, web_spec);
-    if (w.has("sts_http_proxy"))
-      throw ConfigException(w.pos("sts_http_proxy"),
-                            "sts_http_proxy is not supported (STS requests use the "
-                            "environment's https_proxy)");
-    c.assume_role_arn = w.str("role_arn");
-    c.assume_role_session_name = w.str("role_session_name");
-    c.web_identity_token_file = w.str("web_identity_token_file");
-    c.policy = w.str("policy");
-    if (w.has("duration_seconds")) c.duration_seconds = int(w.integer("duration_seconds"));
-    c.sts_region = w.str("sts_region");
-    c.sts_endpoint_url = w.str("sts_endpoint_url");
+  if (has_web) {
+    c = web;
     return;
   }
   const bool iam_retries = p.has("aws_iam_retries");

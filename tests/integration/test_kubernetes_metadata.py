@@ -54,6 +54,21 @@ class KubeletServer:
             self.proc.wait()
 
 
+def kubelet_filter(case, kubelet):
+    """A <filter kubernetes.**> of kubernetes_metadata reading pods from `kubelet` (a KubeletServer),
+    its token written to the test's directory; for the tests of outputs that get the metadata."""
+    token_file = case.write("kubelet-token", TOKEN)
+    return """
+<filter kubernetes.**>
+  @type kubernetes_metadata
+  kubelet_url %s
+  ca_file %s
+  bearer_token_file %s
+  skip_namespace_metadata true
+</filter>
+""" % (kubelet.url, kubelet.ca, token_file)
+
+
 def container_file(pod, container_name, ns=None, cid=None):
     st = [c for c in pod["status"].get("containerStatuses", []) if c["name"] == container_name][0]
     cid = cid or st["containerID"].split("://", 1)[1]

@@ -13,7 +13,7 @@ import time
 import urllib.request
 
 from harness import REPO, SluiceTestCase, cri_line, cri_tail_source, main, run, wait_for_port_file
-from test_kubernetes_metadata import NRI, TOKEN as KUBELET_TOKEN, KubeletServer, container_file, pods_of
+from test_kubernetes_metadata import NRI, KubeletServer, container_file, kubelet_filter, pods_of
 
 SERVER = os.path.join(REPO, "tests/servers/loki_server.py")
 PASSWORD = "l0ki-pa55word-value"
@@ -109,15 +109,7 @@ class LokiOutputTest(SluiceTestCase):
         # Out of order in the file: the plugin sorts each stream of a push by time.
         self.write_log(container_file(hpa, "php-apache"), [cri_line(i) for i in (2, 0, 1)])
         self.write_log(container_file(coredns, "coredns"), [cri_line(5, "stderr", text='say "hi" \\ tab\t')])
-        token_file = self.write("kubelet-token", KUBELET_TOKEN)
-        conf = self.config(self.tail_source() + """
-<filter kubernetes.**>
-  @type kubernetes_metadata
-  kubelet_url %s
-  ca_file %s
-  bearer_token_file %s
-  skip_namespace_metadata true
-</filter>
+        conf = self.config(self.tail_source() + kubelet_filter(self, kubelet) + """
 <match kubernetes.**>
   @type loki
   url %s
@@ -135,7 +127,7 @@ class LokiOutputTest(SluiceTestCase):
   </label>
 %s
 </match>
-""" % (kubelet.url, kubelet.ca, token_file, loki.url, PASSWORD, BUFFER % ("", "")))
+""" % (loki.url, PASSWORD, BUFFER % ("", "")))
         s = self.start(["-c", conf], env={"K8S_NODE_NAME": "", "KUBERNETES_SERVICE_HOST": ""})
         s.wait_until(lambda: len(loki.lines("team-a")) >= 4, 20, "4 lines in Loki")
         streams = {x["stream"]["pod"]: x for x in loki.streams("team-a")}

@@ -6,40 +6,26 @@ import gzip
 import json
 import os
 import urllib.parse
-import urllib.request
 
-from aws_support import CredentialsServer
-from harness import SluiceTestCase, cri_line, main, run, start_server, tail_source
+from aws_support import AwsServer, CredentialsServer
+from harness import SluiceTestCase, cri_line, main, run, tail_source
 
 KEY = ["AKIAS3TESTKEY0001", "s3/secret+key0001", None]
 ROLE = "arn:aws:iam::123456789012:role/sluice-s3"
 TEMPORARY = [["ASIAS3TEMPKEY%04d" % i, "temp/s3secret+%04d" % i, "s3-session-token-%04d" % i] for i in range(1, 3)]
 
 
-class S3Server:
+class S3Server(AwsServer):
     def __init__(self, test, keys, buckets=("logs",)):
         self.data = test.path("s3-data")
         os.makedirs(self.data, exist_ok=True)
-        keys_file = test.write("s3-keys.json", json.dumps(keys))
-        args = ["--data-dir", self.data, "--keys", keys_file, "--region", "eu-west-1"]
+        args = ["--data-dir", self.data, "--region", "eu-west-1"]
         for b in buckets:
             args += ["--bucket", b]
-        self.proc, self.port = start_server(test, "s3_server.py", args)
-        self.url = "http://127.0.0.1:%d" % self.port
-
-    def get(self, path):
-        with urllib.request.urlopen(self.url + path, timeout=10) as r:
-            return json.loads(r.read())
-
-    def control(self, **switches):
-        req = urllib.request.Request(self.url + "/_control", data=json.dumps(switches).encode(), method="POST")
-        urllib.request.urlopen(req, timeout=10).read()
+        super().__init__(test, "s3_server.py", "s3-keys.json", keys, args)
 
     def objects(self):
         return self.get("/_control/objects")
-
-    def stats(self):
-        return self.get("/_control/stats")
 
     def body(self, obj):
         with open(os.path.join(self.data, obj["bucket"], urllib.parse.quote(obj["key"], safe="")), "rb") as f:

@@ -1,6 +1,7 @@
-// Fluentd's Output#extract_placeholders (lib/fluent/plugin/output.rb) for out_http's `endpoint`
-// and `headers_from_placeholders`: a template filled in from a chunk's keys. Record chunk keys'
-// values travel in the buffer chunk's variant (encoded by append_key_value).
+// Fluentd's Output#extract_placeholders (lib/fluent/plugin/output.rb) for outputs' templates
+// (out_http's endpoint and headers, out_cloudwatch_logs' group and stream names): a template
+// filled in from a chunk's keys. Record chunk keys' values travel in the buffer chunk's variant
+// (encoded by append_key_value).
 #pragma once
 
 #include <string>
@@ -9,7 +10,7 @@
 
 #include "buffer/buffer.h"
 
-namespace sluice::http_out {
+namespace sluice::buffer {
 
 struct ChunkKeys {
   bool tag = false;
@@ -17,7 +18,7 @@ struct ChunkKeys {
   bool time_utc = false;
   std::vector<std::string> record_keys;  // as written in <buffer>, e.g. "$.foo.bar" or "key"
 
-  explicit ChunkKeys(const buffer::Config& c = {})
+  explicit ChunkKeys(const Config& c = {})
       : tag(c.key_tag), time(c.key_time), time_utc(c.timekey_use_utc), record_keys(c.record_keys) {}
 };
 
@@ -34,6 +35,6 @@ std::string unfilled_placeholder(std::string_view text, const ChunkKeys& keys);
 
 // `text` filled in for chunk `c`, in Fluentd's order: strftime of the whole text with the time
 // key, then ${tag} and ${tag[N]}, then the first ${chunk_id}, then the record keys.
-std::string expand_placeholders(std::string_view text, const ChunkKeys& keys, const buffer::Chunk& c);
+std::string expand_placeholders(std::string_view text, const ChunkKeys& keys, const Chunk& c);
 
-}  // namespace sluice::http_out
+}  // namespace sluice::buffer

@@ -1,4 +1,4 @@
-#include "chunk_placeholders.h"
+#include "buffer/chunk_placeholders.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -6,7 +6,7 @@
 #include "format/tag_placeholders.h"
 #include "format/time.h"
 
-namespace sluice::http_out {
+namespace sluice::buffer {
 
 namespace {
 
@@ -82,7 +82,7 @@ std::string unfilled_placeholder(std::string_view text, const ChunkKeys& keys) {
   return found;
 }
 
-std::string expand_placeholders(std::string_view text, const ChunkKeys& keys, const buffer::Chunk& c) {
+std::string expand_placeholders(std::string_view text, const ChunkKeys& keys, const Chunk& c) {
   std::string out;
   if (keys.time) append_time(out, EventTime{c.timekey, 0}, text, keys.time_utc);
   else out.assign(text);
@@ -109,4 +109,4 @@ std::string expand_placeholders(std::string_view text, const ChunkKeys& keys, co
   return filled;
 }
 
-}  // namespace sluice::http_out
+}  // namespace sluice::buffer
