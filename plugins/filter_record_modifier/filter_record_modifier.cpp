@@ -517,7 +517,9 @@ void register_filter_record_modifier(Registry& registry) {
         if (std::find(f->whitelist_keys.begin(), f->whitelist_keys.end(), k) == f->whitelist_keys.end())
           f->whitelist_keys.push_back(std::move(k));
       };
-      for (size_t start = 0;;) {
+      // Ruby's split(',').map(&:strip): empty trailing parts are dropped before stripping.
+      while (!list.empty() && list.back() == ',') list.pop_back();
+      for (size_t start = 0; !list.empty();) {
         size_t comma = list.find(',', start);
         std::string k = list.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
         size_t b = k.find_first_not_of(" \t\r\n\f\v"), e = k.find_last_not_of(" \t\r\n\f\v");

@@ -97,7 +97,7 @@ TEST(RecordModifier, WhitelistKeepsListedKeysInListOrderWithRecordKeys) {
   Env env;
   auto f = env.make(
       "  <record>\n    foo bar\n  </record>\n"
-      "  whitelist_keys k3, k1 ,k2\n");
+      "  whitelist_keys k3, k1 ,k2,\n");
   Batch b = one("t", {{"k1", Value::of_string("1")}, {"k2", Value::of_string("2")},
                       {"k4", Value::of_string("4")}});
   b.common_fields.push_back({"k3", Value::of_string("3")});
