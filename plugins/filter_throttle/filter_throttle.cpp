@@ -46,7 +46,7 @@ ThrottleFilter::ThrottleFilter(Settings s, std::string id, ErrorEvents::Labels l
     : s_(std::move(s)), id_(id), errors_(std::move(id), std::move(labels)), clock_(std::move(clock)) {}
 
 bool ThrottleFilter::group_of(const Batch& b, const Record& r, std::string& key,
-                              std::string& inspect, std::string& error) {
+                              std::string& error) {
   key = "[";
   for (size_t p = 0; p < s_.group_key_paths.size(); ++p) {
     const std::vector<std::string>& path = s_.group_key_paths[p];
@@ -111,8 +111,6 @@ bool ThrottleFilter::group_of(const Batch& b, const Record& r, std::string& key,
     }
   }
   key.push_back(']');
-  inspect.clear();
-  append_json_as_ruby(inspect, key);
   return true;
 }
 
@@ -121,7 +119,7 @@ void ThrottleFilter::filter(Batch& batch) {
   errors_.clear();
   // The group when it comes from the batch's common fields only (the same for every record).
   bool common_known = false, common_ok = false;
-  std::string common_key, common_inspect, common_error;
+  std::string common_key, common_error;
   size_t kept = 0;
   for (size_t n = 0; n < batch.records.size(); ++n) {
     const Record& r = batch.records[n];
@@ -129,33 +127,33 @@ void ThrottleFilter::filter(Batch& batch) {
     for (const auto& path : s_.group_key_paths)
       for (const Field* f = batch.begin(r); f != batch.end(r) && !own; ++f) own = f->key == path[0];
     bool ok;
-    const std::string *key = &key_, *inspect = &inspect_, *error = &error_;
+    const std::string *key = &key_, *error = &error_;
     if (own) {
-      ok = group_of(batch, r, key_, inspect_, error_);
+      ok = group_of(batch, r, key_, error_);
     } else {
       if (!common_known) {
-        common_ok = group_of(batch, r, common_key, common_inspect, common_error);
+        common_ok = group_of(batch, r, common_key, common_error);
         common_known = true;
       }
       ok = common_ok;
-      key = &common_key, inspect = &common_inspect, error = &common_error;
+      key = &common_key, error = &common_error;
     }
     if (!ok) {  // Fluentd's filter_stream sends what raised to @ERROR
       errors_.add(r, {batch.begin(r), batch.end(r)}, batch.common_fields, *error);
       continue;
     }
-    if (admit(*key, *inspect, now) || !s_.drop_logs) batch.records[kept++] = r;
+    if (admit(*key, now) || !s_.drop_logs) batch.records[kept++] = r;
   }
   errors_.send(batch);
   batch.records.resize(kept);
 }
 
-bool ThrottleFilter::admit(const std::string& key, const std::string& inspect, double now) {
+bool ThrottleFilter::admit(const std::string& key, double now) {
   auto it = counters_.find(key);
   if (it == counters_.end()) {
     Counter c;
     c.group = key;
-    c.inspect = inspect;
+    append_json_as_ruby(c.inspect, key);  // the group as the warnings name it
     c.rate_last_reset = c.bucket_last_reset = now;
     order_.push_back(std::move(c));
     it = counters_.emplace(key, std::prev(order_.end())).first;

@@ -57,9 +57,9 @@ class ThrottleFilter : public Filter {
 
   // The group of a record: false with Ruby's error message when a path goes through a value that
   // is neither a map nor nil (Hash#dig raises).
-  bool group_of(const Batch& b, const Record& r, std::string& key, std::string& inspect,
-                std::string& error);
-  bool admit(const std::string& key, const std::string& inspect, double now);
+  // `key` is the group's values as a JSON array.
+  bool group_of(const Batch& b, const Record& r, std::string& key, std::string& error);
+  bool admit(const std::string& key, double now);
   void rate_exceeded(double now, Counter& c);
   std::string items(double now, const Counter& c) const;
 
@@ -69,7 +69,7 @@ class ThrottleFilter : public Filter {
   Clock clock_;
   std::list<Counter> order_;  // least recently used first
   std::unordered_map<std::string, std::list<Counter>::iterator> counters_;
-  std::string key_, inspect_, error_, token_;
+  std::string key_, error_;
 };
 
 }  // namespace sluice::throttle
