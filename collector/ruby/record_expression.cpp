@@ -98,6 +98,13 @@ class Evaluator {
         }
       case Node::Index: return v_.index(eval(*n.kids[0]), eval(*n.kids[1]));
       case Node::Call: {
+        // Fluent::EventTime answers Integer's methods with its seconds, but its own to_f has the
+        // fraction.
+        if (!time_is_time_ && n.name == "to_f" && n.kids.size() == 1 &&
+            n.kids[0]->k == Node::Builtin && n.kids[0]->name == "time") {
+          const EventTime& t = v_.scope().record->time;
+          return R::real(static_cast<double>(t.sec) + (t.integer ? 0.0 : t.nsec / 1e9));
+        }
         R recv = eval(*n.kids[0]);
         R args[kMaxArgs];
         size_t count = n.kids.size() - 1;

@@ -39,7 +39,8 @@ struct Scope {
 // The names an expression may use besides `record` and `tag`.
 struct ExpressionNames {
   // `time` is a Time (Time.at(event time)); else it is the event time's seconds, an Integer
-  // (Fluent::EventTime, which answers Integer's methods and prints as its seconds).
+  // (Fluent::EventTime, which answers Integer's methods and prints as its seconds; its `to_f`
+  // has the fraction).
   bool time_is_time = true;
   // `hostname`, `tag_prefix` and `tag_suffix` are known (`tag_parts` always is).
   bool tag_affixes_and_hostname = true;

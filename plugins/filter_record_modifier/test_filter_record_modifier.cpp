@@ -51,12 +51,15 @@ TEST(RecordModifier, LiteralsTagPartsAndTypedExpressions) {
       "    n_copy ${record[\"n\"]}\n"
       "    t ${time}\n"
       "    t_s at ${time}\n"
+      "    t_f ${time.to_f}\n"
+      "    t_i ${time.to_i + 1}\n"
       "  </record>\n");
   Batch b = one("test.tag", {{"n", Value::of_int(7)}});
+  b.records[0].time.nsec = 250000000;
   f->filter(b);
   EXPECT_EQ(json_lines(b)[0],
             R"({"n":7,"foo":"bar","included_tag":"test.tag","tag_wrap":"-test-tag-","n_copy":7,)"
-            R"("t":1700000000,"t_s":"at 1700000000"})");
+            R"("t":1700000000,"t_s":"at 1700000000","t_f":1700000000.25,"t_i":1700000001})");
 }
 
 TEST(RecordModifier, LaterEntriesSeeEarlierOnes) {
