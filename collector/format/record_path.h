@@ -100,4 +100,17 @@ class RecordPath {
   std::vector<jsonscan::Step> steps_;
 };
 
+// Sorts record_accessor keys (a remove_keys list) into top-level names and nested paths. Throws
+// std::invalid_argument on a malformed path.
+inline void split_key_paths(const std::vector<std::string>& keys, std::vector<std::string>& top,
+                            std::vector<RecordPath>& nested) {
+  for (const std::string& k : keys) {
+    RecordPath path(k);
+    if (path.nested())
+      nested.push_back(std::move(path));
+    else
+      top.push_back(path.top());
+  }
+}
+
 }  // namespace sluice

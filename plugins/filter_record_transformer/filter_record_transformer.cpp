@@ -2,7 +2,7 @@
 //
 // `<record>` entries are templates: literal text and placeholders `${tag}`, `${tag_parts[N]}`,
 // `${tag_prefix[N]}`, `${tag_suffix[N]}` (N may be negative), `${hostname}`, `${time}` and
-// `${record["key"]}`; with enable_ruby, `${...}` holds a Ruby expression (ruby_expression.h).
+// `${record["key"]}`; with enable_ruby, `${...}` holds a Ruby expression (ruby/record_expression.h).
 // Values starting with `{` or `[` that are valid JSON are JSON values, as in Fluentd.
 //
 // Per batch: tag-derived placeholders are computed once; entries that do not depend on the
@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "config/ruby_eval.h"
+#include "core/error_events.h"
 #include "core/hostname.h"
 #include "core/log.h"
 #include "core/registry.h"
@@ -27,7 +28,7 @@
 #include "format/line_format.h"
 #include "format/record_path.h"
 #include "format/tag_parts.h"
-#include "ruby_expression.h"
+#include "ruby/record_expression.h"
 
 namespace sluice {
 
@@ -206,7 +207,7 @@ class RecordTransformer : public Filter {
   std::string renew_time_key;
   std::string hostname;
   bool dynamic_keys = false;  // an entry key depends on the record
-  std::function<Emitter*(const std::string&)> error_label;
+  ErrorEvents errors;  // records whose expressions raised, for @ERROR
 
   RecordTransformer() : time_format_("%Y-%m-%d %H:%M:%S %z", false) {}
 
@@ -241,8 +242,7 @@ class RecordTransformer : public Filter {
     }
 
     scratch_.clear();
-    errors_.records.clear();
-    errors_.fields.clear();
+    errors.clear();
     const std::string batch_failure = failure_;  // a per-batch entry raised: every record fails
     size_t kept = 0;
     for (size_t n = 0; n < batch.records.size(); ++n) {
@@ -277,7 +277,7 @@ class RecordTransformer : public Filter {
       }
       if (!failure_.empty()) {  // Fluentd: router.emit_error_event, the record leaves the stream
         scratch_.resize(first);
-        to_error_label(batch, orig);
+        errors.add(orig, {batch.begin(orig), batch.end(orig)}, batch.common_fields, failure_);
         continue;
       }
       if (has_renew_time_key) renew_time(batch, first, rec);
@@ -296,7 +296,7 @@ class RecordTransformer : public Filter {
     }
     batch.records.resize(kept);
     failure_.clear();
-    if (!errors_.records.empty()) send_errors(batch);
+    errors.send(batch);
     batch.fields.swap(scratch_);
 
     if (materialize) {
@@ -468,34 +468,8 @@ class RecordTransformer : public Filter {
     rec.time.integer = false;
   }
 
-  // The record as it came in (its fields, then the batch's common ones), for @ERROR.
-  void to_error_label(const Batch& b, const Record& orig) {
-    if (errors_.records.empty()) error_reason_ = failure_;
-    errors_.begin_record(orig.time, orig.offset);
-    errors_.fields.insert(errors_.fields.end(), b.begin(orig), b.end(orig));
-    errors_.fields.insert(errors_.fields.end(), b.common_fields.begin(), b.common_fields.end());
-    errors_.records.back().field_count =
-        static_cast<uint32_t>(errors_.fields.size() - errors_.records.back().first_field);
-  }
-
-  void send_errors(const Batch& b) {
-    Emitter* label = error_label ? error_label("@ERROR") : nullptr;
-    if (!label) {
-      log::warn_once("record_transformer/" + id + "/" + error_reason_,
-                     "[" + id + "] " + error_reason_ + " (tag " + log::quote_excerpt(b.tag) +
-                         "); the record is dropped, there is no @ERROR label to send it to (" +
-                         std::to_string(errors_.records.size()) +
-                         " in this batch; said once per error)");
-      return;
-    }
-    errors_.tag = b.tag;
-    errors_.take_origin(b);
-    label->emit(errors_);
-  }
-
   std::vector<Field> scratch_;
-  Batch errors_;  // records whose expressions raised, for @ERROR
-  std::string failure_, error_reason_;
+  std::string failure_;
   std::vector<std::string_view> static_keys_;
   std::vector<Value> static_values_;
   std::vector<char> drop_common_;
@@ -533,7 +507,7 @@ void register_filter_record_transformer(Registry& registry) {
     const bool enable_ruby = params.flag("enable_ruby");
     auto f = std::make_unique<RecordTransformer>();
     f->id = ctx.id;
-    f->error_label = ctx.label_emitter;
+    f->errors = ErrorEvents(ctx.id, ctx.label_emitter);
     f->hostname = local_hostname();
     f->auto_typecast = params.flag("auto_typecast");
     f->renew_record = params.flag("renew_record");
@@ -548,20 +522,13 @@ void register_filter_record_transformer(Registry& registry) {
       f->keep_keys = params.list("keep_keys");
     }
     if (params.has("remove_keys")) {
-      for (const std::string& k : params.list("remove_keys")) {
-        // record_accessor syntax: `$.key` / `$['key']` are top-level keys, `$.a.b` / `$.a[0]`
-        // members of a map or array field.
-        RecordPath path;
-        try {
-          path = RecordPath(k);
-        } catch (const std::invalid_argument& e) {
-          throw ConfigException(params.pos("remove_keys"),
-                                "record_transformer: remove_keys: " + std::string(e.what()));
-        }
-        if (path.nested())
-          f->nested_removals.push_back(std::move(path));
-        else
-          f->remove_keys.push_back(path.top());
+      // record_accessor syntax: `$.key` / `$['key']` are top-level keys, `$.a.b` / `$.a[0]`
+      // members of a map or array field.
+      try {
+        split_key_paths(params.list("remove_keys"), f->remove_keys, f->nested_removals);
+      } catch (const std::invalid_argument& e) {
+        throw ConfigException(params.pos("remove_keys"),
+                              "record_transformer: remove_keys: " + std::string(e.what()));
       }
     }
     for (const ConfigSection& rec : section.children) {

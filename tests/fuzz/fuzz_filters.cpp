@@ -1,6 +1,8 @@
 // libFuzzer target: the filters and parser that take records apart and put them together —
 // multi_format (json, a regexp, none), filter_parser over it, record_transformer's Ruby
-// expressions and nested remove_keys over the parsed maps, concat joining lines by a regexp, and
+// expressions and nested remove_keys over the parsed maps, record_modifier (expressions, <replace>,
+// char_encoding scrubbing), dedot over nested maps, throttle grouping by nested values, concat
+// joining lines by a regexp, and
 // rewrite_tag_filter re-tagging by a capture. The input's lines are records
 // {"log": line, "stream": stdout|stderr} in batches whose bytes are freed after each batch, so
 // a held line that still views its batch (concat) is caught by ASan.
@@ -8,6 +10,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "fuzz_support.h"
@@ -35,7 +38,7 @@ struct FilterChain {
   Metrics metrics;
   std::vector<ConfigSection> sections;
   Sink route, errors;
-  std::unique_ptr<Filter> parser, transformer, concat;
+  std::unique_ptr<Filter> parser, transformer, modifier, dedot, throttle, concat;
   std::unique_ptr<Output> rewrite;
 
   ConfigSection section(const std::string& text) {
@@ -56,7 +59,7 @@ struct FilterChain {
 
   FilterChain() {
     register_all_plugins(registry);
-    sections.reserve(4);
+    sections.reserve(7);
     sections.push_back(section(
         "<filter **>\n  @type parser\n  key_name log\n  reserve_data true\n  reserve_time true\n"
         "  hash_value_field parsed\n  <parse>\n    @type multi_format\n"
@@ -78,6 +81,23 @@ struct FilterChain {
         "    text ${record[\"parsed\"].to_json.length} ${record[\"log\"].sub(\"x\", \"\\\\0y\")}\n"
         "    first ${record[\"parsed\"].fetch(\"a\", nil).to_s.size}\n"
         "    at ${time.utc.iso8601(3)}\n  </record>\n</filter>\n"));
+    sections.push_back(section(
+        "<filter **>\n  @type record_modifier\n  char_encoding utf-8:utf-8\n"
+        "  remove_keys $.parsed.b, stream\n  <record>\n"
+        "    lvl ${record.dig(\"parsed\", \"level\") || \"none\"}\n"
+        "    both ${tag_parts[0]}-${record[\"log\"].to_s.length} \\t ${time}\n"
+        "    stream ${record[\"stream\"]}\n  </record>\n"
+        "  <replace>\n    key log\n    expression /(\\w+)\\s+(\\w*)/\n    replace \\2 \\1\\0\n"
+        "  </replace>\n</filter>\n"));
+    sections.push_back(section("<filter **>\n  @type dedot\n  de_dot_nested true\n</filter>\n"));
+    sections.push_back(section(
+        "<filter **>\n  @type throttle\n  group_key parsed.level,parsed.a.b,stream\n"
+        "  group_bucket_period_s 1\n  group_bucket_limit 3\n  group_drop_logs false\n</filter>\n"));
+    for (auto [i, type, into] : {std::tuple{4, "record_modifier", &modifier},
+                                 std::tuple{5, "dedot", &dedot}, std::tuple{6, "throttle", &throttle}}) {
+      PluginContext ctx = context(sections[i], std::string("fuzz_") + type);
+      *into = (*registry.filter(type))(ctx, Params(sections[i], *registry.spec("filter", type)));
+    }
     {
       PluginContext ctx = context(sections[3], "fuzz_transformer");
       transformer = (*registry.filter("record_transformer"))(
@@ -117,6 +137,9 @@ struct FilterChain {
       }
       parser->filter(batch);
       transformer->filter(batch);
+      modifier->filter(batch);
+      dedot->filter(batch);
+      throttle->filter(batch);
       concat->filter(batch);
       rewrite->write(batch);
     }

@@ -8,7 +8,9 @@
 #include <vector>
 
 #include "config/config.h"
+#include "core/plugin.h"
 #include "core/registry.h"
+#include "format/json.h"
 
 namespace sluice::testing {
 
@@ -46,6 +48,27 @@ struct PluginConfig {
       return e.error.to_string();
     }
     return errors.empty() ? "" : errors[0].to_string();
+  }
+};
+
+// The batch's records as JSON lines (their own fields, then the batch's common ones).
+inline std::vector<std::string> json_lines(const Batch& b) {
+  std::vector<std::string> out;
+  for (const Record& r : b.records) {
+    std::string line;
+    json::append_record(line, b, r);
+    out.push_back(std::move(line));
+  }
+  return out;
+}
+
+// An emitter (e.g. the @ERROR label) that keeps the records it is sent as JSON lines.
+struct JsonLinesEmitter : Emitter {
+  std::vector<std::string> records;
+  std::string tag;
+  void emit(Batch& b) override {
+    tag = std::string(b.tag);
+    for (std::string& line : json_lines(b)) records.push_back(std::move(line));
   }
 };
 

@@ -1,7 +1,7 @@
-// Evaluation of record_transformer's `enable_ruby` expressions over sluice's records: values are
+// Evaluation of `${...}` record expressions over sluice's records: values are
 // views (record strings, JSON text of nested hashes and arrays), new strings go to the batch's
 // arena, so evaluating allocates nothing on the heap unless the expression assigns locals.
-#include "ruby_expression.h"
+#include "ruby/record_expression.h"
 
 #include <charconv>
 #include <cmath>
@@ -15,23 +15,29 @@
 #include "format/json_lookup.h"
 #include "format/line_format.h"
 #include "format/time.h"
-#include "ruby_values.h"
+#include "ruby/record_values.h"
 
 namespace sluice::ruby {
 namespace {
 
 using detail::Node;
 
-const detail::Dialect& record_dialect() {
-  static const detail::Dialect d{
-      {"record", "tag", "time", "hostname", "tag_parts", "tag_prefix", "tag_suffix"},
-      {"to_s", "to_i", "to_f", "to_json", "inspect", "nil?", "empty?", "length", "size",
+const std::vector<std::string_view>& record_methods() {
+  static const std::vector<std::string_view> m{"to_s", "to_i", "to_f", "to_json", "inspect", "nil?", "empty?", "length", "size",
        "downcase", "upcase", "capitalize", "strip", "lstrip", "rstrip", "chomp", "include?",
        "start_with?", "end_with?", "split", "sub", "gsub", "join", "first", "last", "has_key?",
        "key?", "member?", "dig", "fetch", "strftime", "iso8601", "xmlschema", "utc", "getutc",
-       "localtime"},
-      false};
-  return d;
+       "localtime"};
+  return m;
+}
+
+const detail::Dialect& record_dialect(const ExpressionNames& names) {
+  static const detail::Dialect full{
+      {"record", "tag", "time", "hostname", "tag_parts", "tag_prefix", "tag_suffix"},
+      record_methods(), false};
+  static const detail::Dialect basic{{"record", "tag", "time", "tag_parts"}, record_methods(),
+                                     false};
+  return names.tag_affixes_and_hostname ? full : basic;
 }
 
 bool reads_record(const Node& n) {
@@ -43,7 +49,7 @@ bool reads_record(const Node& n) {
 
 class Evaluator {
  public:
-  explicit Evaluator(const Scope& s) : v_(s) {}
+  Evaluator(const Scope& s, bool time_is_time) : v_(s), time_is_time_(time_is_time) {}
 
   R eval(const Node& n) {
     switch (n.k) {
@@ -92,6 +98,13 @@ class Evaluator {
         }
       case Node::Index: return v_.index(eval(*n.kids[0]), eval(*n.kids[1]));
       case Node::Call: {
+        // Fluent::EventTime answers Integer's methods with its seconds, but its own to_f has the
+        // fraction.
+        if (!time_is_time_ && n.name == "to_f" && n.kids.size() == 1 &&
+            n.kids[0]->k == Node::Builtin && n.kids[0]->name == "time") {
+          const EventTime& t = v_.scope().record->time;
+          return R::real(static_cast<double>(t.sec) + (t.integer ? 0.0 : t.nsec / 1e9));
+        }
         R recv = eval(*n.kids[0]);
         R args[kMaxArgs];
         size_t count = n.kids.size() - 1;
@@ -129,6 +142,7 @@ class Evaluator {
     if (name == "tag") return R::str(s.tag->tag());
     if (name == "hostname") return R::str(s.hostname);
     if (name == "time") {
+      if (!time_is_time_) return R::integer(s.record->time.sec);
       R r;
       r.k = R::Time;
       r.t = s.record->time;
@@ -144,15 +158,17 @@ class Evaluator {
 
   static constexpr size_t kMaxArgs = 8;
   Values v_;
+  bool time_is_time_;
   std::vector<std::pair<std::string, R>> locals_;
 };
 
 }  // namespace
 
-RecordExpression::RecordExpression(std::string_view source) {
+RecordExpression::RecordExpression(std::string_view source, ExpressionNames names)
+    : time_is_time_(names.time_is_time) {
   try {
     std::set<std::string> locals;
-    root_ = detail::parse_program(source, locals, 0, record_dialect());
+    root_ = detail::parse_program(source, locals, 0, record_dialect(names));
   } catch (const detail::Unsupported&) {
     throw std::invalid_argument("unsupported");
   } catch (const std::out_of_range&) {  // an integer literal too large
@@ -163,7 +179,7 @@ RecordExpression::RecordExpression(std::string_view source) {
 
 bool RecordExpression::evaluate(const Scope& scope, Value& out, std::string& error) const {
   try {
-    Evaluator ev(scope);
+    Evaluator ev(scope, time_is_time_);
     out = ev.values().to_value(ev.eval(*root_));
     return true;
   } catch (const RubyError& e) {
@@ -174,7 +190,7 @@ bool RecordExpression::evaluate(const Scope& scope, Value& out, std::string& err
 
 bool RecordExpression::append_to_s(const Scope& scope, std::string& out, std::string& error) const {
   try {
-    Evaluator ev(scope);
+    Evaluator ev(scope, time_is_time_);
     ev.values().append_to_s(out, ev.eval(*root_));
     return true;
   } catch (const RubyError& e) {

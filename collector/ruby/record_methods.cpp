@@ -1,10 +1,10 @@
-// The String, Time, Hash and Array methods of the enable_ruby subset (ruby_values.h).
+// The String, Time, Hash and Array methods of the record expression subset (record_values.h).
 // Case changes are ASCII-only (Ruby's are Unicode); README.md says so.
 #include <cctype>
 
 #include "format/json.h"
 #include "format/time.h"
-#include "ruby_values.h"
+#include "ruby/record_values.h"
 
 namespace sluice::ruby {
 namespace {

@@ -1,4 +1,4 @@
-// Ruby values over sluice's records for ruby_expression.cpp: what `record["a"]`, `"x".upcase`,
+// Ruby values over sluice's records for record_expression.cpp: what `record["a"]`, `"x".upcase`,
 // `time.iso8601` and the rest of the supported methods give, with Ruby's results and exception
 // messages (Ruby 3.3's wording).
 #pragma once
@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/event.h"
-#include "ruby_expression.h"
+#include "ruby/record_expression.h"
 
 namespace sluice::ruby {
 

@@ -1,5 +1,5 @@
-// The Ruby that `${...}` expressions of `enable_ruby true` configurations use in practice,
-// evaluated without Ruby. The syntax is the configuration's embedded-Ruby subset
+// The Ruby that record filters' `${...}` expressions use in practice (Fluentd's enable_ruby
+// placeholders, record_modifier-style `<record>` values), evaluated without Ruby. The syntax is the configuration's embedded-Ruby subset
 // (config/ruby_eval.h: literals, "#{}" strings, `||`, `&&`, `!`, `==`, `!=`, `+`, `a ? b : c`,
 // `x rescue y`, locals, `[...]`, method calls); the names are Fluentd's (`record`, `tag`,
 // `time`, `hostname`, `tag_parts`, `tag_prefix`, `tag_suffix`) and the methods those of String,
@@ -11,6 +11,8 @@
 //
 // What Ruby raises while evaluating (`nil["x"]`, a missing key in `fetch`, "a" + 1) is an error
 // with Ruby's message; the filter then sends the record to @ERROR as Fluentd does.
+//
+// Filters differ in the names they give an expression: ExpressionNames says which.
 #pragma once
 
 #include <cstdint>
@@ -34,10 +36,20 @@ struct Scope {
   Arena* arena = nullptr;  // strings the expression makes live here
 };
 
+// The names an expression may use besides `record` and `tag`.
+struct ExpressionNames {
+  // `time` is a Time (Time.at(event time)); else it is the event time's seconds, an Integer
+  // (Fluent::EventTime, which answers Integer's methods and prints as its seconds; its `to_f`
+  // has the fraction).
+  bool time_is_time = true;
+  // `hostname`, `tag_prefix` and `tag_suffix` are known (`tag_parts` always is).
+  bool tag_affixes_and_hostname = true;
+};
+
 class RecordExpression {
  public:
   // Throws std::invalid_argument when `source` is outside the supported Ruby.
-  explicit RecordExpression(std::string_view source);
+  explicit RecordExpression(std::string_view source, ExpressionNames names = {});
 
   // The value as a record value (its strings in scope.arena or the record). False, with Ruby's
   // exception message in `error`, when evaluating raises.
@@ -51,6 +63,7 @@ class RecordExpression {
  private:
   detail::NodeP root_;
   bool per_record_ = false;
+  bool time_is_time_ = true;
 };
 
 // Ruby's String#to_f and #to_i: the longest numeric prefix after leading whitespace, else 0.

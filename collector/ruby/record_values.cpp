@@ -1,4 +1,4 @@
-#include "ruby_values.h"
+#include "ruby/record_values.h"
 
 #include <charconv>
 #include <cmath>
