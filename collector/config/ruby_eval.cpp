@@ -108,6 +108,7 @@ class Evaluator {
         return env(eval(*n.kids[1]));
       }
       case Node::Call: return call(n);
+      case Node::Regex: case Node::Match: case Node::NoMatch: break;  // not in this dialect
     }
     return {};
   }

@@ -75,7 +75,7 @@ struct Value {
 // The parsed code. Calls are checked against the supported methods when parsed.
 struct Node {
   enum K { Lit, Interp, Var, Builtin, Const, Assign, Or, And, Not, Ternary, Plus, Eq, Ne,
-           Seq, Rescue, Index, Call } k;
+           Seq, Rescue, Index, Call, Regex, Match, NoMatch } k;  // Regex: name the source, lit.s the options
   Value lit;
   std::string name;
   std::vector<std::unique_ptr<Node>> kids;
@@ -88,6 +88,7 @@ struct Dialect {
   std::vector<std::string_view> builtins;  // names that are values (besides assigned locals)
   std::vector<std::string_view> methods;   // methods callable on values
   bool constants = false;                  // ENV, File, IPAddr, Socket
+  bool regexps = false;                    // /.../imx literals, `=~` and `!~`
 };
 const Dialect& embedded_dialect();
 

@@ -1,5 +1,6 @@
 // The parser of the embedded-Ruby subset: tokens, then a recursive-descent parse into a tree.
 // Anything outside the subset throws Unsupported, so it is never evaluated.
+#include <cstring>
 #include <string>
 
 #include "config/ruby_eval.h"
@@ -9,12 +10,38 @@ namespace {
 
 // ---- tokens ----
 struct Token {
-  enum K { End, Sep, Str, Int, Float, Ident, Const, Punct } k = End;
-  std::string text;                                      // ident, const, punct, number text
+  enum K { End, Sep, Str, Int, Float, Ident, Const, Punct, Regex } k = End;
+  std::string text;                                      // ident, const, punct, number text, regexp source
+  std::string flags;                                     // Regex: its options (i, m, x)
   std::vector<std::pair<bool, std::string>> parts;       // Str: (is_code, text)
 };
 
-std::vector<Token> lex(std::string_view src) {
+// A regexp literal's source after its opening `/` (escapes kept as written), up to the first
+// unescaped `/` (as Ruby's lexer, even inside a character class), and its options.
+size_t lex_regexp(std::string_view src, size_t i, Token& t) {
+  for (;; ++i) {
+    if (i >= src.size()) throw Unsupported{};
+    const char c = src[i];
+    if (c == '\\') {
+      if (i + 1 >= src.size()) throw Unsupported{};
+      t.text += c;
+      t.text += src[++i];
+      continue;
+    }
+    if (c == '#' && i + 1 < src.size() && src[i + 1] == '{') throw Unsupported{};  // interpolation
+    if (c == '/') break;
+    t.text += c;
+  }
+  ++i;
+  while (i < src.size() && isalpha((unsigned char)src[i])) {
+    if (!strchr("imx", src[i]) || t.flags.find(src[i]) != std::string::npos) throw Unsupported{};
+    t.flags += src[i++];
+  }
+  t.k = Token::Regex;
+  return i;
+}
+
+std::vector<Token> lex(std::string_view src, bool regexps) {
   std::vector<Token> out;
   size_t i = 0, n = src.size();
   auto is_id = [](char c) { return isalnum((unsigned char)c) || c == '_'; };
@@ -24,6 +51,8 @@ std::vector<Token> lex(std::string_view src) {
     Token t;
     if (c == '\n' || c == ';') {
       t.k = Token::Sep; ++i;
+    } else if (c == '/' && regexps) {  // the subset has no division: a `/` starts a regexp
+      i = lex_regexp(src, i + 1, t);
     } else if (c == '\'') {
       t.k = Token::Str; std::string s; ++i;
       while (i < n && src[i] != '\'') {
@@ -82,7 +111,7 @@ std::vector<Token> lex(std::string_view src) {
       t.text = std::string(src.substr(b, i - b));
       t.k = isupper((unsigned char)c) ? Token::Const : Token::Ident;
     } else {
-      static const char* two[] = {"||", "&&", "==", "!=", "::"};
+      static const char* two[] = {"||", "&&", "==", "!=", "::", "=~", "!~"};
       t.k = Token::Punct;
       for (auto* p : two)
         if (src.substr(i, 2) == p) t.text.assign(p, 2);
@@ -174,7 +203,7 @@ class Parser {
     n->kids.push_back(ternary());
     return n;
   }
-  // Precedence levels: 0 `||`, 1 `&&`, 2 `==`/`!=`, 3 `+`.
+  // Precedence levels: 0 `||`, 1 `&&`, 2 `==`/`!=`/`=~`/`!~`, 3 `+`.
   NodeP binary(int level) {
     if (level == 4) return unary();
     Guard g(depth_);
@@ -185,6 +214,8 @@ class Parser {
       else if (level == 1 && is("&&")) k = Node::And;
       else if (level == 2 && is("==")) k = Node::Eq;
       else if (level == 2 && is("!=")) k = Node::Ne;
+      else if (level == 2 && d_.regexps && is("=~")) k = Node::Match;
+      else if (level == 2 && d_.regexps && is("!~")) k = Node::NoMatch;
       else if (level == 3 && is("+")) k = Node::Plus;
       else return lhs;
       ++p_;
@@ -272,6 +303,11 @@ class Parser {
         n->lit.s = t.text;
         return n;
       }
+      case Token::Regex: {
+        auto n = mk(Node::Regex, t.text);
+        n->lit.s = t.flags;
+        return n;
+      }
       case Token::Str: {
         auto n = mk(Node::Interp);
         for (auto& [is_code, text] : t.parts) {
@@ -334,7 +370,7 @@ const Dialect& embedded_dialect() {
 NodeP parse_program(std::string_view code, std::set<std::string>& locals, int depth,
                     const Dialect& dialect) {
   if (depth > kMaxDepth) throw Unsupported{};
-  Parser p(lex(code), locals, depth, dialect);
+  Parser p(lex(code, dialect.regexps), locals, depth, dialect);
   auto n = p.program();
   if (!p.at_end()) throw Unsupported{};
   return n;

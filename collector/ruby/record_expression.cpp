@@ -16,6 +16,7 @@
 #include "format/line_format.h"
 #include "format/time.h"
 #include "ruby/record_values.h"
+#include "ruby/regexp.h"
 
 namespace sluice::ruby {
 namespace {
@@ -27,17 +28,31 @@ const std::vector<std::string_view>& record_methods() {
        "downcase", "upcase", "capitalize", "strip", "lstrip", "rstrip", "chomp", "include?",
        "start_with?", "end_with?", "split", "sub", "gsub", "join", "first", "last", "has_key?",
        "key?", "member?", "dig", "fetch", "strftime", "iso8601", "xmlschema", "utc", "getutc",
-       "localtime"};
+       "localtime", "match", "match?", "scan", "source", "captures"};
   return m;
 }
 
 const detail::Dialect& record_dialect(const ExpressionNames& names) {
   static const detail::Dialect full{
       {"record", "tag", "time", "hostname", "tag_parts", "tag_prefix", "tag_suffix"},
-      record_methods(), false};
+      record_methods(), false, true};
   static const detail::Dialect basic{{"record", "tag", "time", "tag_parts"}, record_methods(),
-                                     false};
+                                     false, true};
   return names.tag_affixes_and_hostname ? full : basic;
+}
+
+// Each literal compiled once; its node keeps the index. A pattern Oniguruma refuses is refused
+// with the configuration.
+void compile_regexps(Node& n, std::vector<std::unique_ptr<Regexp>>& out) {
+  if (n.k == Node::Regex) {
+    try {
+      out.push_back(std::make_unique<Regexp>(n.name, n.lit.s));
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("invalid regexp /" + n.name + "/: " + e.what());
+    }
+    n.lit.i = static_cast<long long>(out.size() - 1);
+  }
+  for (auto& k : n.kids) compile_regexps(*k, out);
 }
 
 bool reads_record(const Node& n) {
@@ -49,7 +64,8 @@ bool reads_record(const Node& n) {
 
 class Evaluator {
  public:
-  Evaluator(const Scope& s, bool time_is_time) : v_(s), time_is_time_(time_is_time) {}
+  Evaluator(const Scope& s, bool time_is_time, const std::vector<std::unique_ptr<Regexp>>& regexps)
+      : v_(s), time_is_time_(time_is_time), regexps_(regexps) {}
 
   R eval(const Node& n) {
     switch (n.k) {
@@ -112,6 +128,14 @@ class Evaluator {
         for (size_t i = 0; i < count; ++i) args[i] = eval(*n.kids[i + 1]);
         return v_.call(recv, n.name, std::span<const R>(args, count));
       }
+      case Node::Regex: {
+        R r;
+        r.k = R::Regex;
+        r.re = regexps_[size_t(n.lit.i)].get();
+        return r;
+      }
+      case Node::Match: return v_.match_operator(eval(*n.kids[0]), eval(*n.kids[1]));
+      case Node::NoMatch: return R::boolean(v_.match_operator(eval(*n.kids[0]), eval(*n.kids[1])).k == R::Nil);
       case Node::Const: break;
     }
     throw RubyError{"unsupported expression"};
@@ -159,6 +183,7 @@ class Evaluator {
   static constexpr size_t kMaxArgs = 8;
   Values v_;
   bool time_is_time_;
+  const std::vector<std::unique_ptr<Regexp>>& regexps_;
   std::vector<std::pair<std::string, R>> locals_;
 };
 
@@ -175,11 +200,20 @@ RecordExpression::RecordExpression(std::string_view source, ExpressionNames name
     throw std::invalid_argument("unsupported");
   }
   per_record_ = reads_record(*root_);
+  compile_regexps(*root_, regexps_);
 }
+
+std::string refusal(const std::invalid_argument& e) {
+  const std::string why = e.what();
+  return why == "unsupported" ? "is Ruby that sluice does not evaluate" : "has an " + why;
+}
+
+RecordExpression::~RecordExpression() = default;
+RecordExpression::RecordExpression(RecordExpression&&) noexcept = default;
 
 bool RecordExpression::evaluate(const Scope& scope, Value& out, std::string& error) const {
   try {
-    Evaluator ev(scope, time_is_time_);
+    Evaluator ev(scope, time_is_time_, regexps_);
     out = ev.values().to_value(ev.eval(*root_));
     return true;
   } catch (const RubyError& e) {
@@ -190,7 +224,7 @@ bool RecordExpression::evaluate(const Scope& scope, Value& out, std::string& err
 
 bool RecordExpression::append_to_s(const Scope& scope, std::string& out, std::string& error) const {
   try {
-    Evaluator ev(scope, time_is_time_);
+    Evaluator ev(scope, time_is_time_, regexps_);
     ev.values().append_to_s(out, ev.eval(*root_));
     return true;
   } catch (const RubyError& e) {

@@ -5,7 +5,10 @@
 // `time`, `hostname`, `tag_parts`, `tag_prefix`, `tag_suffix`) and the methods those of String,
 // Integer, Float, Hash, Array and Time listed in README.md.
 //
-// Anything else (blocks, regexps, constants, other names and methods) is refused when the
+// Regexp literals (`/.../imx`, no interpolation) work with `=~`, `!~`, match, match?, scan, sub,
+// gsub and split (regexps are Oniguruma's Ruby syntax).
+//
+// Anything else (blocks, constants, other names and methods) is refused when the
 // configuration is read: a configuration sluice cannot evaluate must not start and then quietly
 // make other records than Fluentd.
 //
@@ -16,8 +19,11 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/ruby_eval.h"
 #include "core/arena.h"
@@ -25,6 +31,8 @@
 #include "format/tag_parts.h"
 
 namespace sluice::ruby {
+
+class Regexp;
 
 // What an expression is evaluated against: one record of a batch (none for expressions that do
 // not read the record or the time).
@@ -50,6 +58,8 @@ class RecordExpression {
  public:
   // Throws std::invalid_argument when `source` is outside the supported Ruby.
   explicit RecordExpression(std::string_view source, ExpressionNames names = {});
+  ~RecordExpression();
+  RecordExpression(RecordExpression&&) noexcept;
 
   // The value as a record value (its strings in scope.arena or the record). False, with Ruby's
   // exception message in `error`, when evaluating raises.
@@ -62,9 +72,14 @@ class RecordExpression {
 
  private:
   detail::NodeP root_;
+  std::vector<std::unique_ptr<Regexp>> regexps_;  // the literals, compiled once (Node::lit.i)
   bool per_record_ = false;
   bool time_is_time_ = true;
 };
+
+// Why RecordExpression refused its source, for a message that names the expression before it:
+// "is Ruby that sluice does not evaluate", or the regexp's error.
+std::string refusal(const std::invalid_argument& e);
 
 // Ruby's String#to_f and #to_i: the longest numeric prefix after leading whitespace, else 0.
 double string_to_f(std::string_view s);

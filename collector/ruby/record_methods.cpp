@@ -26,6 +26,14 @@ void arity(const std::string& m, std::span<const R> args, size_t lo, size_t hi) 
 
 R Values::string_method(const R& recv, const std::string& m, std::span<const R> args) {
   std::string_view s = recv.s;
+  if (m == "match" || m == "match?" || m == "scan") {
+    arity(m, args, 1, 1);
+    if (args[0].k == R::Str)  // Ruby makes a Regexp of it each call
+      throw RubyError{"sluice: " + m + " takes a /regexp/ literal here, not a String"};
+    return string_regexp_method(recv, m, args);
+  }
+  if ((m == "sub" || m == "gsub") && !args.empty() && args[0].k == R::Regex)
+    return string_regexp_method(recv, m, args);
   if (m == "length" || m == "size") {
     arity(m, args, 0, 0);
     int64_t n = 0;
@@ -76,6 +84,7 @@ R Values::string_method(const R& recv, const std::string& m, std::span<const R> 
         throw RubyError{"no implicit conversion of " + type_name(args[1]) + " into Integer"};
       limit = args[1].i;
     }
+    if (!args.empty() && args[0].k == R::Regex) return split_regexp(s, *args[0].re, limit);
     return split(s, args.empty() ? nullptr : &args[0], limit);
   }
   if (m == "sub" || m == "gsub") {
@@ -127,16 +136,7 @@ R Values::split(std::string_view s, const R* sep, int64_t limit) {
   }
   if (limit == 0)
     while (!parts.empty() && parts.back().empty()) parts.pop_back();
-  std::string json = "[";
-  for (size_t p = 0; p < parts.size(); ++p) {
-    if (p) json.push_back(',');
-    json::append_string(json, parts[p]);
-  }
-  json.push_back(']');
-  R r;
-  r.k = R::Json;
-  r.s = keep(json);
-  return r;
+  return json_strings(parts);
 }
 
 // sub/gsub with a String pattern (matched literally); in the replacement `\0` and `\&` are the

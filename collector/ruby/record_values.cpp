@@ -41,6 +41,8 @@ std::string type_name(const R& v) {
     case R::Float: return "Float";
     case R::Str: return "String";
     case R::Time: return "Time";
+    case R::Regex: return "Regexp";
+    case R::Match: return "MatchData";
     default: return v.is_hash() ? "Hash" : "Array";
   }
 }
@@ -164,6 +166,7 @@ size_t Values::count(const R& c) {
 }
 
 R Values::index(const R& recv, const R& key) {
+  if (recv.k == R::Match) return group(recv, key);
   if (recv.is_hash()) {
     bool found;
     return key.k == R::Str ? member(recv, key.s, found) : R{};
@@ -224,6 +227,8 @@ bool Values::equal(const R& a, const R& b) {
     case R::Json: return a.s == b.s;
     case R::Time: return a.t.sec == b.t.sec && a.t.nsec == b.t.nsec;
     case R::List: return a.list == b.list;
+    case R::Regex: return a.re->source() == b.re->source() && a.re->flags() == b.re->flags();
+    case R::Match: return a.re == b.re && a.s == b.s;
     default: return true;  // nil, true, false, the record
   }
 }
@@ -258,6 +263,18 @@ void Values::append_to_s(std::string& out, const R& v) {
       out.push_back(']');
       break;
     case R::Json: append_json_as_ruby(out, v.s); break;  // Hash#to_s is #inspect
+    case R::Regex: {  // Regexp#to_s: (?on-off:source)
+      std::string off;
+      for (char f : {'m', 'i', 'x'})
+        if (v.re->flags().find(f) == std::string::npos) off.push_back(f);
+      std::string on;
+      for (char f : {'m', 'i', 'x'})
+        if (v.re->flags().find(f) != std::string::npos) on.push_back(f);
+      out.append("(?").append(on).append(off.empty() ? "" : "-").append(off).append(":");
+      out.append(v.re->source()).append(")");
+      break;
+    }
+    case R::Match: append_to_s(out, group(v, R::integer(0))); break;  // the whole match
     default: append_ruby_to_s(out, to_value(v));
   }
 }
@@ -303,6 +320,12 @@ Value Values::to_value(const R& v) {
       std::string s;
       append_json(s, v);
       return Value::of_json(keep(s));
+    }
+    case R::Regex:
+    case R::Match: {
+      std::string s;
+      append_to_s(s, v);
+      return Value::of_string(keep(s));
     }
   }
   return Value::null();
@@ -357,6 +380,7 @@ R Values::call(const R& recv, const std::string& m, std::span<const R> args) {
   }
   if (recv.k == R::Str) return string_method(recv, m, args);
   if (recv.k == R::Time) return time_method(recv, m, args);
+  if (recv.k == R::Regex || recv.k == R::Match) return regexp_method(recv, m, args);
   if (recv.is_hash() || recv.is_array()) return container_method(recv, m, args);
   throw no_method(m, recv);
 }

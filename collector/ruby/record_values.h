@@ -11,6 +11,7 @@
 
 #include "core/event.h"
 #include "ruby/record_expression.h"
+#include "ruby/regexp.h"
 
 namespace sluice::ruby {
 
@@ -19,9 +20,11 @@ struct RubyError {  // a StandardError: `rescue` catches it, else the record goe
 };
 
 // A value while evaluating: scalars, a string (a view: the record's, a literal's or the arena's),
-// the record itself, a nested Hash or Array as its JSON text, the tag's lists, a Time.
+// the record itself, a nested Hash or Array as its JSON text, the tag's lists, a Time, a Regexp
+// (the expression's compiled literal) and a MatchData (its regexp and subject: groups are read
+// by matching again).
 struct R {
-  enum Kind : uint8_t { Nil, False, True, Int, Float, Str, Time, Record, Json, List };
+  enum Kind : uint8_t { Nil, False, True, Int, Float, Str, Time, Record, Json, List, Regex, Match };
   Kind k = Nil;
   bool utc = false;  // Time: Time#utc was called
   int64_t i = 0;
@@ -29,6 +32,7 @@ struct R {
   std::string_view s;  // Str; Json text
   EventTime t{};
   const std::vector<std::string_view>* list = nullptr;
+  Regexp* re = nullptr;  // Regex, Match (s: the subject)
 
   static R str(std::string_view v) {
     R r;
@@ -71,6 +75,8 @@ class Values {
   bool equal(const R& a, const R& b);
   R index(const R& recv, const R& key);
   R call(const R& recv, const std::string& method, std::span<const R> args);
+  // `a =~ b`: the character index of the first match, or nil.
+  R match_operator(const R& a, const R& b);
 
  private:
   R from_value(const Value& v);
@@ -85,6 +91,13 @@ class Values {
   R container_method(const R& recv, const std::string& m, std::span<const R> args);
   R split(std::string_view s, const R* sep, int64_t limit);
   R substitute(std::string_view s, const R& pattern, const R& replacement, bool all);
+  R regexp_method(const R& recv, const std::string& m, std::span<const R> args);
+  R string_regexp_method(const R& recv, const std::string& m, std::span<const R> args);
+  R split_regexp(std::string_view s, Regexp& re, int64_t limit);
+  R match_data(const R& re, std::string_view subject);  // nil when `re` does not match
+  R group(const R& match, const R& key);                // MatchData#[]
+  R json_strings(const std::vector<std::string_view>& parts);
+  static Regexp& regexp_argument(const R& v);
 
   const Scope& s_;
   std::string scratch_;

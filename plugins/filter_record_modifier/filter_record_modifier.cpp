@@ -26,16 +26,15 @@
 #include "format/record_path.h"
 #include "format/tag_parts.h"
 #include "format/utf8_scrub.h"
-#include "replace.h"
 #include "ruby/record_expression.h"
 #include "ruby/record_values.h"
+#include "ruby/regexp.h"
 
 namespace sluice {
 
 namespace {
 
 using record_modifier::CharEncoding;
-using record_modifier::Substitution;
 
 // One piece of a `<record>` value: literal text or an expression.
 struct Piece {
@@ -54,7 +53,8 @@ struct Entry {
 
 struct Replace {
   std::string key;
-  std::unique_ptr<Substitution> sub;
+  std::unique_ptr<ruby::Regexp> regexp;  // `value.gsub(regexp, replace)`
+  std::string replace;
 };
 
 const ruby::ExpressionNames kNames{false, false};
@@ -123,8 +123,8 @@ size_t ruby_escape(std::string_view s, size_t i, std::string& out) {
 std::shared_ptr<const ruby::RecordExpression> compile(std::string_view code) {
   try {
     return std::make_shared<ruby::RecordExpression>(code, kNames);
-  } catch (const std::invalid_argument&) {
-    throw std::invalid_argument("`${" + std::string(code) + "}` is Ruby that sluice does not evaluate");
+  } catch (const std::invalid_argument& e) {
+    throw std::invalid_argument("`${" + std::string(code) + "}` " + ruby::refusal(e));
   }
 }
 
@@ -374,7 +374,7 @@ class RecordModifier : public Filter {
       return false;
     }
     try {
-      if (!rep.sub->gsub(v.text, buf_)) return true;
+      if (!rep.regexp->substitute(v.text, rep.replace, true, buf_)) return true;
     } catch (const std::invalid_argument& e) {
       error = e.what();
       return false;
@@ -547,7 +547,8 @@ void register_filter_record_modifier(Registry& registry) {
       Replace r;
       r.key = rp.str("key");
       try {
-        r.sub = std::make_unique<Substitution>(pattern, rp.str("replace"));
+        r.regexp = std::make_unique<ruby::Regexp>(pattern);
+        r.replace = rp.str("replace");
       } catch (const std::invalid_argument& e) {
         throw ConfigException(rp.pos("expression"), "record_modifier: invalid expression " +
                                                          expression + ": " + e.what());

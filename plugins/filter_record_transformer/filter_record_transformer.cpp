@@ -145,8 +145,8 @@ Template parse_ruby_template(std::string_view s, bool typed) {
     p.placeholder = "${" + std::string(code) + "}";
     try {
       p.ruby = std::make_shared<ruby::RecordExpression>(code);
-    } catch (const std::invalid_argument&) {
-      throw std::invalid_argument("`" + p.placeholder + "` is Ruby that sluice does not evaluate");
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("`" + p.placeholder + "` " + ruby::refusal(e));
     }
     if (p.ruby->per_record()) t.per_record = true;
     t.parts.push_back(std::move(p));

@@ -338,6 +338,51 @@ TEST(RecordTransformerRuby, StringMethodsConditionsAndInterpolation) {
   EXPECT_EQ(ruby_value(R"(x${record["nope"]}y)"), R"("xy")");
 }
 
+// Regexp literals, checked against Ruby 3.1 on the same record.
+TEST(RecordTransformerRuby, Regexps) {
+  EXPECT_EQ(ruby_value(R"(${record["message"] =~ /World/})"), "6");
+  EXPECT_EQ(ruby_value(R"(${record["message"] =~ /world/i})"), "6");
+  EXPECT_EQ(ruby_value(R"(${record["message"] =~ /nope/})"), "null");
+  EXPECT_EQ(ruby_value(R"(${record["message"] !~ /nope/})"), "true");
+  EXPECT_EQ(ruby_value(R"(${/llo/ =~ record["message"]})"), "2");
+  EXPECT_EQ(ruby_value(R"(${record["nope"] =~ /x/})"), "null");
+  EXPECT_EQ(ruby_value(R"(${record["kubernetes"]["namespace_name"] =~ /^kube-/ ? "system" : "app"})"),
+            R"("app")");
+  EXPECT_EQ(ruby_value(R"(${record["message"].match?(/^Hello/)})"), "true");
+  EXPECT_EQ(ruby_value(R"(${record["message"].match(/(\w+) (\w+)/)[2]})"), R"("World")");
+  EXPECT_EQ(ruby_value(R"(${record["message"].match(/(?<first>\w+) (?<second>\w+)/)["second"]})"),
+            R"("World")");
+  EXPECT_EQ(ruby_value(R"(${record["message"].match(/xyz/)})"), "null");
+  EXPECT_EQ(ruby_value(R"(${record["message"].match(/(\w+)/).captures})"), R"(["Hello"])");
+  EXPECT_EQ(ruby_value(R"(${record["message"].gsub(/o/, "0")})"), R"("Hell0 W0rld")");
+  EXPECT_EQ(ruby_value(R"(${record["message"].sub(/(\w+) (\w+)/, '\2 \1')})"), R"("World Hello")");
+  EXPECT_EQ(ruby_value(R"(${record["message"].gsub(/(?<w>l+)/, '<\k<w>>')})"), R"("He<ll>o Wor<l>d")");
+  EXPECT_EQ(ruby_value(R"(${record["csv"].split(/,/)})"), R"(["a","b","","c"])");
+  EXPECT_EQ(ruby_value(R"(${record["csv"].split(/(,)/)})"), R"(["a",",","b",",","",",","c",",","",","])");
+  EXPECT_EQ(ruby_value(R"(${record["message"].split(//)})"),
+            R"(["H","e","l","l","o"," ","W","o","r","l","d"])");
+  EXPECT_EQ(ruby_value(R"(${record["message"].scan(/l+/)})"), R"(["ll","l"])");
+  EXPECT_EQ(ruby_value(R"(${record["message"].scan(/(l)(o)/)})"), R"([["l","o"]])");
+  EXPECT_EQ(ruby_value(R"(${/a/i})"), R"x("(?i-mx:a)")x");
+  // What raises sends the record to @ERROR (here: drops it): a String where a Regexp must be, an
+  // unknown group name.
+  Env env;
+  const std::pair<const char*, size_t> raising[] = {
+      {R"(${record["message"] =~ "World"})", 0},
+      {R"(${record["message"].sub(/(?<x>o)/, '[\k<y>]')})", 1}};  // "ERROR: disk" has no o: no error
+  for (auto [expression, left] : raising) {
+    auto f = env.make(std::string("enable_ruby true\n<record>\n  v ") + expression + "\n</record>\n");
+    Batch b = pod_batch();
+    f->filter(b);
+    EXPECT_EQ(b.records.size(), left) << expression;
+  }
+  // A pattern Oniguruma refuses, interpolation and a `/` in a class are configuration errors.
+  for (const char* bad : {R"(${record["m"] =~ /(/})", R"(${record["m"] =~ /#{x}/})", R"(${record["m"] =~ /[/]/})"})
+    EXPECT_THROW(env.make(std::string("enable_ruby true\n<record>\n  v ") + bad + "\n</record>\n"),
+                 ConfigException)
+        << bad;
+}
+
 TEST(RecordTransformerRuby, TimeAsRubyPrintsIt) {
   // TZ is UTC in these tests, as in the images Fluentd runs in.
   EXPECT_EQ(ruby_value("${time}"), R"("2023-11-14 22:13:20 +0000")");

@@ -80,7 +80,12 @@ struct FilterChain {
         "    word ${record[\"log\"].split(\" \")[1]}\n"
         "    text ${record[\"parsed\"].to_json.length} ${record[\"log\"].sub(\"x\", \"\\\\0y\")}\n"
         "    first ${record[\"parsed\"].fetch(\"a\", nil).to_s.size}\n"
-        "    at ${time.utc.iso8601(3)}\n  </record>\n</filter>\n"));
+        "    at ${time.utc.iso8601(3)}\n"
+        "    m ${record[\"log\"] =~ /(\\w+)=(\\w*)/i ? record[\"log\"].match(/(?<k>\\w+)=/)[\"k\"] : "
+        "record[\"log\"].scan(/\\d+|(x)/)}\n"
+        "    s ${record[\"log\"].split(/[,;]|(=)/, 3)} ${record[\"log\"].gsub(/(.)\\1/, '<\\1\\k<x>>') rescue 1} "
+        "${record[\"log\"].split(//)[2]} ${record[\"log\"].sub(/$/m, '\\&\\`')}\n"
+        "  </record>\n</filter>\n"));
     sections.push_back(section(
         "<filter **>\n  @type record_modifier\n  char_encoding utf-8:utf-8\n"
         "  remove_keys $.parsed.b, stream\n  <record>\n"

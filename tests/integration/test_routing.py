@@ -238,6 +238,8 @@ class RoutingTest(SluiceTestCase):
     who ${record["user"]["name"].upcase}
     severity ${record["level"] == "warn" ? "WARNING" : record["level"].upcase}
     pod ${tag_parts.last}
+    percent ${record["msg"] =~ /(\d+)%%/ ? record["msg"].match(/(?<n>\d+)%%/)["n"].to_i : nil}
+    words ${record["msg"].gsub(/\d+%%/, "N").split(/\s+/)}
     at ${time.utc.iso8601}
   </record>
   remove_keys user
@@ -266,7 +268,7 @@ class RoutingTest(SluiceTestCase):
         rec = recs[0][2]
         self.assertRegex(rec.pop("at"), r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         self.assertEqual(rec, {"level": "warn", "msg": "disk 91%", "who": "ANA",
-                               "severity": "WARNING", "pod": "pod-7"})
+                               "severity": "WARNING", "pod": "pod-7", "percent": 91, "words": ["disk", "N"]})
 
     def test_copy_to_stdout_and_file(self):
         d = self.dir
