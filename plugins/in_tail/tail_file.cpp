@@ -52,9 +52,10 @@ bool TailFile::fingerprint(uint64_t& out) {
 void TailFile::restart_from_zero() {
   log::info("detected truncation of " + path_ + "; reading it again from the start");
   if (has_fp_ && !fp_stale_) {
-    // A copy of the old content may still turn up (copytruncate): remember how far it was read.
+    // A copy of the old content may still turn up (copytruncate): remember how far it was read,
+    // to the start of the incomplete line (carry_, dropped here), which the copy then gives whole.
     fp_stale_ = true;
-    fp_offset_ = file_offset_ + carry_.size();
+    fp_offset_ = file_offset_;
   }
   carry_.clear();
   file_offset_ = 0;

@@ -1,5 +1,6 @@
 // in_tail on a real libuv loop with real files, routed into a capturing emitter.
 #include <gtest/gtest.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include <string>
@@ -159,6 +160,27 @@ TEST_F(TailInputTest, TruncationIsReadAgainFromZero) {
   run_for(1300);
   ASSERT_EQ(emitter_.out.size(), 3u);
   EXPECT_EQ(emitter_.out[2].message, "3");
+  shutdown();
+}
+
+// logrotate's copytruncate while a line is half read: the copy (which the glob matches) is read
+// from where that line starts, so the line arrives whole and once, not as its tail.
+TEST_F(TailInputTest, CopytruncateCopyGivesAHalfReadLineWhole) {
+  const std::string head(1200, 'h');  // more than the fingerprint's bytes
+  write_file(dir_.file("a.log"), head + "\none\ntw");
+  build(conf("read_from_head true\n file_identity fingerprint\n refresh_interval 0.2\n rotate_wait 0"));
+  input_->start();
+  run_for(200);
+  ASSERT_EQ(emitter_.out.size(), 2u);
+  // The writer ends the line, logrotate copies the file and truncates it, all before the tailer
+  // reads again: "tw" is the tailer's incomplete line when it finds the truncation.
+  append_file(dir_.file("a.log"), "o\n");
+  write_file(dir_.file("a-1.log"), testing::read_file(dir_.file("a.log")));
+  ASSERT_EQ(::truncate(dir_.file("a.log").c_str(), 0), 0);
+  run_for(1500);
+  std::vector<std::string> got;
+  for (auto& c : emitter_.out) got.push_back(c.message);
+  EXPECT_EQ(got, (std::vector<std::string>{head, "one", "two"}));
   shutdown();
 }
 
