@@ -144,7 +144,7 @@ R Values::string_regexp_method(const R& recv, const std::string& m, std::span<co
   std::string json = "[";
   size_t at = 0;
   bool first = true;
-  while (at <= s.size() && search(re, s, at)) {
+  for (bool found = search(re, s); found; found = re.search_on(at)) {
     if (!first) json.push_back(',');
     first = false;
     if (re.groups() == 0) {
@@ -175,7 +175,8 @@ R Values::split_regexp(std::string_view s, Regexp& re, int64_t limit) {
   std::vector<std::string_view> parts;
   size_t field = 0, at = 0;
   int64_t fields = 1;
-  while (at <= s.size() && !(limit > 0 && fields >= limit) && search(re, s, at)) {
+  auto room = [&] { return !(limit > 0 && fields >= limit); };
+  for (bool found = room() && search(re, s); found; found = room() && re.search_on(at)) {
     const size_t b = re.match_begin(), e = re.match_end();
     if (e == b) {
       if (b >= s.size()) break;

@@ -74,9 +74,13 @@ bool Regexp::search(std::string_view s, size_t from) {
   last_ = bytewise_ ? bytes_ : utf8_;
   if (!last_) throw std::invalid_argument("invalid byte sequence in UTF-8");
   subject_ = s;
-  if (from > s.size()) return false;
-  const auto* start = reinterpret_cast<const OnigUChar*>(s.data());
-  const auto* end = start + s.size();
+  return search_on(from);
+}
+
+bool Regexp::search_on(size_t from) {
+  if (from > subject_.size()) return false;
+  const auto* start = reinterpret_cast<const OnigUChar*>(subject_.data());
+  const auto* end = start + subject_.size();
   onig_region_clear(region_);
   return onig_search(last_, start, end, start + from, end, region_, ONIG_OPTION_NONE) >= 0;
 }
@@ -151,7 +155,7 @@ bool Regexp::substitute(std::string_view s, std::string_view replacement, bool a
   size_t at = 0;
   bool matched = false;
   std::string result;
-  while (at <= s.size() && search(s, at)) {
+  for (bool found = search(s, 0); found; found = search_on(at)) {
     matched = true;
     const size_t b = match_begin(), e = match_end();
     result.append(s.substr(at, b - at));

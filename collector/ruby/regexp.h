@@ -29,6 +29,9 @@ class Regexp {
   // search. Throws std::invalid_argument ("invalid byte sequence in UTF-8") when `s` is not
   // UTF-8 and the pattern cannot match bytes.
   bool search(std::string_view s, size_t from = 0);
+  // The next match in the string of the last search, at or after byte `from` (its encoding
+  // already checked): what loops over the matches of one string use.
+  bool search_on(size_t from);
   // Group n of the last match (0: the whole match); nullopt when it did not take part.
   std::optional<std::string_view> group(int n) const;
   int groups() const;  // the number of groups, without group 0
